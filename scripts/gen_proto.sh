@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Regenerate the Python modules under synctv/_generated/ from proto/*.proto (never edit them by hand).
+# The -I mapping makes the generated modules import each other as `synctv._generated.*`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m grpc_tools.protoc -Isynctv/_generated=proto \
+  --python_out=. --grpc_python_out=. --pyi_out=. proto/*.proto

@@ -1,0 +1,328 @@
+"""Typed configuration: `config.yaml` in the data dir, overridden by `SYNCTV_*` environment variables.
+
+The file is created with defaults (and a random JWT secret) on first start and rewritten after loading so that
+new keys appear, as upstream does. Every leaf is addressable from the environment by its upper-cased path joined
+with `_`, e.g. `server.http.port` -> `SYNCTV_SERVER_HTTP_PORT`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import secrets
+import string
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_PREFIX = "SYNCTV_"
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message names the key."""
+
+
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: str, key: str = "duration") -> float:
+    """Parse a Go-style duration (`48h`, `1m30s`, `500ms`) into seconds."""
+    text = str(value).strip()
+    if not text:
+        raise ConfigError(f"{key}: empty duration")
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    pos = 0
+    total = 0.0
+    for match in _DURATION_RE.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or total <= 0:
+        raise ConfigError(f"{key}: invalid duration {value!r} (use e.g. 30s, 1m, 48h)")
+    return total
+
+
+def _random_secret(length: int = 32) -> str:
+    alphabet = string.ascii_letters
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+@dataclass
+class LogConfig:
+    enable: bool = True
+    log_format: str = "text"
+    level: str = "info"
+    file_path: str = ""
+
+
+@dataclass
+class HttpConfig:
+    listen: str = "0.0.0.0"
+    port: int = 8080
+    cert_path: str = ""
+    key_path: str = ""
+
+
+@dataclass
+class ServerConfig:
+    http: HttpConfig = field(default_factory=HttpConfig)
+    web_path: str = ""
+    metrics_path: str = "/metrics"
+    drain_timeout: str = "30s"
+
+
+@dataclass
+class JwtConfig:
+    secret: str = ""
+    expire: str = "48h"
+
+
+@dataclass
+class DatabaseConfig:
+    type: str = "sqlite3"
+    host: str = ""
+    port: int = 0
+    user: str = ""
+    password: str = ""
+    name: str = "synctv"
+    ssl_mode: str = ""
+    custom_dsn: str = ""
+    max_idle_conns: int = 4
+    max_open_conns: int = 64
+
+
+@dataclass
+class RateLimitConfig:
+    enable: bool = False
+    period: str = "1m"
+    limit: int = 300
+    trust_forward_header: bool = False
+    trusted_client_ip_header: str = ""
+
+
+@dataclass
+class RoomsConfig:
+    # A room with no viewers stays loaded this long before its actor is unloaded.
+    idle_unload: str = "60s"
+    # Outbound frames buffered per WebSocket before that client is considered too slow and dropped.
+    client_queue_size: int = 128
+
+
+@dataclass
+class GrpcConfig:
+    listen: str = "0.0.0.0"
+    port: int = 9090
+    tls_cert_path: str = ""
+    tls_key_path: str = ""
+    tls_ca_path: str = ""
+
+
+@dataclass
+class EtcdConfig:
+    endpoints: list[str] = field(default_factory=lambda: ["127.0.0.1:2379"])
+    prefix: str = "/synctv/instances/"
+    username: str = ""
+    password: str = ""
+
+
+@dataclass
+class ConsulConfig:
+    address: str = "127.0.0.1:8500"
+    token: str = ""
+    service_name: str = "synctv"
+    scheme: str = "http"
+
+
+@dataclass
+class DiscoveryConfig:
+    type: str = "static"
+    ttl: str = "5s"
+    static_peers: list[str] = field(default_factory=list)
+    etcd: EtcdConfig = field(default_factory=EtcdConfig)
+    consul: ConsulConfig = field(default_factory=ConsulConfig)
+
+
+@dataclass
+class ClusterConfig:
+    enabled: bool = False
+    instance_id: str = ""
+    advertise_address: str = ""
+    secret: str = ""
+    grpc: GrpcConfig = field(default_factory=GrpcConfig)
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    command_timeout: str = "5s"
+
+
+@dataclass
+class Config:
+    log: LogConfig = field(default_factory=LogConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    jwt: JwtConfig = field(default_factory=JwtConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
+    rooms: RoomsConfig = field(default_factory=RoomsConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    # Not persisted: where the config came from; relative paths resolve against it.
+    data_dir: str = field(default="", metadata={"transient": True})
+
+    def resolve_path(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.data_dir) / p
+
+
+def _coerce(value: Any, typ: Any, key: str) -> Any:
+    origin = typing.get_origin(typ)
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{key}: expected a boolean, got {value!r}")
+    if typ is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{key}: expected an integer, got {value!r}") from None
+    if typ is str:
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return "" if value is None else str(value)
+    if origin is list:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return [str(v) for v in value]
+    raise ConfigError(f"{key}: unsupported type")
+
+
+def _apply_mapping(obj: Any, data: Any, path: str) -> None:
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path or 'config'}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(type(obj))
+    names = {f.name: f for f in dataclasses.fields(obj) if not f.metadata.get("transient")}
+    for key, value in data.items():
+        full = f"{path}.{key}" if path else str(key)
+        if key not in names:
+            raise ConfigError(f"{full}: unknown configuration key")
+        typ = hints[key]
+        if dataclasses.is_dataclass(typ):
+            _apply_mapping(getattr(obj, key), value, full)
+        else:
+            setattr(obj, key, _coerce(value, typ, full))
+
+
+def _apply_env(obj: Any, env: dict[str, str], prefix: str, path: str) -> None:
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        if f.metadata.get("transient"):
+            continue
+        name = f"{prefix}{f.name.upper()}"
+        full = f"{path}.{f.name}" if path else f.name
+        typ = hints[f.name]
+        if dataclasses.is_dataclass(typ):
+            _apply_env(getattr(obj, f.name), env, name + "_", full)
+        elif name in env:
+            setattr(obj, f.name, _coerce(env[name], typ, f"{full} (from {name})"))
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        if f.metadata.get("transient"):
+            continue
+        value = getattr(obj, f.name)
+        out[f.name] = to_dict(value) if dataclasses.is_dataclass(value) else value
+    return out
+
+
+def validate(cfg: Config) -> None:
+    """Reject values that would only fail later; each message names its key."""
+    if cfg.log.log_format not in ("text", "json"):
+        raise ConfigError(f"log.log_format: must be text or json, got {cfg.log.log_format!r}")
+    if cfg.log.level.lower() not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"log.level: must be debug, info, warning or error, got {cfg.log.level!r}")
+    if not 0 <= cfg.server.http.port <= 65535:
+        raise ConfigError(f"server.http.port: must be 0..65535, got {cfg.server.http.port}")
+    if bool(cfg.server.http.cert_path) != bool(cfg.server.http.key_path):
+        raise ConfigError("server.http.cert_path: TLS needs both cert_path and key_path")
+    if not cfg.server.metrics_path.startswith("/") and cfg.server.metrics_path:
+        raise ConfigError("server.metrics_path: must start with /")
+    parse_duration(cfg.server.drain_timeout, "server.drain_timeout")
+    parse_duration(cfg.jwt.expire, "jwt.expire")
+    if len(cfg.jwt.secret) < 16:
+        raise ConfigError("jwt.secret: must be at least 16 characters")
+    if cfg.database.type not in ("sqlite3", "postgres", "mysql"):
+        raise ConfigError(f"database.type: must be sqlite3, postgres or mysql, got {cfg.database.type!r}")
+    if cfg.database.max_open_conns < 1:
+        raise ConfigError("database.max_open_conns: must be at least 1")
+    parse_duration(cfg.rate_limit.period, "rate_limit.period")
+    if cfg.rate_limit.limit < 1:
+        raise ConfigError("rate_limit.limit: must be at least 1")
+    parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload")
+    if cfg.rooms.client_queue_size < 1:
+        raise ConfigError("rooms.client_queue_size: must be at least 1")
+    cl = cfg.cluster
+    parse_duration(cl.command_timeout, "cluster.command_timeout")
+    ttl = parse_duration(cl.discovery.ttl, "cluster.discovery.ttl")
+    if cl.discovery.type not in ("static", "etcd", "consul"):
+        raise ConfigError(f"cluster.discovery.type: must be static, etcd or consul, got {cl.discovery.type!r}")
+    if cl.enabled:
+        if ttl < 2:
+            raise ConfigError("cluster.discovery.ttl: must be at least 2s")
+        if len(cl.secret) < 32:
+            raise ConfigError("cluster.secret: must be at least 32 characters when cluster.enabled is true")
+        if cfg.database.type == "sqlite3" and not cfg.database.custom_dsn:
+            raise ConfigError(
+                "database.type: cluster mode needs a database all instances share (postgres or mysql), not sqlite3"
+            )
+        if not 0 <= cl.grpc.port <= 65535:
+            raise ConfigError(f"cluster.grpc.port: must be 0..65535, got {cl.grpc.port}")
+        if cl.discovery.type == "etcd" and not cl.discovery.etcd.endpoints:
+            raise ConfigError("cluster.discovery.etcd.endpoints: at least one endpoint is required")
+        if cl.discovery.type == "consul" and not cl.discovery.consul.address:
+            raise ConfigError("cluster.discovery.consul.address: required for consul discovery")
+
+
+def load(data_dir: str | os.PathLike[str], env: dict[str, str] | None = None, write_back: bool = True) -> Config:
+    """Load (creating on first start) `config.yaml` from `data_dir`, then apply the environment."""
+    env = dict(os.environ if env is None else env)
+    root = Path(data_dir).expanduser()
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "config.yaml"
+    cfg = Config(data_dir=str(root))
+    if path.exists():
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config.yaml: not valid YAML: {exc}") from None
+        _apply_mapping(cfg, raw, "")
+    generated = False
+    if not cfg.jwt.secret:
+        cfg.jwt.secret = _random_secret()
+        generated = True
+    _apply_env(cfg, env, ENV_PREFIX, "")
+    validate(cfg)
+    if write_back and (generated or not path.exists()):
+        # Persist the generated secret (not env overrides) so tokens survive restarts.
+        file_cfg = Config(data_dir=str(root))
+        if path.exists():
+            _apply_mapping(file_cfg, yaml.safe_load(path.read_text()) or {}, "")
+        if not file_cfg.jwt.secret:
+            file_cfg.jwt.secret = cfg.jwt.secret
+        path.write_text(yaml.safe_dump(to_dict(file_cfg), sort_keys=False))
+        os.chmod(path, 0o600)
+    return cfg
