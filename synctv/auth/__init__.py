@@ -1,1 +1,1 @@
-
+"""Passwords and tokens."""

@@ -1,1 +1,51 @@
+"""Persistence: SQLAlchemy models, repositories and Alembic migrations."""
 
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from synctv.config import Config
+from synctv.store.database import create_engine, migrate, sessionmaker
+from synctv.store.members import MemberStore
+from synctv.store.movies import MovieStore
+from synctv.store.rooms import RoomStore
+from synctv.store.settings import SettingsStore
+from synctv.store.users import UserStore
+
+
+class Store:
+    """All repositories over one engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        sessions = sessionmaker(engine)
+        self.users = UserStore(sessions)
+        self.rooms = RoomStore(sessions)
+        self.members = MemberStore(sessions)
+        self.movies = MovieStore(sessions)
+        self.settings = SettingsStore(sessions)
+
+    @classmethod
+    async def open(cls, cfg: Config, *, run_migrations: bool = True) -> Store:
+        engine = create_engine(cfg)
+        if run_migrations:
+            await migrate(engine)
+        store = cls(engine)
+        await store.settings.load()
+        return store
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,44 @@
+"""User JWTs with upstream's claims: `u` (user id), `uv` (user version), `nbf`, `exp`; HS256."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+
+class TokenError(Exception):
+    """The token is missing, malformed, badly signed or expired."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: str
+    user_version: int
+
+
+class TokenCodec:
+    def __init__(self, secret: str, expire_seconds: float) -> None:
+        self._secret = secret
+        self._expire = expire_seconds
+
+    def issue(self, user_id: str, user_version: int, now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        claims = {"u": user_id, "uv": user_version, "nbf": int(now), "exp": int(now + self._expire)}
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def parse(self, token: str) -> TokenClaims:
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=["HS256"], options={"require": ["u", "exp"]}, leeway=5
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenError("authentication token expired") from None
+        except jwt.PyJWTError:
+            raise TokenError("authentication failed") from None
+        user_id = claims.get("u")
+        version = claims.get("uv", 0)
+        if not isinstance(user_id, str) or len(user_id) != 32 or not isinstance(version, int):
+            raise TokenError("authentication failed")
+        return TokenClaims(user_id=user_id, user_version=version)

@@ -1,0 +1,164 @@
+"""MovieBase: the playlist entry as the API sees it, normalised and validated (upstream §1.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from synctv.core.validation import (
+    MAX_TYPE_BYTES,
+    MAX_URL_BYTES,
+    ValidationError,
+    is_id,
+    truncate_movie_name,
+)
+
+MAX_MAP_ENTRIES = 64
+MAX_SOURCES = 32
+_EXT_TYPES = {"m3u8": "m3u8", "m3u": "m3u8", "mp4": "mp4", "flv": "flv", "mpd": "mpd", "webm": "webm",
+              "mkv": "mkv", "mp3": "mp3", "ogg": "ogg", "srt": "srt", "vtt": "vtt", "ass": "ass"}
+
+
+def _str(data: dict[str, Any], key: str, limit: int = MAX_URL_BYTES) -> str:
+    value = data.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{key} must be a string")
+    if len(value.encode()) > limit:
+        raise ValidationError(f"{key} is too long")
+    return value
+
+
+def _bool(data: dict[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValidationError(f"{key} must be a boolean")
+    return value
+
+
+def _check_url(url: str, schemes: tuple[str, ...], what: str = "url") -> None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ValidationError(f"invalid {what}") from None
+    if parts.scheme.lower() not in schemes:
+        raise ValidationError(f"{what} scheme must be one of {', '.join(schemes)}")
+    if parts.scheme.lower() != "magnet" and not parts.netloc:
+        raise ValidationError(f"invalid {what}")
+
+
+def _headers(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > MAX_MAP_ENTRIES:
+        raise ValidationError("headers must be an object of strings")
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        if not isinstance(v, str) or not k or len(k) > 256 or len(v) > 4096:
+            raise ValidationError("headers must be an object of strings")
+        out[k] = v
+    return out
+
+
+def _subtitles(value: Any) -> dict[str, dict[str, str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > MAX_MAP_ENTRIES:
+        raise ValidationError("subtitles must be an object")
+    out: dict[str, dict[str, str]] = {}
+    for name, sub in value.items():
+        if not isinstance(sub, dict) or not name or len(name) > 256:
+            raise ValidationError("invalid subtitle entry")
+        url = _str(sub, "url")
+        if url:
+            _check_url(url, ("http", "https"), "subtitle url")
+        out[name] = {"url": url, "type": _str(sub, "type", MAX_TYPE_BYTES)}
+    return out
+
+
+def _sources(value: Any) -> list[dict[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_SOURCES:
+        raise ValidationError("moreSources must be a list")
+    out: list[dict[str, str]] = []
+    for src in value:
+        if not isinstance(src, dict):
+            raise ValidationError("invalid moreSources entry")
+        url = _str(src, "url")
+        if url:
+            _check_url(url, ("http", "https", "magnet"), "source url")
+        out.append({"name": _str(src, "name", 256), "type": _str(src, "type", MAX_TYPE_BYTES), "url": url})
+    return out
+
+
+def normalize(data: Any, *, require_name: bool = True) -> dict[str, Any]:
+    """Validate a MovieBase request body and return its canonical JSON form."""
+    if not isinstance(data, dict):
+        raise ValidationError("movie must be an object")
+    name = _str(data, "name", 4096)
+    if require_name and not name:
+        raise ValidationError("movie name is empty")
+    base: dict[str, Any] = {
+        "url": _str(data, "url"),
+        "name": truncate_movie_name(name),
+        "type": _str(data, "type", MAX_TYPE_BYTES),
+        "live": _bool(data, "live"),
+        "proxy": _bool(data, "proxy"),
+        "rtmpSource": _bool(data, "rtmpSource"),
+        "headers": _headers(data.get("headers")),
+        "subtitles": _subtitles(data.get("subtitles")),
+        "moreSources": _sources(data.get("moreSources")),
+        "danmu": _str(data, "danmu"),
+        "streamDanmu": _str(data, "streamDanmu"),
+        "parentId": _str(data, "parentId", 64),
+        "isFolder": _bool(data, "isFolder"),
+        "vendorInfo": {"vendor": "", "backend": ""},
+    }
+    if base["parentId"] and not is_id(base["parentId"]):
+        raise ValidationError("invalid parent id")
+    vendor = data.get("vendorInfo") or {}
+    if not isinstance(vendor, dict):
+        raise ValidationError("vendorInfo must be an object")
+    if vendor.get("vendor"):
+        raise ValidationError(f"vendor {vendor.get('vendor')!s:.32} is not available on this server")
+    if base["isFolder"]:
+        return base
+    if base["rtmpSource"]:
+        raise ValidationError("rtmp source is not available on this server")
+    if base["proxy"]:
+        raise ValidationError("movie proxy is not available on this server")
+    if not base["url"]:
+        raise ValidationError("movie url is empty")
+    _check_url(base["url"], ("http", "https", "magnet"))
+    return base
+
+
+def infer_type(url: str, declared: str) -> str:
+    """Fill an empty type from the URL's extension, as upstream does when serving."""
+    if declared:
+        return declared
+    path = urlsplit(url).path if url else ""
+    ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    return _EXT_TYPES.get(ext, ext)
+
+
+def for_playback(base: dict[str, Any]) -> dict[str, Any]:
+    """The base as served by `/api/room/movie/current`: types filled in from URL extensions."""
+    out = dict(base)
+    out["type"] = infer_type(out.get("url", ""), out.get("type", ""))
+    out["moreSources"] = [dict(s, type=infer_type(s.get("url", ""), s.get("type", "")))
+                          for s in out.get("moreSources") or []]
+    out["subtitles"] = {k: dict(v, type=infer_type(v.get("url", ""), v.get("type", "")))
+                        for k, v in (out.get("subtitles") or {}).items()}
+    return out
+
+
+def hide_private(base: dict[str, Any]) -> dict[str, Any]:
+    """List privacy: proxied movies hide their URL and headers from everyone but their creator."""
+    if not base.get("proxy"):
+        return base
+    return dict(base, url="", headers={})

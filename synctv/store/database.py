@@ -1,0 +1,90 @@
+"""Engine creation from configuration and Alembic migrations applied at start-up."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from synctv.config import Config
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def database_url(cfg: Config) -> str:
+    db = cfg.database
+    if db.custom_dsn:
+        dsn = db.custom_dsn
+        # Accept plain driver URLs and pick the asyncio driver.
+        for plain, aio in (("postgresql://", "postgresql+asyncpg://"), ("postgres://", "postgresql+asyncpg://"),
+                           ("mysql://", "mysql+asyncmy://"), ("sqlite://", "sqlite+aiosqlite://")):
+            if dsn.startswith(plain):
+                return aio + dsn[len(plain):]
+        return dsn
+    if db.type == "sqlite3":
+        if db.name == "memory":
+            return "sqlite+aiosqlite:///:memory:"
+        return f"sqlite+aiosqlite:///{cfg.resolve_path(db.name + '.db')}"
+    user = quote(db.user, safe="")
+    password = quote(db.password, safe="")
+    auth = f"{user}:{password}@" if db.user else ""
+    if db.type == "postgres":
+        port = db.port or 5432
+        url = f"postgresql+asyncpg://{auth}{db.host or '127.0.0.1'}:{port}/{db.name}"
+        return url + (f"?ssl={db.ssl_mode}" if db.ssl_mode else "")
+    port = db.port or 3306
+    return f"mysql+asyncmy://{auth}{db.host or '127.0.0.1'}:{port}/{db.name}?charset=utf8mb4"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def create_engine(cfg: Config) -> AsyncEngine:
+    url = database_url(cfg)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=max(1, min(cfg.database.max_idle_conns, cfg.database.max_open_conns)),
+        max_overflow=max(0, cfg.database.max_open_conns - cfg.database.max_idle_conns),
+        pool_pre_ping=True,
+        pool_recycle=7200,
+    )
+
+
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _alembic_config(connection: Connection) -> AlembicConfig:
+    acfg = AlembicConfig()
+    acfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    acfg.attributes["connection"] = connection
+    return acfg
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(_alembic_config(connection), "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest revision (idempotent; safe on every start)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)

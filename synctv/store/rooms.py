@@ -1,0 +1,211 @@
+"""Rooms, their settings, and the fenced live state (`current`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from synctv.core.permissions import (
+    ALL_ADMIN_PERMISSIONS,
+    ALL_PERMISSIONS,
+    MemberRole,
+    MemberStatus,
+    RoomStatus,
+)
+from synctv.store.ids import new_id, utcnow
+from synctv.store.models import ROOM_SETTING_KEYS, Room, RoomMember, RoomSettings, User
+from synctv.store.pagination import ListQuery, like_pattern, paginate
+from synctv.store.users import Conflict
+
+
+class FenceRejected(Exception):
+    """A live-state write carried a stale ownership epoch: another instance owns the room now."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRow:
+    id: str
+    name: str
+    creator_id: str
+    creator: str
+    status: int
+    created_at: datetime
+    need_password: bool
+    hidden: bool
+
+
+def settings_dict(row: RoomSettings) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in ROOM_SETTING_KEYS}
+
+
+class RoomStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def create(self, name: str, creator_id: str, hashed_password: bytes, status: RoomStatus,
+                     settings: dict[str, Any]) -> Room:
+        now = utcnow()
+        room = Room(id=new_id(), created_at=now, updated_at=now, name=name, creator_id=creator_id,
+                    hashed_password=hashed_password, status=int(status), current="", owner_epoch=0)
+        async with self._sessions() as s:
+            s.add(room)
+            await s.flush()
+            s.add(RoomSettings(id=room.id, updated_at=now, **{**_default_settings(), **settings}))
+            s.add(RoomMember(user_id=creator_id, room_id=room.id, created_at=now, updated_at=now,
+                             status=int(MemberStatus.ACTIVE), role=int(MemberRole.CREATOR),
+                             permissions=ALL_PERMISSIONS, admin_permissions=ALL_ADMIN_PERMISSIONS))
+            try:
+                await s.commit()
+            except IntegrityError:
+                raise Conflict("room already exists") from None
+        return room
+
+    async def get(self, room_id: str) -> Room | None:
+        async with self._sessions() as s:
+            return await s.get(Room, room_id)
+
+    async def count_by_creator(self, creator_id: str) -> int:
+        async with self._sessions() as s:
+            return int(await s.scalar(select(func.count()).select_from(Room).where(Room.creator_id == creator_id))
+                       or 0)
+
+    async def set_status(self, room_id: str, status: RoomStatus) -> bool:
+        return await self._update(room_id, status=int(status))
+
+    async def set_password(self, room_id: str, hashed_password: bytes) -> bool:
+        return await self._update(room_id, hashed_password=hashed_password)
+
+    async def _update(self, room_id: str, **values: Any) -> bool:
+        async with self._sessions() as s:
+            res = await s.execute(update(Room).where(Room.id == room_id).values(updated_at=utcnow(), **values))
+            await s.commit()
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def delete(self, room_id: str) -> bool:
+        async with self._sessions() as s:
+            res = await s.execute(delete(Room).where(Room.id == room_id))
+            await s.commit()
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def get_settings(self, room_id: str) -> dict[str, Any] | None:
+        async with self._sessions() as s:
+            row = await s.get(RoomSettings, room_id)
+            return settings_dict(row) if row else None
+
+    async def update_settings(self, room_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        async with self._sessions() as s:
+            await s.execute(update(RoomSettings).where(RoomSettings.id == room_id)
+                            .values(updated_at=utcnow(), **values))
+            await s.commit()
+            row = await s.get(RoomSettings, room_id, populate_existing=True)
+            return settings_dict(row) if row else {}
+
+    # --- live state, fenced by the ownership epoch ---
+
+    async def take_ownership(self, room_id: str) -> tuple[int, str] | None:
+        """Raise the room's epoch (compare-and-set) and return (new epoch, persisted current JSON)."""
+        async with self._sessions() as s:
+            for _ in range(8):
+                row = (await s.execute(select(Room.owner_epoch, Room.current).where(Room.id == room_id))).first()
+                if row is None:
+                    return None
+                epoch, current = int(row[0]), row[1]
+                res = await s.execute(update(Room).where(Room.id == room_id, Room.owner_epoch == epoch)
+                                      .values(owner_epoch=epoch + 1))
+                await s.commit()
+                if res.rowcount:  # type: ignore[attr-defined]
+                    return epoch + 1, current or ""
+        raise FenceRejected(f"could not take ownership of room {room_id}: epoch keeps changing")
+
+    async def save_current(self, room_id: str, epoch: int, current_json: str) -> None:
+        async with self._sessions() as s:
+            res = await s.execute(update(Room).where(Room.id == room_id, Room.owner_epoch == epoch)
+                                  .values(current=current_json))
+            await s.commit()
+            if not res.rowcount:  # type: ignore[attr-defined]
+                raise FenceRejected(f"room {room_id}: ownership epoch {epoch} is stale")
+
+    # --- listing ---
+
+    def _list_stmt(self, q: ListQuery, search_modes: dict[str, Any]) -> Any:
+        stmt = (select(Room, User.username, RoomSettings.hidden)
+                .join(User, User.id == Room.creator_id)
+                .join(RoomSettings, RoomSettings.id == Room.id))
+        if q.keyword:
+            conds = search_modes.get(q.search)
+            stmt = stmt.where(or_(*(conds if conds is not None else [c for v in search_modes.values() for c in v])))
+        if q.sort == "name":
+            col: Any = Room.name
+        else:
+            col = Room.created_at
+        return stmt.order_by(col.desc() if q.desc else col.asc(), Room.id)
+
+    def _modes(self, keyword: str, with_creator_id: bool = False) -> dict[str, Any]:
+        pattern = like_pattern(keyword)
+        modes: dict[str, Any] = {
+            "name": [Room.name.like(pattern, "\\")],
+            "creator": [User.username.like(pattern, "\\")],
+            "id": [Room.id == keyword],
+        }
+        if with_creator_id:
+            modes["creatorId"] = [Room.creator_id == keyword]
+        return modes
+
+    async def list(self, q: ListQuery, *, status: RoomStatus | None = None, include_hidden: bool = False,
+                   creator_id: str | None = None, admin: bool = False) -> tuple[int, list[RoomRow]]:
+        stmt = self._list_stmt(q, self._modes(q.keyword, with_creator_id=admin))
+        if status is not None:
+            stmt = stmt.where(Room.status == int(status))
+        if not include_hidden:
+            stmt = stmt.where(RoomSettings.hidden.is_(False))
+        if creator_id is not None:
+            stmt = stmt.where(Room.creator_id == creator_id)
+        async with self._sessions() as s:
+            total, rows = await paginate(s, stmt, q)
+        return total, [_row(r[0], r[1], r[2]) for r in rows]
+
+    async def list_joined(self, user_id: str, q: ListQuery) -> tuple[int, list[tuple[RoomRow, RoomMember]]]:
+        stmt = self._list_stmt(q, self._modes(q.keyword))
+        stmt = (stmt.add_columns(RoomMember)
+                .join(RoomMember, (RoomMember.room_id == Room.id) & (RoomMember.user_id == user_id))
+                .where(Room.creator_id != user_id))
+        async with self._sessions() as s:
+            total, rows = await paginate(s, stmt, q)
+        return total, [(_row(r[0], r[1], r[2]), r[3]) for r in rows]
+
+    async def describe(self, room_id: str) -> RoomRow | None:
+        async with self._sessions() as s:
+            r = (await s.execute(select(Room, User.username, RoomSettings.hidden)
+                                 .join(User, User.id == Room.creator_id)
+                                 .join(RoomSettings, RoomSettings.id == Room.id)
+                                 .where(Room.id == room_id))).first()
+            return _row(r[0], r[1], r[2]) if r else None
+
+    async def describe_many(self, room_ids: list[str]) -> list[RoomRow]:
+        if not room_ids:
+            return []
+        async with self._sessions() as s:
+            rows = (await s.execute(select(Room, User.username, RoomSettings.hidden)
+                                    .join(User, User.id == Room.creator_id)
+                                    .join(RoomSettings, RoomSettings.id == Room.id)
+                                    .where(Room.id.in_(room_ids)))).all()
+            return [_row(r[0], r[1], r[2]) for r in rows]
+
+
+def _row(room: Room, creator: str, hidden: bool) -> RoomRow:
+    return RoomRow(id=room.id, name=room.name, creator_id=room.creator_id, creator=creator, status=room.status,
+                   created_at=room.created_at, need_password=bool(room.hashed_password), hidden=bool(hidden))
+
+
+def _default_settings() -> dict[str, Any]:
+    return {
+        "hidden": False, "disable_join_new_user": False, "join_need_review": False,
+        "user_default_permissions": 193, "disable_guest": False, "guest_permissions": 0,
+        "can_get_movie_list": True, "can_add_movie": True, "can_delete_movie": True, "can_edit_movie": True,
+        "can_set_current_movie": True, "can_set_current_status": True, "can_send_chat_message": True,
+    }

@@ -1,0 +1,81 @@
+"""Global settings, stored one row per setting and cached in memory.
+
+The cache is refreshed from the database on demand (`reload`); in a cluster an instance that changes a
+setting tells the others to reload, so a change takes effect everywhere at once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from synctv.core.site_settings import SETTINGS, SettingError, SettingValue, coerce, from_text, to_text
+from synctv.core.site_settings import validate_combination as _validate_combination
+from synctv.store.ids import utcnow
+from synctv.store.models import Setting
+
+
+class SettingsStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._values: dict[str, SettingValue] = {name: d.default for name, d in SETTINGS.items()}
+
+    async def load(self) -> None:
+        """Insert missing rows with defaults, then read all values."""
+        async with self._sessions() as s:
+            rows = {r.name: r for r in await s.scalars(select(Setting))}
+            now = utcnow()
+            for name, d in SETTINGS.items():
+                if name not in rows:
+                    s.add(Setting(name=name, value=to_text(d.default), type=d.type, group=d.group, updated_at=now))
+                elif d.read_only and rows[name].value != to_text(d.default):
+                    rows[name].value = to_text(d.default)
+            await s.commit()
+        await self.reload()
+
+    async def reload(self) -> None:
+        async with self._sessions() as s:
+            values = {name: d.default for name, d in SETTINGS.items()}
+            for row in await s.scalars(select(Setting)):
+                d = SETTINGS.get(row.name)
+                if d is not None:
+                    values[row.name] = from_text(d, row.value)
+        self._values = values
+
+    def get(self, name: str) -> SettingValue:
+        return self._values[name]
+
+    def bool(self, name: str) -> bool:
+        return bool(self._values[name])
+
+    def int(self, name: str) -> int:
+        value = self._values[name]
+        return value if isinstance(value, int) else 0
+
+    def all(self) -> dict[str, SettingValue]:
+        return dict(self._values)
+
+    async def set_many(self, updates: dict[str, object]) -> dict[str, SettingValue]:
+        """Validate every value first; write all or none."""
+        coerced: dict[str, SettingValue] = {}
+        for name, value in updates.items():
+            d = SETTINGS.get(name)
+            if d is None:
+                raise SettingError(f"setting {name!s:.64} not found")
+            if d.read_only:
+                raise SettingError(f"setting {name} is read-only")
+            coerced[name] = coerce(d, value)
+        _validate_combination({**self._values, **coerced})
+        async with self._sessions() as s:
+            now = utcnow()
+            for name, value in coerced.items():
+                row = await s.get(Setting, name)
+                if row is None:
+                    d = SETTINGS[name]
+                    s.add(Setting(name=name, value=to_text(value), type=d.type, group=d.group, updated_at=now))
+                else:
+                    row.value = to_text(value)
+                    row.updated_at = now
+            await s.commit()
+        self._values.update(coerced)
+        return coerced

@@ -1,0 +1,113 @@
+"""Users: accounts, roles, the built-in guest, and the first root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from synctv.core.permissions import GUEST_USER_ID, Role
+from synctv.store.ids import new_id, utcnow
+from synctv.store.models import User
+from synctv.store.pagination import ListQuery, like_pattern, paginate
+
+
+class Conflict(Exception):
+    """A unique value (user name, room name, e-mail) is already taken."""
+
+
+class UserStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def create(self, username: str, hashed_password: bytes, role: Role = Role.USER,
+                     user_id: str | None = None) -> User:
+        now = utcnow()
+        user = User(id=user_id or new_id(), created_at=now, updated_at=now, username=username, email=None,
+                    hashed_password=hashed_password, role=int(role), registered_by_provider=False,
+                    registered_by_email=False)
+        async with self._sessions() as s:
+            s.add(user)
+            try:
+                await s.commit()
+            except IntegrityError:
+                raise Conflict("username already exists") from None
+        return user
+
+    async def get(self, user_id: str) -> User | None:
+        async with self._sessions() as s:
+            return await s.get(User, user_id)
+
+    async def get_by_username(self, username: str) -> User | None:
+        async with self._sessions() as s:
+            return await s.scalar(select(User).where(User.username == username))
+
+    async def get_by_email(self, email: str) -> User | None:
+        async with self._sessions() as s:
+            return await s.scalar(select(User).where(User.email == email))
+
+    async def find(self, id_or_name: str) -> list[User]:
+        async with self._sessions() as s:
+            rows = await s.scalars(select(User).where(or_(User.id == id_or_name,
+                                                           User.username.like(like_pattern(id_or_name), "\\")))
+                                   .order_by(User.username).limit(100))
+            return list(rows)
+
+    async def _update(self, user_id: str, **values: Any) -> bool:
+        async with self._sessions() as s:
+            try:
+                res = await s.execute(update(User).where(User.id == user_id).values(updated_at=utcnow(), **values))
+                await s.commit()
+            except IntegrityError:
+                raise Conflict("username already exists") from None
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def set_role(self, user_id: str, role: Role) -> bool:
+        return await self._update(user_id, role=int(role))
+
+    async def set_password(self, user_id: str, hashed_password: bytes) -> bool:
+        return await self._update(user_id, hashed_password=hashed_password)
+
+    async def set_username(self, user_id: str, username: str) -> bool:
+        return await self._update(user_id, username=username)
+
+    async def delete(self, user_id: str) -> bool:
+        # Rooms, memberships, movies and providers go with the user (ON DELETE CASCADE).
+        async with self._sessions() as s:
+            res = await s.execute(delete(User).where(User.id == user_id))
+            await s.commit()
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def by_role(self, role: Role) -> list[User]:
+        async with self._sessions() as s:
+            return list(await s.scalars(select(User).where(User.role == int(role)).order_by(User.username)))
+
+    async def count_role(self, role: Role) -> int:
+        async with self._sessions() as s:
+            return int(await s.scalar(select(func.count()).select_from(User).where(User.role == int(role))) or 0)
+
+    async def list(self, q: ListQuery, role: Role | None = None) -> tuple[int, list[User]]:
+        stmt = select(User).where(User.id != GUEST_USER_ID)
+        if role is not None:
+            stmt = stmt.where(User.role == int(role))
+        if q.keyword:
+            pattern = like_pattern(q.keyword)
+            conds = {"name": [User.username.like(pattern, "\\")], "id": [User.id == q.keyword]}
+            chosen = conds.get(q.search, conds["name"] + conds["id"])
+            stmt = stmt.where(or_(*chosen))
+        col = User.username if q.sort == "name" else User.created_at
+        stmt = stmt.order_by(col.desc() if q.desc else col.asc(), User.id)
+        async with self._sessions() as s:
+            total, rows = await paginate(s, stmt, q)
+        return total, [r[0] for r in rows]
+
+    async def ensure_guest(self, hashed_password: bytes) -> None:
+        async with self._sessions() as s:
+            if await s.get(User, GUEST_USER_ID) is not None:
+                return
+        try:
+            await self.create("guest", hashed_password, Role.USER, user_id=GUEST_USER_ID)
+        except Conflict:
+            pass
