@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csynctv/_generated/mesh.proto\x12\x0esynctv.mesh.v1\"3\n\x05Hello\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x15\n\rstarted_at_ms\x18\x02 \x01(\x03\"T\n\x07\x43ommand\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12\r\n\x05op_id\x18\x02 \x01(\t\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x03 \x01(\x03\x12\x0f\n\x07payload\x18\x04 \x01(\x0c\"W\n\x05Reply\x12\r\n\x05op_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x13\n\x0bredirect_to\x18\x04 \x01(\t\x12\x0f\n\x07payload\x18\x05 \x01(\x0c\";\n\x05\x45vent\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x14\n\x0cserver_ts_ms\x18\x02 \x01(\x03\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\"D\n\nEventBatch\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12%\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x15.synctv.mesh.v1.Event\",\n\x08Presence\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\"(\n\tSubscribe\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12\n\n\x02on\x18\x02 \x01(\x08\"6\n\x0fSnapshotRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\"R\n\x10SnapshotResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"(\n\x07\x43ontrol\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\"\xc2\x03\n\x08\x45nvelope\x12&\n\x05hello\x18\x01 \x01(\x0b\x32\x15.synctv.mesh.v1.HelloH\x00\x12*\n\x07\x63ommand\x18\x02 \x01(\x0b\x32\x17.synctv.mesh.v1.CommandH\x00\x12&\n\x05reply\x18\x03 \x01(\x0b\x32\x15.synctv.mesh.v1.ReplyH\x00\x12,\n\x06\x65vents\x18\x04 \x01(\x0b\x32\x1a.synctv.mesh.v1.EventBatchH\x00\x12,\n\x08presence\x18\x05 \x01(\x0b\x32\x18.synctv.mesh.v1.PresenceH\x00\x12.\n\tsubscribe\x18\x06 \x01(\x0b\x32\x19.synctv.mesh.v1.SubscribeH\x00\x12;\n\x10snapshot_request\x18\x07 \x01(\x0b\x32\x1f.synctv.mesh.v1.SnapshotRequestH\x00\x12=\n\x11snapshot_response\x18\x08 \x01(\x0b\x32 .synctv.mesh.v1.SnapshotResponseH\x00\x12*\n\x07\x63ontrol\x18\t \x01(\x0b\x32\x17.synctv.mesh.v1.ControlH\x00\x42\x06\n\x04\x62ody\"\x07\n\x05\x45mpty\"u\n\nMemberInfo\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x14\n\x0chttp_address\x18\x02 \x01(\t\x12\x14\n\x0cgrpc_address\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x15\n\rstarted_at_ms\x18\x05 \x01(\x03\"\xa4\x01\n\x0cInstanceInfo\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x14\n\x0chttp_address\x18\x02 \x01(\t\x12\x14\n\x0cgrpc_address\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x15\n\rstarted_at_ms\x18\x05 \x01(\x03\x12+\n\x07members\x18\x06 \x03(\x0b\x32\x1a.synctv.mesh.v1.MemberInfo\"\x1f\n\x0cOwnerRequest\x12\x0f\n\x07room_id\x18\x01 \x01(\t\"!\n\nOwnerReply\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"\x1c\n\x08RoomList\x12\x10\n\x08room_ids\x18\x01 \x03(\t2\x8c\x02\n\x04Mesh\x12\x41\n\x07\x43onnect\x12\x18.synctv.mesh.v1.Envelope\x1a\x18.synctv.mesh.v1.Envelope(\x01\x30\x01\x12?\n\x08\x44\x65scribe\x12\x15.synctv.mesh.v1.Empty\x1a\x1c.synctv.mesh.v1.InstanceInfo\x12\x41\n\x05Owner\x12\x1c.synctv.mesh.v1.OwnerRequest\x1a\x1a.synctv.mesh.v1.OwnerReply\x12=\n\nOwnedRooms\x12\x15.synctv.mesh.v1.Empty\x1a\x18.synctv.mesh.v1.RoomListb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csynctv/_generated/mesh.proto\x12\x0esynctv.mesh.v1\"I\n\x05Hello\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x15\n\rstarted_at_ms\x18\x02 \x01(\x03\x12\x14\n\x0cgrpc_address\x18\x03 \x01(\t\"T\n\x07\x43ommand\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12\r\n\x05op_id\x18\x02 \x01(\t\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x03 \x01(\x03\x12\x0f\n\x07payload\x18\x04 \x01(\x0c\"W\n\x05Reply\x12\r\n\x05op_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x13\n\x0bredirect_to\x18\x04 \x01(\t\x12\x0f\n\x07payload\x18\x05 \x01(\x0c\";\n\x05\x45vent\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x14\n\x0cserver_ts_ms\x18\x02 \x01(\x03\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\"D\n\nEventBatch\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12%\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x15.synctv.mesh.v1.Event\",\n\x08Presence\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\"(\n\tSubscribe\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12\n\n\x02on\x18\x02 \x01(\x08\"6\n\x0fSnapshotRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\"R\n\x10SnapshotResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"(\n\x07\x43ontrol\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\"\xc2\x03\n\x08\x45nvelope\x12&\n\x05hello\x18\x01 \x01(\x0b\x32\x15.synctv.mesh.v1.HelloH\x00\x12*\n\x07\x63ommand\x18\x02 \x01(\x0b\x32\x17.synctv.mesh.v1.CommandH\x00\x12&\n\x05reply\x18\x03 \x01(\x0b\x32\x15.synctv.mesh.v1.ReplyH\x00\x12,\n\x06\x65vents\x18\x04 \x01(\x0b\x32\x1a.synctv.mesh.v1.EventBatchH\x00\x12,\n\x08presence\x18\x05 \x01(\x0b\x32\x18.synctv.mesh.v1.PresenceH\x00\x12.\n\tsubscribe\x18\x06 \x01(\x0b\x32\x19.synctv.mesh.v1.SubscribeH\x00\x12;\n\x10snapshot_request\x18\x07 \x01(\x0b\x32\x1f.synctv.mesh.v1.SnapshotRequestH\x00\x12=\n\x11snapshot_response\x18\x08 \x01(\x0b\x32 .synctv.mesh.v1.SnapshotResponseH\x00\x12*\n\x07\x63ontrol\x18\t \x01(\x0b\x32\x17.synctv.mesh.v1.ControlH\x00\x42\x06\n\x04\x62ody\"\x07\n\x05\x45mpty\"u\n\nMemberInfo\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x14\n\x0chttp_address\x18\x02 \x01(\t\x12\x14\n\x0cgrpc_address\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x15\n\rstarted_at_ms\x18\x05 \x01(\x03\"\xa4\x01\n\x0cInstanceInfo\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x14\n\x0chttp_address\x18\x02 \x01(\t\x12\x14\n\x0cgrpc_address\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x15\n\rstarted_at_ms\x18\x05 \x01(\x03\x12+\n\x07members\x18\x06 \x03(\x0b\x32\x1a.synctv.mesh.v1.MemberInfo\"\x1f\n\x0cOwnerRequest\x12\x0f\n\x07room_id\x18\x01 \x01(\t\"!\n\nOwnerReply\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"\x1c\n\x08RoomList\x12\x10\n\x08room_ids\x18\x01 \x03(\t2\x8c\x02\n\x04Mesh\x12\x41\n\x07\x43onnect\x12\x18.synctv.mesh.v1.Envelope\x1a\x18.synctv.mesh.v1.Envelope(\x01\x30\x01\x12?\n\x08\x44\x65scribe\x12\x15.synctv.mesh.v1.Empty\x1a\x1c.synctv.mesh.v1.InstanceInfo\x12\x41\n\x05Owner\x12\x1c.synctv.mesh.v1.OwnerRequest\x1a\x1a.synctv.mesh.v1.OwnerReply\x12=\n\nOwnedRooms\x12\x15.synctv.mesh.v1.Empty\x1a\x18.synctv.mesh.v1.RoomListb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,39 +32,39 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'synctv._generated.mesh_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_HELLO']._serialized_start=48
-  _globals['_HELLO']._serialized_end=99
-  _globals['_COMMAND']._serialized_start=101
-  _globals['_COMMAND']._serialized_end=185
-  _globals['_REPLY']._serialized_start=187
-  _globals['_REPLY']._serialized_end=274
-  _globals['_EVENT']._serialized_start=276
-  _globals['_EVENT']._serialized_end=335
-  _globals['_EVENTBATCH']._serialized_start=337
-  _globals['_EVENTBATCH']._serialized_end=405
-  _globals['_PRESENCE']._serialized_start=407
-  _globals['_PRESENCE']._serialized_end=451
-  _globals['_SUBSCRIBE']._serialized_start=453
-  _globals['_SUBSCRIBE']._serialized_end=493
-  _globals['_SNAPSHOTREQUEST']._serialized_start=495
-  _globals['_SNAPSHOTREQUEST']._serialized_end=549
-  _globals['_SNAPSHOTRESPONSE']._serialized_start=551
-  _globals['_SNAPSHOTRESPONSE']._serialized_end=633
-  _globals['_CONTROL']._serialized_start=635
-  _globals['_CONTROL']._serialized_end=675
-  _globals['_ENVELOPE']._serialized_start=678
-  _globals['_ENVELOPE']._serialized_end=1128
-  _globals['_EMPTY']._serialized_start=1130
-  _globals['_EMPTY']._serialized_end=1137
-  _globals['_MEMBERINFO']._serialized_start=1139
-  _globals['_MEMBERINFO']._serialized_end=1256
-  _globals['_INSTANCEINFO']._serialized_start=1259
-  _globals['_INSTANCEINFO']._serialized_end=1423
-  _globals['_OWNERREQUEST']._serialized_start=1425
-  _globals['_OWNERREQUEST']._serialized_end=1456
-  _globals['_OWNERREPLY']._serialized_start=1458
-  _globals['_OWNERREPLY']._serialized_end=1491
-  _globals['_ROOMLIST']._serialized_start=1493
-  _globals['_ROOMLIST']._serialized_end=1521
-  _globals['_MESH']._serialized_start=1524
-  _globals['_MESH']._serialized_end=1792
+  _globals['_HELLO']._serialized_end=121
+  _globals['_COMMAND']._serialized_start=123
+  _globals['_COMMAND']._serialized_end=207
+  _globals['_REPLY']._serialized_start=209
+  _globals['_REPLY']._serialized_end=296
+  _globals['_EVENT']._serialized_start=298
+  _globals['_EVENT']._serialized_end=357
+  _globals['_EVENTBATCH']._serialized_start=359
+  _globals['_EVENTBATCH']._serialized_end=427
+  _globals['_PRESENCE']._serialized_start=429
+  _globals['_PRESENCE']._serialized_end=473
+  _globals['_SUBSCRIBE']._serialized_start=475
+  _globals['_SUBSCRIBE']._serialized_end=515
+  _globals['_SNAPSHOTREQUEST']._serialized_start=517
+  _globals['_SNAPSHOTREQUEST']._serialized_end=571
+  _globals['_SNAPSHOTRESPONSE']._serialized_start=573
+  _globals['_SNAPSHOTRESPONSE']._serialized_end=655
+  _globals['_CONTROL']._serialized_start=657
+  _globals['_CONTROL']._serialized_end=697
+  _globals['_ENVELOPE']._serialized_start=700
+  _globals['_ENVELOPE']._serialized_end=1150
+  _globals['_EMPTY']._serialized_start=1152
+  _globals['_EMPTY']._serialized_end=1159
+  _globals['_MEMBERINFO']._serialized_start=1161
+  _globals['_MEMBERINFO']._serialized_end=1278
+  _globals['_INSTANCEINFO']._serialized_start=1281
+  _globals['_INSTANCEINFO']._serialized_end=1445
+  _globals['_OWNERREQUEST']._serialized_start=1447
+  _globals['_OWNERREQUEST']._serialized_end=1478
+  _globals['_OWNERREPLY']._serialized_start=1480
+  _globals['_OWNERREPLY']._serialized_end=1513
+  _globals['_ROOMLIST']._serialized_start=1515
+  _globals['_ROOMLIST']._serialized_end=1543
+  _globals['_MESH']._serialized_start=1546
+  _globals['_MESH']._serialized_end=1814
 # @@protoc_insertion_point(module_scope)

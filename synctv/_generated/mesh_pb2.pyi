@@ -7,12 +7,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Hello(_message.Message):
-    __slots__ = ("instance_id", "started_at_ms")
+    __slots__ = ("instance_id", "started_at_ms", "grpc_address")
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    GRPC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     started_at_ms: int
-    def __init__(self, instance_id: _Optional[str] = ..., started_at_ms: _Optional[int] = ...) -> None: ...
+    grpc_address: str
+    def __init__(self, instance_id: _Optional[str] = ..., started_at_ms: _Optional[int] = ..., grpc_address: _Optional[str] = ...) -> None: ...
 
 class Command(_message.Message):
     __slots__ = ("room_id", "op_id", "deadline_unix_ms", "payload")

@@ -1,0 +1,73 @@
+"""The contract between the mesh and the rooms layer: handler and inspector protocols, events, counters."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from synctv.discovery.base import Member
+
+
+@dataclass(frozen=True)
+class MeshEvent:
+    seq: int
+    server_ts_ms: int
+    payload: bytes
+
+
+class MeshHandler(Protocol):
+    """Implemented by the rooms layer; `peer` is the verified instance id of the sender."""
+
+    async def handle_command(self, peer: str, room_id: str, op_id: str, payload: bytes) -> bytes:
+        """Apply a command; raise NotOwner(owner_id) to redirect, any other exception answers ok=False."""
+        ...
+
+    async def handle_events(self, peer: str, room_id: str, events: Sequence[MeshEvent]) -> None: ...
+
+    async def handle_presence(self, peer: str, room_id: str, payload: bytes) -> None: ...
+
+    async def handle_subscribe(self, peer: str, room_id: str, on: bool) -> None: ...
+
+    async def handle_snapshot(self, peer: str, room_id: str) -> bytes: ...
+
+    async def handle_control(self, peer: str, kind: str, payload: bytes) -> None: ...
+
+    async def handle_peer_down(self, peer: str) -> None:
+        """A stream to or from `peer` was lost (called once per loss, not once per stream)."""
+        ...
+
+
+class MeshInspector(Protocol):
+    """Answers the unary inspection RPCs (Describe, Owner, OwnedRooms); supplied by the app."""
+
+    def self_member(self) -> Member: ...
+
+    def members(self) -> Sequence[Member]: ...
+
+    def owner(self, room_id: str) -> str: ...
+
+    def owned_rooms(self) -> Sequence[str]: ...
+
+
+@dataclass
+class MeshStats:
+    """Plain counters; a metrics exporter reads them, tests assert on them."""
+
+    # (peer, kind) -> envelopes sent / received; kind is the envelope's oneof name ("command", "events", ...).
+    sent: Counter[tuple[str, str]] = field(default_factory=Counter)
+    received: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Events (not envelopes) carried, per peer.
+    events_sent: Counter[str] = field(default_factory=Counter)
+    streams_up: Counter[str] = field(default_factory=Counter)
+    streams_down: Counter[str] = field(default_factory=Counter)
+    unauthenticated: int = 0
+    # Recent command round-trip times in seconds, newest last.
+    command_rtt: deque[float] = field(default_factory=lambda: deque(maxlen=1024))
+    rtt_hooks: list[Callable[[str, float], None]] = field(default_factory=list)
+
+    def record_rtt(self, peer: str, seconds: float) -> None:
+        self.command_rtt.append(seconds)
+        for hook in self.rtt_hooks:
+            hook(peer, seconds)

@@ -1,0 +1,156 @@
+"""Outbound half of the gRPC mesh: one long-lived Connect stream per peer, reconnected with backoff.
+
+The link owns an ordered queue. Envelopes leave the queue only after they were written, so a stream that
+breaks mid-batch re-sends the unwritten tail on the next stream: delivery is at-least-once and in order
+(the rooms layer de-duplicates by op id and event sequence number).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from synctv._generated import mesh_pb2 as pb
+from synctv._generated import mesh_pb2_grpc as pb_grpc
+from synctv.mesh.core import merge_batches
+from synctv.mesh.errors import MeshError
+
+if TYPE_CHECKING:
+    from synctv.mesh.node import MeshNode
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 3.0
+BACKOFF_MIN = 0.05
+BACKOFF_MAX = 2.0
+# Envelopes queued for an unreachable peer before the oldest are dropped (the peer will resync by snapshot).
+MAX_QUEUE = 50_000
+MAX_BATCH = 256
+
+
+class PeerLink:
+    def __init__(self, node: MeshNode, peer: str) -> None:
+        self.node = node
+        self.peer = peer
+        self.queue: deque[pb.Envelope] = deque()
+        self.dropped = 0
+        self.connected = False
+        self._wake = asyncio.Event()
+        self._broken = False
+        self._closed = False
+        self._task: asyncio.Task[None] | None = None
+
+    def enqueue(self, envelope: pb.Envelope) -> None:
+        if self._closed:
+            raise MeshError(f"link to {self.peer} is closed")
+        if len(self.queue) >= MAX_QUEUE:
+            self.queue.popleft()
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.warning("mesh: queue to %s full, dropped %d envelopes", self.peer, self.dropped)
+        self.queue.append(envelope)
+        self._wake.set()
+        if self._task is None:
+            # Opened lazily: the first envelope for a peer starts its stream.
+            self._task = asyncio.create_task(self._run(), name=f"mesh-link-{self.peer}")
+
+    def ensure_started(self) -> None:
+        if self._task is None and not self._closed:
+            self._task = asyncio.create_task(self._run(), name=f"mesh-link-{self.peer}")
+
+    async def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        backoff = BACKOFF_MIN
+        while not self._closed:
+            address = self.node.address_of(self.peer)
+            if address:
+                try:
+                    if await self._session(address):
+                        backoff = BACKOFF_MIN
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.debug("mesh: stream to %s at %s failed: %s", self.peer, address, exc)
+            if self._closed:
+                return
+            await asyncio.sleep(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, BACKOFF_MAX)
+
+    async def _session(self, address: str) -> bool:
+        """Run one stream until it breaks; return True if it was established."""
+        channel = self.node.make_channel(address)
+        call: Any = None
+        established = False
+        reader: asyncio.Task[None] | None = None
+        try:
+            stub = pb_grpc.MeshStub(channel)
+            call = stub.Connect(metadata=self.node.signer.metadata())
+            # Await the server's initial metadata before writing: a rejected stream then reports its real
+            # status (UNAUTHENTICATED) instead of a racy INTERNAL error from a write into a dead call.
+            await asyncio.wait_for(call.initial_metadata(), CONNECT_TIMEOUT)
+            if call.done():
+                code = await call.code()
+                details = await call.details()
+                self.node.note_rejected(self.peer, code)
+                raise MeshError(f"stream to {self.peer} refused: {code.name} {details}")
+            await call.write(pb.Envelope(hello=self.node.hello()))
+            first = await asyncio.wait_for(call.read(), CONNECT_TIMEOUT)
+            if first is grpc.aio.EOF or first.WhichOneof("body") != "hello":
+                raise MeshError(f"peer at {address} did not say hello")
+            if first.hello.instance_id != self.peer:
+                raise MeshError(f"{address} is {first.hello.instance_id!r}, expected {self.peer!r}")
+            established = True
+            self.connected = True
+            self._broken = False
+            self.node._stream_up(self.peer)
+            reader = asyncio.create_task(self._read(call))
+            await self._write_loop(call)
+        finally:
+            self.connected = False
+            if reader is not None:
+                reader.cancel()
+            if call is not None:
+                call.cancel()
+            await channel.close(grace=None)
+            if established:
+                self.node._stream_down(self.peer, outbound=True)
+        return established
+
+    async def _read(self, call: Any) -> None:
+        # The response direction only carries the peer's Hello; its end means the stream is gone.
+        try:
+            while True:
+                msg = await call.read()
+                if msg is grpc.aio.EOF:
+                    break
+        except Exception:
+            pass
+        finally:
+            self._broken = True
+            self._wake.set()
+
+    async def _write_loop(self, call: Any) -> None:
+        while not self._closed:
+            await self._wake.wait()
+            self._wake.clear()
+            while self.queue:
+                if self._broken:
+                    raise MeshError(f"stream to {self.peer} closed by peer")
+                batch = [self.queue[i] for i in range(min(len(self.queue), MAX_BATCH))]
+                for env in merge_batches(batch):
+                    await call.write(env)
+                for _ in batch:
+                    self.queue.popleft()
+            if self._broken:
+                raise MeshError(f"stream to {self.peer} closed by peer")

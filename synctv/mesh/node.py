@@ -1,0 +1,204 @@
+"""`MeshNode`: the gRPC mesh endpoint of one instance (server, peer links, health, reflection, auth)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from synctv._generated import mesh_pb2 as pb
+from synctv._generated import mesh_pb2_grpc as pb_grpc
+from synctv.discovery.base import Member
+from synctv.mesh.api import MeshHandler, MeshInspector
+from synctv.mesh.auth import AuthInterceptor, TokenSigner
+from synctv.mesh.client import PeerLink
+from synctv.mesh.core import MeshCore
+from synctv.mesh.server import MeshServicer
+
+log = logging.getLogger(__name__)
+
+MESH_SERVICE = pb.DESCRIPTOR.services_by_name["Mesh"].full_name
+
+# Keep idle streams alive through NATs/LBs and notice a dead peer within ~15 s even without traffic.
+_CHANNEL_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.keepalive_time_ms", 10_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+]
+_SERVER_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.keepalive_time_ms", 10_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+]
+
+
+class MeshNode(MeshCore):
+    def __init__(
+        self,
+        instance_id: str,
+        secret: str,
+        handler: MeshHandler,
+        listen: str = "0.0.0.0",
+        port: int = 0,
+        *,
+        advertise_address: str = "",
+        version: str = "",
+        tls_cert_path: str = "",
+        tls_key_path: str = "",
+        tls_ca_path: str = "",
+        tls_server_name: str = "",
+        inspector: MeshInspector | None = None,
+        token_ttl: float = 60.0,
+    ) -> None:
+        super().__init__(instance_id, handler)
+        if not secret:
+            raise ValueError("cluster.secret: required for the mesh")
+        if bool(tls_cert_path) != bool(tls_key_path):
+            raise ValueError("cluster.grpc.tls_cert_path: TLS needs both tls_cert_path and tls_key_path")
+        self.secret = secret
+        self.listen = listen
+        self.port = port
+        self.version = version
+        self.inspector = inspector
+        self.signer = TokenSigner(instance_id, secret, ttl=token_ttl)
+        self.bound_port = 0
+        self._advertise = advertise_address
+        self._tls_cert = Path(tls_cert_path).read_bytes() if tls_cert_path else None
+        self._tls_key = Path(tls_key_path).read_bytes() if tls_key_path else None
+        self._tls_ca = Path(tls_ca_path).read_bytes() if tls_ca_path else None
+        self._tls_server_name = tls_server_name
+        self._links: dict[str, PeerLink] = {}
+        self._learned: dict[str, str] = {}
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+        self._interceptor = AuthInterceptor(secret, on_reject=self._on_reject)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        server = grpc.aio.server(interceptors=[self._interceptor], options=_SERVER_OPTIONS)
+        pb_grpc.add_MeshServicer_to_server(MeshServicer(self), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            (MESH_SERVICE, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+            server,
+        )
+        target = f"{self.listen}:{self.port}"
+        if self._tls_cert and self._tls_key:
+            creds = grpc.ssl_server_credentials(
+                [(self._tls_key, self._tls_cert)],
+                root_certificates=self._tls_ca,
+                # With a CA configured, peers must present a certificate it signed (mutual TLS).
+                require_client_auth=self._tls_ca is not None,
+            )
+            self.bound_port = server.add_secure_port(target, creds)
+        else:
+            self.bound_port = server.add_insecure_port(target)
+        if not self.bound_port:
+            raise OSError(f"cluster.grpc.port: cannot listen on {target}")
+        await server.start()
+        self._server = server
+        await self._set_health(True)
+        log.info("mesh %s listening on %s:%d", self.instance_id, self.listen, self.bound_port)
+
+    async def stop(self, grace: float | None = 1.0) -> None:
+        await self._set_health(False)
+        await self._close_core()
+        links, self._links = list(self._links.values()), {}
+        await asyncio.gather(*(link.close() for link in links), return_exceptions=True)
+        if self._server is not None:
+            await self._server.stop(grace)
+            self._server = None
+
+    def set_serving(self, serving: bool) -> None:
+        """What grpc.health.v1 reports (load balancers and Consul's gRPC check read it)."""
+        self._spawn(self._set_health(serving))
+
+    async def _set_health(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in ("", MESH_SERVICE):
+            await self._health.set(service, status)
+
+    # -- addressing ----------------------------------------------------------------------------------------
+
+    @property
+    def advertise_address(self) -> str:
+        if self._advertise:
+            return self._advertise
+        if self.listen not in ("", "0.0.0.0", "::", "[::]") and self.bound_port:
+            return f"{self.listen}:{self.bound_port}"
+        return ""
+
+    def hello(self) -> pb.Hello:
+        return pb.Hello(
+            instance_id=self.instance_id, started_at_ms=self.started_at_ms, grpc_address=self.advertise_address
+        )
+
+    def address_of(self, peer: str) -> str:
+        member = self._members.get(peer)
+        if member is not None and member.grpc_address:
+            return member.grpc_address
+        return self._learned.get(peer, "")
+
+    def learn_address(self, peer: str, address: str) -> None:
+        # Lets us answer a peer that dialled us before our discovery view includes it.
+        if address:
+            self._learned[peer] = address
+
+    def make_channel(self, address: str) -> grpc.aio.Channel:
+        options = list(_CHANNEL_OPTIONS)
+        if self._tls_cert or self._tls_ca:
+            if self._tls_server_name:
+                options.append(("grpc.ssl_target_name_override", self._tls_server_name))
+            creds = grpc.ssl_channel_credentials(
+                root_certificates=self._tls_ca, private_key=self._tls_key, certificate_chain=self._tls_cert
+            )
+            return grpc.aio.secure_channel(address, creds, options=options)
+        return grpc.aio.insecure_channel(address, options=options)
+
+    # -- links ---------------------------------------------------------------------------------------------
+
+    def set_members(self, members: Sequence[Member]) -> None:
+        super().set_members(members)
+        for m in members:
+            if m.instance_id != self.instance_id and m.instance_id in self._links:
+                # An address change (peer restarted elsewhere) is picked up at the next reconnect.
+                continue
+
+    def _link(self, peer: str) -> PeerLink:
+        link = self._links.get(peer)
+        if link is None:
+            link = self._links[peer] = PeerLink(self, peer)
+        return link
+
+    def _drop_link(self, peer: str) -> None:
+        link = self._links.pop(peer, None)
+        self._learned.pop(peer, None)
+        if link is not None:
+            self._spawn(link.close())
+
+    def connect(self, peer: str) -> None:
+        """Open the stream to `peer` now instead of on first use (optional warm-up)."""
+        self._link(peer).ensure_started()
+
+    def is_connected(self, peer: str) -> bool:
+        link = self._links.get(peer)
+        return link is not None and link.connected
+
+    # -- auth accounting -----------------------------------------------------------------------------------
+
+    def _on_reject(self, method: str, reason: str) -> None:
+        self.stats.unauthenticated += 1
+
+    def note_rejected(self, peer: str, code: grpc.StatusCode) -> None:
+        log.warning("mesh: %s refused our stream: %s (check cluster.secret)", peer, code.name)
