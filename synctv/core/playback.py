@@ -136,7 +136,7 @@ def rfc3339_to_ms(text: str) -> int:
     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(round(dt.timestamp() * 1000))
+    return round(dt.timestamp() * 1000)
 
 
 def status_to_json(status: Status) -> dict[str, Any]:

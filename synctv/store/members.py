@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
@@ -58,7 +59,7 @@ class MemberStore:
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
     async def list(self, room_id: str, q: ListQuery, *, status: MemberStatus | None = None,
-                   role: MemberRole | None = None) -> tuple[int, list[tuple[RoomMember, str]]]:
+                   role: MemberRole | None = None) -> tuple[int, builtins.list[tuple[RoomMember, str]]]:
         stmt = (select(RoomMember, User.username).join(User, User.id == RoomMember.user_id)
                 .where(RoomMember.room_id == room_id))
         if status is not None:

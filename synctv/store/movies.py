@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from typing import Any
@@ -18,7 +19,7 @@ class MovieStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def add(self, room_id: str, creator_id: str, bases: list[dict[str, Any]]) -> list[Movie]:
+    async def add(self, room_id: str, creator_id: str, bases: list[dict[str, Any]]) -> builtins.list[Movie]:
         """Insert all or nothing; positions follow insertion order (upstream: UnixMilli at insert)."""
         now = utcnow()
         start = time.time_ns() // 1_000_000
@@ -38,11 +39,11 @@ class MovieStore:
             movie = await s.get(Movie, movie_id)
             return movie if movie is not None and movie.room_id == room_id else None
 
-    async def get_many(self, room_id: str, ids: list[str]) -> list[Movie]:
+    async def get_many(self, room_id: str, ids: list[str]) -> builtins.list[Movie]:
         async with self._sessions() as s:
             return list(await s.scalars(select(Movie).where(Movie.room_id == room_id, Movie.id.in_(ids))))
 
-    async def ancestors(self, room_id: str, movie_id: str) -> list[str]:
+    async def ancestors(self, room_id: str, movie_id: str) -> builtins.list[str]:
         """The movie and its parent folders, innermost first (bounded against cycles)."""
         chain: list[str] = []
         current: str | None = movie_id
@@ -84,7 +85,7 @@ class MovieStore:
             await s.commit()
             return True
 
-    async def list(self, room_id: str, parent_id: str, q: ListQuery) -> tuple[int, list[tuple[Movie, str]]]:
+    async def list(self, room_id: str, parent_id: str, q: ListQuery) -> tuple[int, builtins.list[tuple[Movie, str]]]:
         stmt = select(Movie, User.username).join(User, User.id == Movie.creator_id).where(Movie.room_id == room_id)
         stmt = stmt.where(Movie.parent_id.is_(None) if not parent_id else Movie.parent_id == parent_id)
         if q.keyword:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T", bound=tuple[Any, ...])
@@ -30,7 +30,7 @@ def like_pattern(keyword: str) -> str:
     return f"%{escaped}%"
 
 
-async def paginate(session: AsyncSession, stmt: Select[Any], q: ListQuery) -> tuple[int, list[Any]]:
+async def paginate(session: AsyncSession, stmt: Any, q: ListQuery) -> tuple[int, list[Any]]:
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = (await session.execute(stmt.offset(q.offset).limit(q.max))).all()
     return int(total or 0), list(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -157,7 +158,7 @@ class RoomStore:
         return modes
 
     async def list(self, q: ListQuery, *, status: RoomStatus | None = None, include_hidden: bool = False,
-                   creator_id: str | None = None, admin: bool = False) -> tuple[int, list[RoomRow]]:
+                   creator_id: str | None = None, admin: bool = False) -> tuple[int, builtins.list[RoomRow]]:
         stmt = self._list_stmt(q, self._modes(q.keyword, with_creator_id=admin))
         if status is not None:
             stmt = stmt.where(Room.status == int(status))
@@ -169,7 +170,7 @@ class RoomStore:
             total, rows = await paginate(s, stmt, q)
         return total, [_row(r[0], r[1], r[2]) for r in rows]
 
-    async def list_joined(self, user_id: str, q: ListQuery) -> tuple[int, list[tuple[RoomRow, RoomMember]]]:
+    async def list_joined(self, user_id: str, q: ListQuery) -> tuple[int, builtins.list[tuple[RoomRow, RoomMember]]]:
         stmt = self._list_stmt(q, self._modes(q.keyword))
         stmt = (stmt.add_columns(RoomMember)
                 .join(RoomMember, (RoomMember.room_id == Room.id) & (RoomMember.user_id == user_id))
@@ -186,7 +187,7 @@ class RoomStore:
                                  .where(Room.id == room_id))).first()
             return _row(r[0], r[1], r[2]) if r else None
 
-    async def describe_many(self, room_ids: list[str]) -> list[RoomRow]:
+    async def describe_many(self, room_ids: builtins.list[str]) -> builtins.list[RoomRow]:
         if not room_ids:
             return []
         async with self._sessions() as s:

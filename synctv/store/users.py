@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -48,7 +49,7 @@ class UserStore:
         async with self._sessions() as s:
             return await s.scalar(select(User).where(User.email == email))
 
-    async def find(self, id_or_name: str) -> list[User]:
+    async def find(self, id_or_name: str) -> builtins.list[User]:
         async with self._sessions() as s:
             rows = await s.scalars(select(User).where(or_(User.id == id_or_name,
                                                            User.username.like(like_pattern(id_or_name), "\\")))
@@ -80,7 +81,7 @@ class UserStore:
             await s.commit()
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
-    async def by_role(self, role: Role) -> list[User]:
+    async def by_role(self, role: Role) -> builtins.list[User]:
         async with self._sessions() as s:
             return list(await s.scalars(select(User).where(User.role == int(role)).order_by(User.username)))
 
@@ -88,13 +89,14 @@ class UserStore:
         async with self._sessions() as s:
             return int(await s.scalar(select(func.count()).select_from(User).where(User.role == int(role))) or 0)
 
-    async def list(self, q: ListQuery, role: Role | None = None) -> tuple[int, list[User]]:
+    async def list(self, q: ListQuery, role: Role | None = None) -> tuple[int, builtins.list[User]]:
         stmt = select(User).where(User.id != GUEST_USER_ID)
         if role is not None:
             stmt = stmt.where(User.role == int(role))
         if q.keyword:
             pattern = like_pattern(q.keyword)
-            conds = {"name": [User.username.like(pattern, "\\")], "id": [User.id == q.keyword]}
+            conds: dict[str, list[Any]] = {"name": [User.username.like(pattern, "\\")],
+                                           "id": [User.id == q.keyword]}
             chosen = conds.get(q.search, conds["name"] + conds["id"])
             stmt = stmt.where(or_(*chosen))
         col = User.username if q.sort == "name" else User.created_at

@@ -1,0 +1,254 @@
+"""RoomActor: the owner's single serial loop for one room.
+
+Every change to a room's live state goes through `submit`; commands are applied one at a time by the sans-IO
+state machine, the new state is persisted (fenced by the ownership epoch) and only then are the resulting
+events published, each with the next per-room sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from synctv.core import playback
+from synctv.core import room as core
+from synctv.core.permissions import GUEST_USER_ID, MemberRole, Membership, MemberStatus, Role, Subject
+from synctv.core.permissions import effective_permissions as _effective
+from synctv.core.playback import CurrentMovie
+from synctv.rooms import commands as c
+from synctv.rooms import frames
+from synctv.rooms.delivery import Delivery, from_kick, from_outgoing
+from synctv.store import Store
+from synctv.store.rooms import FenceRejected
+
+log = logging.getLogger(__name__)
+
+VIEWER_TICK_S = 5.0
+QUEUE_LIMIT = 4096
+
+# publish(room_id, first_seq, server_ts_ms, deliveries)
+Publisher = Callable[[str, int, int, list[Delivery]], None]
+
+
+class RoomUnavailable(Exception):
+    """The room cannot be served by this actor (missing, closed, or ownership lost)."""
+
+
+@dataclass
+class _Job:
+    cmd: c.RoomCommand | None  # None: stop marker
+    future: asyncio.Future[c.Reply] | None
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class RoomActor:
+    def __init__(self, room_id: str, store: Store, publish: Publisher, *,
+                 on_fenced: Callable[[str], None] | None = None) -> None:
+        self.room_id = room_id
+        self._store = store
+        self._publish = publish
+        self._on_fenced = on_fenced
+        self.state = core.RoomState()
+        self.seq = 0
+        self.epoch = 0
+        self.presence: dict[str, dict[str, int]] = {}
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue(QUEUE_LIMIT)
+        self._creator_id = ""
+        self._settings: dict[str, Any] | None = None
+        self._members: dict[str, Membership | None] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._tick_task: asyncio.Task[None] | None = None
+        self.stopped = False
+        self.last_active = time.monotonic()
+
+    async def start(self, snapshot: core.Snapshot | None = None) -> None:
+        """Take ownership: raise the epoch in the database, then load state (or continue from a snapshot)."""
+        taken = await self._store.rooms.take_ownership(self.room_id)
+        if taken is None:
+            raise RoomUnavailable("room not found")
+        self.epoch, current_json = taken
+        if snapshot is not None:
+            self.state, self.seq = snapshot.state, snapshot.seq
+            self.presence = {k: dict(v) for k, v in snapshot.presence.items()}
+        else:
+            current = playback.current_from_json(json.loads(current_json)) if current_json else playback.Current()
+            self.state = core.RoomState(current=current)
+        await self._load_room()
+        self._loop_task = asyncio.create_task(self._run(), name=f"room-{self.room_id}")
+        self._tick_task = asyncio.create_task(self._ticker(), name=f"room-tick-{self.room_id}")
+
+    async def _load_room(self) -> None:
+        row = await self._store.rooms.get(self.room_id)
+        if row is None:
+            raise RoomUnavailable("room not found")
+        self._creator_id = row.creator_id
+        self._settings = await self._store.rooms.get_settings(self.room_id) or {}
+        self._members.clear()
+
+    async def submit(self, cmd: c.RoomCommand) -> c.Reply:
+        if self.stopped:
+            raise RoomUnavailable("room actor stopped")
+        fut: asyncio.Future[c.Reply] = asyncio.get_running_loop().create_future()
+        try:
+            self._queue.put_nowait(_Job(cmd, fut))
+        except asyncio.QueueFull:
+            return c.Reply(error="room is busy, try again")
+        return await fut
+
+    async def stop(self) -> None:
+        """Stop taking commands; commands already queued are answered first."""
+        self.stopped = True
+        if self._tick_task:
+            self._tick_task.cancel()
+        if self._loop_task and not self._loop_task.done():
+            await self._queue.put(_Job(None, None))
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._loop_task
+
+    def snapshot(self) -> core.Snapshot:
+        return core.Snapshot(state=self.state, seq=self.seq, presence={k: dict(v) for k, v in self.presence.items()})
+
+    # --- viewers ---
+
+    def viewer_count(self) -> int:
+        users = {u for counts in self.presence.values() for u, n in counts.items() if n > 0}
+        return len(users)
+
+    def online_counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for counts in self.presence.values():
+            for user, n in counts.items():
+                if n > 0:
+                    out[user] = out.get(user, 0) + n
+        return out
+
+    def drop_instance(self, instance_id: str) -> None:
+        self.presence.pop(instance_id, None)
+
+    # --- the loop ---
+
+    async def _ticker(self) -> None:
+        while not self.stopped:
+            await asyncio.sleep(VIEWER_TICK_S)
+            with contextlib.suppress(RoomUnavailable):
+                await self.submit(c.Tick())
+
+    async def _run(self) -> None:
+        while True:
+            job = await self._queue.get()
+            if job.cmd is None or job.future is None:
+                break
+            # A command whose submitter went away is still applied: it may have been acknowledged elsewhere.
+            try:
+                reply = await self._handle(job.cmd)
+            except FenceRejected as exc:
+                log.error("ownership lost; actor stops", extra={"room_id": self.room_id, "error": str(exc)})
+                if not job.future.done():
+                    job.future.set_result(c.Reply(error="room moved to another instance, try again"))
+                self._fail_pending()
+                if self._on_fenced:
+                    self._on_fenced(self.room_id)
+                return
+            except Exception as exc:  # a bug in one command must not kill the room
+                log.exception("room command failed", extra={"room_id": self.room_id})
+                reply = c.Reply(error=f"internal error: {type(exc).__name__}")
+            if not job.future.done():
+                job.future.set_result(reply)
+            if not isinstance(job.cmd, (c.Tick, c.GetState)):
+                self.last_active = time.monotonic()
+
+    def _fail_pending(self) -> None:
+        self.stopped = True
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            if job.future is not None and not job.future.done():
+                job.future.set_result(c.Reply(error="room moved to another instance, try again"))
+
+    async def _membership(self, user_id: str) -> Membership | None:
+        if user_id not in self._members:
+            row = await self._store.members.get(self.room_id, user_id)
+            self._members[user_id] = None if row is None else Membership(
+                role=MemberRole(row.role), status=MemberStatus(row.status), permissions=row.permissions,
+                admin_permissions=row.admin_permissions)
+        return self._members[user_id]
+
+    async def _permissions(self, user_id: str, role: int) -> int:
+        subject = Subject(user_id, Role(role) if role in Role._value2member_map_ else Role.USER)
+        member = None if user_id == GUEST_USER_ID else await self._membership(user_id)
+        return _effective(subject, self._creator_id, member, self._settings or {})
+
+    async def _handle(self, cmd: c.RoomCommand) -> c.Reply:
+        now = now_ms()
+        match cmd:
+            case c.WsIn():
+                perms = await self._permissions(cmd.user_id, cmd.role)
+                actor = core.Actor(cmd.user_id, cmd.username, cmd.conn_id, perms)
+                return await self._commit(core.apply(self.state, core.ClientMessage(actor, cmd.msg), now), now)
+            case c.SetCurrent():
+                movie = CurrentMovie(id=cmd.movie_id, is_live=cmd.is_live, sub_path=cmd.sub_path)
+                command = core.SetCurrentMovie(core.Sender(cmd.user_id, cmd.username), movie)
+                return await self._commit(core.apply(self.state, command, now), now)
+            case c.NotifyMovies():
+                command2 = core.NotifyMovies(core.Sender(cmd.user_id, cmd.username))
+                return await self._commit(core.apply(self.state, command2, now), now)
+            case c.NotifyMyStatus():
+                self._members.pop(cmd.target_user_id, None)
+                command3 = core.NotifyMyStatus(core.Sender(cmd.user_id, cmd.username), cmd.target_user_id)
+                return await self._commit(core.apply(self.state, command3, now), now)
+            case c.KickUser():
+                self._members.pop(cmd.user_id, None)
+                return await self._commit(core.apply(self.state, core.KickUser(cmd.user_id, cmd.reason), now), now)
+            case c.CloseRoom():
+                reply = await self._commit(core.apply(self.state, core.CloseRoom(cmd.reason), now), now)
+                self.stopped = True
+                return reply
+            case c.ConnectionLeft():
+                command4 = core.ConnectionLeft(cmd.user_id, cmd.username, cmd.conn_id)
+                return await self._commit(core.apply(self.state, command4, now), now)
+            case c.Presence():
+                if cmd.replace_all:
+                    self.presence[cmd.instance_id] = {u: n for u, n in cmd.counts.items() if n > 0}
+                else:
+                    counts = self.presence.setdefault(cmd.instance_id, {})
+                    for user, n in cmd.counts.items():
+                        if n > 0:
+                            counts[user] = n
+                        else:
+                            counts.pop(user, None)
+                return c.Reply(value={"viewerCount": self.viewer_count()})
+            case c.Invalidate():
+                if cmd.what == "member":
+                    self._members.pop(cmd.user_id, None)
+                else:
+                    await self._load_room()
+                return c.Reply()
+            case c.GetState():
+                current = playback.extrapolate(self.state.current, now)
+                return c.Reply(value={"current": playback.current_to_json(current),
+                                      "viewerCount": self.viewer_count(), "online": self.online_counts()})
+            case c.Tick():
+                return await self._commit(core.apply(self.state, core.ViewerCountTick(self.viewer_count()), now),
+                                          now)
+        return c.Reply(error="unknown command")
+
+    async def _commit(self, result: core.Result, now: int) -> c.Reply:
+        if result.persist:
+            # Persist, then publish: an event a viewer has seen survives a crash of this instance.
+            payload = json.dumps(playback.current_to_json(result.state.current), separators=(",", ":"))
+            await self._store.rooms.save_current(self.room_id, self.epoch, payload)
+        self.state = result.state
+        deliveries = [from_outgoing(o) for o in result.broadcast] + [from_kick(k) for k in result.kicks]
+        if deliveries:
+            first = self.seq + 1
+            self.seq += len(deliveries)
+            self._publish(self.room_id, first, now, deliveries)
+        return c.Reply(error=result.error, frames=tuple(frames.encode(m) for m in result.direct))

@@ -1,0 +1,136 @@
+"""The commands a room's owner accepts, and their wire form for the mesh.
+
+These are the runtime's vocabulary (who asked, from which connection, what to do); `core.room` holds the rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from synctv.core.room import WsMessage
+from synctv.rooms import frames
+
+
+@dataclass(frozen=True, slots=True)
+class WsIn:
+    """A decoded client WebSocket message."""
+
+    user_id: str
+    username: str
+    role: int
+    conn_id: str
+    msg: WsMessage
+
+
+@dataclass(frozen=True, slots=True)
+class SetCurrent:
+    user_id: str
+    username: str
+    movie_id: str
+    is_live: bool = False
+    sub_path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyMovies:
+    user_id: str
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyMyStatus:
+    user_id: str
+    username: str
+    target_user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class KickUser:
+    user_id: str
+    reason: str = "kicked"
+
+
+@dataclass(frozen=True, slots=True)
+class CloseRoom:
+    reason: str = "room closed"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLeft:
+    user_id: str
+    username: str
+    conn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """Absolute connection counts per user on one instance (idempotent, so it can be re-announced)."""
+
+    instance_id: str
+    counts: dict[str, int] = field(default_factory=dict)
+    replace_all: bool = False  # True: this is the instance's whole presence for the room
+
+
+@dataclass(frozen=True, slots=True)
+class Invalidate:
+    """Drop cached room data after a change made outside the actor (membership, settings, room row)."""
+
+    what: str  # "member" | "settings" | "room"
+    user_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GetState:
+    """Read the live state: current (extrapolated), viewer count and per-user online counts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Periodic viewer-count check (upstream: every 5 s)."""
+
+
+RoomCommand = (WsIn | SetCurrent | NotifyMovies | NotifyMyStatus | KickUser | CloseRoom | ConnectionLeft | Presence
+               | Invalidate | GetState | Tick)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    error: str | None = None
+    frames: tuple[bytes, ...] = ()  # for the originating connection only
+    value: dict[str, Any] | None = None
+
+
+_TYPES: dict[str, type] = {t.__name__: t for t in (WsIn, SetCurrent, NotifyMovies, NotifyMyStatus, KickUser,
+                                                   CloseRoom, ConnectionLeft, Presence, Invalidate, GetState, Tick)}
+
+
+def to_wire(cmd: RoomCommand) -> bytes:
+    if isinstance(cmd, WsIn):
+        body: dict[str, Any] = {"user_id": cmd.user_id, "username": cmd.username, "role": cmd.role,
+                                "conn_id": cmd.conn_id, "frame": base64.b64encode(frames.encode(cmd.msg)).decode()}
+    else:
+        body = asdict(cmd)
+    return json.dumps({"t": type(cmd).__name__, "b": body}, separators=(",", ":")).encode()
+
+
+def from_wire(data: bytes) -> RoomCommand:
+    raw = json.loads(data)
+    cls = _TYPES[raw["t"]]
+    body = raw["b"]
+    if cls is WsIn:
+        msg = frames.decode(base64.b64decode(body.pop("frame")))
+        return WsIn(msg=msg, **body)
+    return cls(**body)  # type: ignore[no-any-return]
+
+
+def reply_to_wire(reply: Reply) -> bytes:
+    return json.dumps({"e": reply.error, "f": [base64.b64encode(f).decode() for f in reply.frames],
+                       "v": reply.value}, separators=(",", ":")).encode()
+
+
+def reply_from_wire(data: bytes) -> Reply:
+    raw = json.loads(data)
+    return Reply(error=raw["e"], frames=tuple(base64.b64decode(f) for f in raw["f"]), value=raw["v"])

@@ -1,0 +1,180 @@
+"""LocalHub: this instance's WebSocket connections, per room, and the fan-out to them.
+
+Each connection has a bounded outbound queue and one writer task. A client whose queue is full is too slow to
+keep up: it is closed, so it cannot stall its room (upstream blocked the whole room on one slow client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from synctv.core.room import Audience
+from synctv.rooms.delivery import Delivery
+
+log = logging.getLogger(__name__)
+
+# WebSocket close codes: 4000+ are application codes; clients reconnect on TRY_AGAIN (1013).
+CLOSE_KICKED = 4001
+CLOSE_ROOM_CLOSED = 4002
+CLOSE_TOO_SLOW = 4008
+CLOSE_TRY_AGAIN = 1013
+
+
+class Socket(Protocol):
+    """The part of a WebSocket the hub needs (aiohttp's WebSocketResponse satisfies it)."""
+
+    async def send_bytes(self, data: bytes) -> None: ...
+
+    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+
+
+@dataclass(eq=False)
+class Connection:
+    room_id: str
+    user_id: str
+    username: str
+    role: int
+    conn_id: str
+    socket: Socket
+    queue_size: int = 128
+    queue: asyncio.Queue[bytes | None] = field(init=False)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    close_code: int = 1000
+    close_reason: str = ""
+    _writer: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.queue = asyncio.Queue(self.queue_size)
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.conn_id}")
+
+    def send(self, frame: bytes) -> bool:
+        """Queue a frame without waiting; a full queue drops this (slow) client."""
+        if self.closed.is_set():
+            return False
+        try:
+            self.queue.put_nowait(frame)
+            return True
+        except asyncio.QueueFull:
+            log.warning("dropping slow websocket client", extra={"room_id": self.room_id, "user_id": self.user_id})
+            self.close(CLOSE_TOO_SLOW, "client too slow")
+            return False
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.closed.is_set():
+            return
+        self.close_code, self.close_reason = code, reason
+        self.closed.set()
+        # Wake the writer even if the queue is full: it checks `closed` first.
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
+
+    async def _write_loop(self) -> None:
+        try:
+            while not self.closed.is_set():
+                frame = await self.queue.get()
+                if frame is None or self.closed.is_set():
+                    break
+                await self.socket.send_bytes(frame)
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            pass
+        finally:
+            self.closed.set()
+            with contextlib.suppress(Exception):
+                await self.socket.close(code=self.close_code, message=self.close_reason.encode()[:120])
+
+    async def wait_writer(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
+
+
+class LocalHub:
+    def __init__(self) -> None:
+        self._rooms: dict[str, dict[str, Connection]] = {}
+        self._by_user: dict[str, dict[str, set[Connection]]] = {}
+        self.on_first_viewer: Callable[[str], None] | None = None
+        self.on_last_viewer: Callable[[str], None] | None = None
+
+    def register(self, conn: Connection) -> int:
+        """Add a connection; returns how many connections its user now has in the room."""
+        room = self._rooms.setdefault(conn.room_id, {})
+        first = not room
+        room[conn.conn_id] = conn
+        users = self._by_user.setdefault(conn.room_id, {})
+        users.setdefault(conn.user_id, set()).add(conn)
+        if first and self.on_first_viewer:
+            self.on_first_viewer(conn.room_id)
+        return len(users[conn.user_id])
+
+    def unregister(self, conn: Connection) -> int:
+        """Remove a connection; returns how many connections its user still has in the room."""
+        room = self._rooms.get(conn.room_id)
+        if room is None or room.pop(conn.conn_id, None) is None:
+            return self.user_connections(conn.room_id, conn.user_id)
+        users = self._by_user[conn.room_id]
+        conns = users.get(conn.user_id, set())
+        conns.discard(conn)
+        left = len(conns)
+        if not conns:
+            users.pop(conn.user_id, None)
+        if not room:
+            del self._rooms[conn.room_id]
+            del self._by_user[conn.room_id]
+            if self.on_last_viewer:
+                self.on_last_viewer(conn.room_id)
+        return left
+
+    def user_connections(self, room_id: str, user_id: str) -> int:
+        return len(self._by_user.get(room_id, {}).get(user_id, ()))
+
+    def presence(self, room_id: str) -> dict[str, int]:
+        return {u: len(c) for u, c in self._by_user.get(room_id, {}).items()}
+
+    def rooms(self) -> list[str]:
+        return list(self._rooms)
+
+    def connections(self, room_id: str | None = None) -> Iterable[Connection]:
+        if room_id is not None:
+            return list(self._rooms.get(room_id, {}).values())
+        return [c for room in self._rooms.values() for c in room.values()]
+
+    def connection_count(self) -> int:
+        return sum(len(r) for r in self._rooms.values())
+
+    def deliver(self, room_id: str, deliveries: Iterable[Delivery]) -> int:
+        """Write each delivery's frame (encoded once) to the matching local connections; returns writes."""
+        room = self._rooms.get(room_id)
+        if not room:
+            return 0
+        sent = 0
+        for d in deliveries:
+            targets = self._targets(room_id, room, d)
+            if d.kick:
+                code = CLOSE_KICKED if d.user_id else CLOSE_ROOM_CLOSED
+                for conn in targets:
+                    conn.close(code, d.reason)
+                continue
+            for conn in targets:
+                if conn.send(d.frame):
+                    sent += 1
+        return sent
+
+    def _targets(self, room_id: str, room: dict[str, Connection], d: Delivery) -> list[Connection]:
+        if d.audience is Audience.ALL:
+            return list(room.values())
+        if d.audience is Audience.OTHERS:
+            return [c for cid, c in room.items() if cid != d.conn_id]
+        if d.audience is Audience.USER:
+            return list(self._by_user.get(room_id, {}).get(d.user_id, ()))
+        return [room[cid] for cid in d.conn_ids if cid in room]
+
+    def close_all(self, code: int, reason: str) -> None:
+        for conn in self.connections():
+            conn.close(code, reason)

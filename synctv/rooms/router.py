@@ -1,0 +1,128 @@
+"""RoomRouter: where is a room's owner, and how does a command reach it.
+
+The only place that knows whether a room's actor is local. On a single node every room is owned locally; the
+cluster runtime (rooms/cluster.py) extends this with the ring and the mesh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from synctv.rooms import commands as c
+from synctv.rooms.actor import RoomActor, RoomUnavailable
+from synctv.rooms.delivery import Delivery
+from synctv.rooms.hub import LocalHub
+from synctv.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class RoomRouter:
+    def __init__(self, store: Store, hub: LocalHub, instance_id: str, *, idle_unload_s: float = 60.0) -> None:
+        self.store = store
+        self.hub = hub
+        self.instance_id = instance_id
+        self.idle_unload_s = idle_unload_s
+        self._actors: dict[str, RoomActor] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._janitor: asyncio.Task[None] | None = None
+        self.delivered = 0
+
+    async def start(self) -> None:
+        self._janitor = asyncio.create_task(self._unload_idle_loop(), name="room-janitor")
+
+    async def stop(self) -> None:
+        if self._janitor:
+            self._janitor.cancel()
+        for actor in list(self._actors.values()):
+            await actor.stop()
+        self._actors.clear()
+
+    # --- ownership ---
+
+    def local_actor(self, room_id: str) -> RoomActor | None:
+        actor = self._actors.get(room_id)
+        return actor if actor is not None and not actor.stopped else None
+
+    def owned_rooms(self) -> list[str]:
+        return [r for r, a in self._actors.items() if not a.stopped]
+
+    async def _load(self, room_id: str) -> RoomActor:
+        actor = self.local_actor(room_id)
+        if actor is not None:
+            return actor
+        lock = self._locks.setdefault(room_id, asyncio.Lock())
+        async with lock:
+            actor = self.local_actor(room_id)
+            if actor is None:
+                actor = RoomActor(room_id, self.store, self.publish, on_fenced=self._fenced)
+                await actor.start()
+                self._actors[room_id] = actor
+                # Presence is rebuilt, not migrated: announce this instance's viewers to the new actor.
+                presence = self.hub.presence(room_id)
+                if presence:
+                    await actor.submit(c.Presence(self.instance_id, presence, replace_all=True))
+        return actor
+
+    def _fenced(self, room_id: str) -> None:
+        self._actors.pop(room_id, None)
+
+    # --- commands and events ---
+
+    async def submit(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
+        for _ in range(3):
+            actor = await self._load(room_id)
+            try:
+                return await actor.submit(cmd)
+            except RoomUnavailable:
+                self._actors.pop(room_id, None)
+        return c.Reply(error="room is unavailable, try again")
+
+    def publish(self, room_id: str, first_seq: int, server_ts_ms: int, deliveries: list[Delivery]) -> None:
+        """Called by a local actor, in sequence order: fan out to this instance's viewers."""
+        self.delivered += self.hub.deliver(room_id, deliveries)
+
+    async def close_room(self, room_id: str, reason: str) -> None:
+        """Disconnect everyone and unload (room deleted, banned or set pending)."""
+        actor = self.local_actor(room_id)
+        if actor is not None:
+            with contextlib.suppress(RoomUnavailable):
+                await actor.submit(c.CloseRoom(reason))
+            await actor.stop()
+            self._actors.pop(room_id, None)
+        self.hub.deliver(room_id, [Delivery(kick=True, reason=reason)])
+
+    async def state(self, room_id: str) -> dict[str, Any]:
+        reply = await self.submit(room_id, c.GetState())
+        if reply.error or reply.value is None:
+            raise RoomUnavailable(reply.error or "room unavailable")
+        return reply.value
+
+    def viewer_count(self, room_id: str) -> int:
+        """Viewers of a loaded room, 0 when it is not loaded (as upstream's REST lists)."""
+        actor = self.local_actor(room_id)
+        return actor.viewer_count() if actor is not None else 0
+
+    def hot_rooms(self) -> list[tuple[str, int]]:
+        return [(r, a.viewer_count()) for r, a in self._actors.items() if not a.stopped and a.viewer_count() > 0]
+
+    async def _unload_idle_loop(self) -> None:
+        interval = max(1.0, min(self.idle_unload_s / 2, 30.0))
+        while True:
+            await asyncio.sleep(interval)
+            await self.unload_idle()
+
+    async def unload_idle(self) -> None:
+        now = time.monotonic()
+        for room_id, actor in list(self._actors.items()):
+            # A room with viewers anywhere is never evicted.
+            if actor.viewer_count() == 0 and not self.hub.presence(room_id) and \
+                    now - actor.last_active >= self.idle_unload_s:
+                await actor.stop()
+                if self._actors.get(room_id) is actor:
+                    del self._actors[room_id]
+                log.debug("room unloaded", extra={"room_id": room_id})
