@@ -113,7 +113,7 @@ def etcd_server() -> Iterator[Any]:
     try:
         yield server
     finally:
-        server.stop()
+        server.cleanup()
 
 
 @pytest.fixture
