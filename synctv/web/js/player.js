@@ -1,0 +1,114 @@
+// Media loading into the <video> element: native playback for mp4/webm (and HLS where the
+// browser supports it), hls.js for HLS elsewhere. hls.js is loaded on demand from
+// node_modules (installed with `npm ci --prefix synctv/web`).
+
+const HLS_SCRIPT = new URL('../node_modules/hls.js/dist/hls.min.js', import.meta.url).href;
+
+let hlsLoading = null;
+
+function loadHlsJs() {
+  if (globalThis.Hls) return Promise.resolve(globalThis.Hls);
+  if (!hlsLoading) {
+    hlsLoading = new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = HLS_SCRIPT;
+      s.async = true;
+      s.onload = () => (globalThis.Hls ? resolve(globalThis.Hls) : reject(new Error('hls.js did not load')));
+      s.onerror = () => {
+        hlsLoading = null;
+        reject(new Error('hls.js is not installed (run: npm ci --prefix synctv/web)'));
+      };
+      document.head.append(s);
+    });
+  }
+  return hlsLoading;
+}
+
+/** Kind of source: 'hls', 'flv', 'dash' or 'native'. */
+export function sourceKind(base) {
+  const type = String(base?.type || '').toLowerCase();
+  if (type.startsWith('m3u') || type === 'hls') return 'hls';
+  if (type === 'flv') return 'flv';
+  if (type === 'mpd' || type === 'dash') return 'dash';
+  if (type) return 'native';
+  let ext = '';
+  try {
+    ext = new URL(base?.url || '', location.href).pathname.split('.').pop().toLowerCase();
+  } catch {
+    ext = '';
+  }
+  if (ext.startsWith('m3u')) return 'hls';
+  if (ext === 'flv') return 'flv';
+  if (ext === 'mpd') return 'dash';
+  return 'native';
+}
+
+const FORBIDDEN_HEADERS = new Set(['referer', 'user-agent', 'origin', 'host', 'cookie', 'connection', 'content-length']);
+
+export class MediaLoader {
+  constructor(video) {
+    this.video = video;
+    this.hls = null;
+    this.url = '';
+  }
+
+  /** Unload any source. */
+  reset() {
+    if (this.hls) {
+      this.hls.destroy();
+      this.hls = null;
+    }
+    this.url = '';
+    this.video.removeAttribute('src');
+    this.video.load();
+  }
+
+  /**
+   * Load a movie base ({url, type, headers, live}). Resolves once the source is attached.
+   * Throws an Error with a user-facing message when it cannot be played here.
+   */
+  async load(base) {
+    const url = new URL(base.url, location.href).href;
+    this.reset();
+    this.url = url;
+    let kind = sourceKind(base);
+    if (kind === 'flv' || kind === 'dash') {
+      // prefer an HLS or native alternative when the server offers one
+      const alt = (base.moreSources || []).find((s) => ['hls', 'native'].includes(sourceKind(s)));
+      if (alt) return this.load({ ...base, url: alt.url, type: alt.type, moreSources: [] });
+      throw new Error(`${kind.toUpperCase()} sources are not supported by this player`);
+    }
+    if (kind === 'hls' && this.video.canPlayType('application/vnd.apple.mpegurl')) kind = 'native';
+    if (kind === 'native') {
+      this.video.src = url;
+      return 'native';
+    }
+    const Hls = await loadHlsJs();
+    if (this.url !== url) return 'superseded';
+    if (!Hls.isSupported()) throw new Error('HLS is not supported in this browser');
+    const headers = Object.entries(base.headers || {}).filter(([k]) => !FORBIDDEN_HEADERS.has(k.toLowerCase()));
+    const hls = new Hls({
+      lowLatencyMode: Boolean(base.live),
+      xhrSetup: headers.length
+        ? (xhr) => {
+            for (const [k, v] of headers) {
+              try {
+                xhr.setRequestHeader(k, v);
+              } catch {
+                // header not allowed from the browser
+              }
+            }
+          }
+        : undefined,
+    });
+    this.hls = hls;
+    hls.on(Hls.Events.ERROR, (_ev, data) => {
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.NETWORK_ERROR) hls.startLoad();
+      else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+    });
+    hls.loadSource(url);
+    hls.attachMedia(this.video);
+    return 'hls.js';
+  }
+}

@@ -1,0 +1,837 @@
+// Room page: player + sync engine, playlist, chat, viewer count, room administration.
+
+import { ApiError, auth, fetchServerTime, get, post, rawUintField, requestFull } from './api.js';
+import { MediaLoader, sourceKind } from './player.js';
+import { MessageType, MessageTypeName } from './proto.js';
+import { RoomSocket } from './roomsocket.js';
+import { ClockSync, SYNC, SyncController, stateFromCurrent } from './sync.js';
+import {
+  MEMBER_PERMISSIONS,
+  MEMBER_ROLE,
+  PERM,
+  formatTime,
+  h,
+  nameFromUrl,
+  permissionFlags,
+  permissionsFromFlags,
+  unescapeHtml,
+} from './util.js';
+
+const $ = (id) => document.getElementById(id);
+const CHAT_LIMIT = 200;
+const PLAYLIST_PAGE = 20;
+
+/** Shared server clock, started on the first room visit. */
+export const clock = new ClockSync({ fetchServerTime });
+
+export class RoomView {
+  constructor({ session, toast }) {
+    this.session = session;
+    this.toast = toast;
+    this.roomId = null;
+    this.room = null; // /api/room/check
+    this.me = null; // /api/room/me
+    this.socket = null;
+    this.current = null; // {movie, status, expireId}
+    this.loadedKey = '';
+    this.currentSeq = 0;
+    this.playlist = { page: 1, total: 0, folder: '', movies: [] };
+    this.timers = [];
+    this.entering = null;
+  }
+
+  // ---------------------------------------------------------------- setup
+
+  setup() {
+    this.video = $('player');
+    this.loader = new MediaLoader(this.video);
+    this.controller = new SyncController({
+      video: this.video,
+      clock,
+      send: (msg) => this.socket?.send(msg),
+      canControl: () => this.can(PERM.setCurrentStatus),
+      onEvent: (ev) => this.onSyncEvent(ev),
+    });
+    this.controller.attach();
+    const view = this;
+    window.synctvPlayer = {
+      get video() {
+        return view.video;
+      },
+      get controller() {
+        return view.controller;
+      },
+      /** last state applied from the server (STATUS / SYNC / CHECK_STATUS / current) */
+      get state() {
+        return view.controller.lastApplied;
+      },
+      /** the reference timeline currently followed (includes local changes) */
+      get reference() {
+        return view.controller.reference;
+      },
+      get expectedPosition() {
+        return view.controller.reference ? view.controller.target() : null;
+      },
+      get drift() {
+        return view.controller.drift();
+      },
+      get clockOffset() {
+        return clock.offset;
+      },
+      get clockRtt() {
+        return clock.rtt;
+      },
+      get socketState() {
+        return view.socket?.state ?? 'idle';
+      },
+      get current() {
+        return view.current;
+      },
+      get roomId() {
+        return view.roomId;
+      },
+      serverNow: () => clock.now(),
+      reconnect: () => view.socket?.reconnectNow(),
+      sync: () => view.send({ type: MessageType.SYNC }),
+    };
+
+    $('chat-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const input = $('chat-input');
+      const text = input.value.trim();
+      if (!text) return;
+      if (this.send({ type: MessageType.CHAT, chatContent: text })) input.value = '';
+      else this.toast('Not connected; the message was not sent', { error: true });
+    });
+    $('sync-button').addEventListener('click', () => {
+      if (!this.send({ type: MessageType.SYNC })) this.toast('Not connected', { error: true });
+    });
+    $('stop-movie').addEventListener('click', () => this.setCurrent(''));
+    $('leave-room').addEventListener('click', () => {
+      location.hash = '#/rooms';
+    });
+    $('unmute-button').addEventListener('click', () => {
+      this.video.muted = false;
+      $('unmute-button').hidden = true;
+      this.controller.resumeAfterGesture();
+    });
+    $('add-movie-form').addEventListener('submit', (ev) => this.addMovie(ev));
+    $('movie-url').addEventListener('change', () => {
+      if (!$('movie-name').value) $('movie-name').placeholder = nameFromUrl($('movie-url').value);
+    });
+    $('playlist-prev').addEventListener('click', () => {
+      this.playlist.page = Math.max(1, this.playlist.page - 1);
+      this.loadPlaylist();
+    });
+    $('playlist-next').addEventListener('click', () => {
+      this.playlist.page += 1;
+      this.loadPlaylist();
+    });
+    $('member-filter').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.loadMembers();
+    });
+    $('member-status').addEventListener('change', () => this.loadMembers());
+    $('room-settings-form').addEventListener('submit', (ev) => this.saveRoomSettings(ev));
+    $('room-password-form').addEventListener('submit', (ev) => this.saveRoomPassword(ev));
+    $('room-delete').addEventListener('click', () => this.deleteRoom());
+    $('room-admin').addEventListener('toggle', () => {
+      if ($('room-admin').open) this.loadAdminPanel();
+    });
+  }
+
+  // ---------------------------------------------------------------- enter / leave
+
+  async enter(roomId, { needLogin }) {
+    if (this.roomId === roomId && this.socket) return;
+    this.leave();
+    this.roomId = roomId;
+    const token = this.entering = Symbol('enter');
+    const err = $('room-error');
+    err.textContent = '';
+    $('room-name').textContent = 'Room';
+    $('viewer-count').textContent = '0';
+    try {
+      const check = await get('/api/room/check', { query: { roomId } });
+      if (this.entering !== token) return;
+      this.room = check;
+      $('room-name').textContent = check.name || 'Room';
+      document.title = `${check.name || 'Room'} · SyncTV`;
+      if (check.status === 1) throw new Error('This room has been banned');
+      if (check.status === 2) throw new Error('This room is waiting for approval');
+      if (!this.session.loggedIn && !check.enabledGuest) {
+        this.roomId = null;
+        needLogin();
+        return;
+      }
+      if (this.session.loggedIn) {
+        const joined = await this.joinRoom(roomId, check.needPassword);
+        if (this.entering !== token) return;
+        if (!joined) {
+          this.roomId = null;
+          location.hash = '#/rooms';
+          return;
+        }
+        if (joined.status === 2) throw new Error('Your membership is waiting for approval by a room administrator');
+        if (joined.status === 1) throw new Error('You have been banned from this room');
+      }
+      await this.loadMe();
+      if (this.entering !== token) return;
+      clock.start().catch(() => {});
+      await this.loadCurrent();
+      if (this.entering !== token) return;
+      this.loadPlaylist();
+      this.connect();
+      this.startTimers();
+    } catch (e) {
+      if (this.entering !== token) return;
+      err.textContent = e.message || String(e);
+    }
+  }
+
+  /** POST /api/room/login; prompts for the password when needed. Returns the member info or null. */
+  async joinRoom(roomId, needPassword) {
+    try {
+      return await post('/api/room/login', { roomId, password: '' });
+    } catch (e) {
+      if (!(needPassword && e instanceof ApiError && e.status === 403)) {
+        if (needPassword) throw e;
+        return { status: 3 }; // no password: room auth creates the membership on first access
+      }
+    }
+    const dialog = $('room-password-dialog');
+    const input = $('room-join-password');
+    const errEl = $('room-join-error');
+    errEl.textContent = '';
+    input.value = '';
+    for (;;) {
+      dialog.returnValue = '';
+      dialog.showModal();
+      input.focus();
+      const result = await new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true }));
+      if (result !== 'join') return null;
+      try {
+        return await post('/api/room/login', { roomId, password: input.value });
+      } catch (e) {
+        errEl.textContent = e.message;
+      }
+    }
+  }
+
+  leave() {
+    this.entering = null;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.socket) this.socket.stop();
+    this.socket = null;
+    if (this.roomId) {
+      this.controller.setMovie({ active: false });
+      this.controller.reference = null;
+      this.controller.lastApplied = null;
+      this.loader.reset();
+    }
+    this.roomId = null;
+    this.room = null;
+    this.me = null;
+    this.current = null;
+    this.loadedKey = '';
+    this.playlist = { page: 1, total: 0, folder: '', movies: [] };
+    $('chat-log')?.replaceChildren();
+    $('playlist')?.replaceChildren();
+    $('room-admin').hidden = true;
+    $('room-admin').open = false;
+    $('ws-status').textContent = 'idle';
+    $('unmute-button').hidden = true;
+    document.title = 'SyncTV';
+  }
+
+  startTimers() {
+    this.timers.push(
+      setInterval(() => {
+        const msg = this.controller.checkStatusMessage();
+        if (msg) this.send(msg);
+      }, SYNC.CHECK_INTERVAL_MS),
+      setInterval(() => {
+        const id = this.current?.expireId;
+        if (id && this.controller.active) this.send({ type: MessageType.EXPIRED, expirationId: id });
+      }, 10000),
+      setInterval(() => this.renderSyncInfo(), 500),
+    );
+  }
+
+  // ---------------------------------------------------------------- permissions
+
+  async loadMe() {
+    try {
+      this.me = await get('/api/room/me', { roomId: this.roomId });
+    } catch {
+      this.me = null;
+    }
+    const admin = this.isRoomAdmin();
+    $('room-admin').hidden = !admin;
+    this.renderControls();
+  }
+
+  isRoomAdmin() {
+    return this.session.isSiteAdmin || (this.me?.role ?? 0) >= 2;
+  }
+
+  isCreator() {
+    return this.session.isSiteAdmin || this.me?.role === 3;
+  }
+
+  can(bit) {
+    if (this.isRoomAdmin()) return true;
+    if (!this.me) return true; // unknown (e.g. guest): let the server decide
+    return ((this.me.permissions >>> 0) & bit) === bit;
+  }
+
+  renderControls() {
+    $('add-movie-form').hidden = !this.can(PERM.addMovie);
+    $('chat-form').querySelector('input').disabled = !this.can(PERM.sendChatMessage);
+    $('stop-movie').hidden = !this.can(PERM.setCurrentMovie);
+  }
+
+  // ---------------------------------------------------------------- websocket
+
+  connect() {
+    const roomId = this.roomId;
+    this.socket = new RoomSocket({
+      roomId,
+      getToken: () => auth.token,
+      onMessage: (msg) => this.onMessage(msg),
+      onState: (state, info) => {
+        const el = $('ws-status');
+        el.textContent = state === 'closed' && info?.retryInMs ? `reconnecting in ${Math.ceil(info.retryInMs / 1000)} s` : state;
+        el.dataset.state = state;
+      },
+      onOpen: async (reconnect) => {
+        if (reconnect) await this.loadCurrent();
+        this.send({ type: MessageType.SYNC });
+      },
+      shouldReconnect: async () => {
+        if (this.roomId !== roomId) return false;
+        try {
+          await get('/api/room/movie/current', { roomId });
+          return true;
+        } catch (e) {
+          if (e instanceof ApiError && [401, 403, 404].includes(e.status)) {
+            $('room-error').textContent = `Disconnected from the room: ${e.message}`;
+            return false;
+          }
+          return true;
+        }
+      },
+    });
+    this.socket.connect();
+  }
+
+  send(msg) {
+    return Boolean(this.socket?.send(msg));
+  }
+
+  onMessage(msg) {
+    switch (msg.type) {
+      case MessageType.VIEWER_COUNT:
+        $('viewer-count').textContent = String(msg.viewerCount ?? 0);
+        break;
+      case MessageType.CHAT:
+        this.appendChat(msg);
+        break;
+      case MessageType.STATUS:
+      case MessageType.SYNC:
+      case MessageType.CHECK_STATUS:
+        if (msg.playbackStatus) {
+          this.controller.applyRemote(msg.playbackStatus, Number(msg.timestamp) || 0, MessageTypeName[msg.type]);
+          if (msg.type === MessageType.CHECK_STATUS) this.toast('Out of sync with the room; resynchronised');
+        }
+        break;
+      case MessageType.CURRENT:
+        this.loadCurrent();
+        break;
+      case MessageType.MOVIES:
+        this.loadPlaylist();
+        break;
+      case MessageType.MY_STATUS:
+        this.loadMe().then(() => this.loadPlaylist());
+        break;
+      case MessageType.EXPIRED:
+        this.loadCurrent();
+        break;
+      case MessageType.ERROR:
+        $('room-error').textContent = msg.errorMessage || 'Error';
+        this.toast(msg.errorMessage || 'Error', { error: true });
+        if (/status/i.test(msg.errorMessage || '')) this.send({ type: MessageType.SYNC }); // undo a refused change
+        break;
+      default:
+        break; // WebRTC signalling is not used by this client
+    }
+  }
+
+  onSyncEvent(ev) {
+    if (ev.type === 'autoplay-blocked') {
+      if (!this.video.muted) {
+        // browsers allow muted autoplay: keep in sync silently and offer sound on a click
+        this.video.muted = true;
+        $('unmute-button').textContent = 'Click to enable sound';
+        $('unmute-button').hidden = false;
+        this.controller.resumeAfterGesture();
+      } else {
+        $('unmute-button').textContent = 'Click to start playback';
+        $('unmute-button').hidden = false;
+      }
+    } else if (ev.type === 'autoplay-ok' && !this.video.muted) {
+      $('unmute-button').hidden = true;
+    } else if (ev.type === 'denied') {
+      this.toast('You do not have permission to control playback in this room', { error: true });
+    }
+  }
+
+  renderSyncInfo() {
+    const c = this.controller;
+    const out = $('sync-info');
+    if (!c.active || !c.reference) {
+      out.textContent = '';
+      return;
+    }
+    const drift = c.drift();
+    const rtt = clock.rtt === null ? '?' : Math.round(clock.rtt);
+    out.textContent = `${formatTime(this.video.currentTime)} · offset ${drift >= 0 ? '+' : ''}${(drift * 1000).toFixed(0)} ms · ×${this.video.playbackRate.toFixed(2)} · rtt ${rtt} ms`;
+    out.dataset.driftMs = String(Math.round(drift * 1000));
+  }
+
+  // ---------------------------------------------------------------- chat
+
+  appendChat(msg) {
+    const log = $('chat-log');
+    const name = msg.sender?.username || 'unknown';
+    const text = unescapeHtml(msg.chatContent || '');
+    const time = msg.timestamp ? new Date(Number(msg.timestamp)) : new Date();
+    const li = h(
+      'li',
+      { dataset: { testid: 'chat-message', sender: name } },
+      h('time', { datetime: time.toISOString() }, time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })),
+      ' ',
+      h('span', { class: 'chat-text' }, `${name}: ${text}`),
+    );
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    log.append(li);
+    while (log.children.length > CHAT_LIMIT) log.firstElementChild.remove();
+    if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  // ---------------------------------------------------------------- current movie
+
+  async loadCurrent() {
+    const roomId = this.roomId;
+    if (!roomId) return;
+    const seq = ++this.currentSeq;
+    let r;
+    try {
+      r = await requestFull('GET', '/api/room/movie/current', { roomId });
+    } catch (e) {
+      if (seq === this.currentSeq) $('room-error').textContent = e.message;
+      return;
+    }
+    if (seq !== this.currentSeq || roomId !== this.roomId) return;
+    const current = r.data || {};
+    current.expireId = rawUintField(r.text, 'expireId');
+    this.current = current;
+    const movie = current.movie || {};
+    const base = movie.base || {};
+    const nowPlaying = $('now-playing');
+    if (!movie.id || !base.url) {
+      this.loadedKey = '';
+      this.controller.setMovie({ active: false });
+      this.loader.reset();
+      nowPlaying.textContent = 'Nothing is playing';
+      nowPlaying.dataset.movieId = '';
+      this.markCurrentInPlaylist();
+      return;
+    }
+    const key = `${movie.id}|${movie.subPath || ''}|${base.url}`;
+    nowPlaying.textContent = `Now playing: ${base.name || nameFromUrl(base.url)}${base.live ? ' (live)' : ''}`;
+    nowPlaying.dataset.movieId = movie.id;
+    if (key !== this.loadedKey) {
+      this.loadedKey = key;
+      this.controller.setMovie({ active: false });
+      try {
+        await this.loader.load(base);
+      } catch (e) {
+        $('room-error').textContent = `Cannot play this video: ${e.message}`;
+      }
+      if (seq !== this.currentSeq) return;
+      this.controller.setMovie({ active: true, live: Boolean(base.live) });
+    }
+    const { state } = stateFromCurrent(current, r.time);
+    this.controller.applyRemote(state, state.timestamp, 'current');
+    this.markCurrentInPlaylist();
+  }
+
+  async setCurrent(id, subPath = '') {
+    try {
+      await post('/api/room/movie/current', { id, subPath }, { roomId: this.roomId });
+    } catch (e) {
+      this.toast(e.message, { error: true });
+    }
+  }
+
+  // ---------------------------------------------------------------- playlist
+
+  async loadPlaylist() {
+    const roomId = this.roomId;
+    if (!roomId) return;
+    const ol = $('playlist');
+    if (!this.can(PERM.getMovieList)) {
+      ol.replaceChildren(h('li', { class: 'empty' }, 'You may not view the playlist'));
+      return;
+    }
+    let data;
+    try {
+      data = await get('/api/room/movie/movies', {
+        roomId,
+        query: { page: this.playlist.page, max: PLAYLIST_PAGE, id: this.playlist.folder },
+      });
+    } catch (e) {
+      ol.replaceChildren(h('li', { class: 'empty' }, e.message));
+      return;
+    }
+    if (roomId !== this.roomId) return;
+    let movies = data?.movies || [];
+    const total = data?.total ?? movies.length;
+    // tolerate servers that return the whole list instead of one page
+    if (movies.length > PLAYLIST_PAGE) movies = movies.slice((this.playlist.page - 1) * PLAYLIST_PAGE, this.playlist.page * PLAYLIST_PAGE);
+    const pages = Math.max(1, Math.ceil(total / PLAYLIST_PAGE));
+    if (this.playlist.page > pages) {
+      this.playlist.page = pages;
+      this.loadPlaylist();
+      return;
+    }
+    this.playlist.total = total;
+    this.playlist.movies = movies;
+    this.playlist.paths = data?.paths || [];
+    this.renderPlaylist();
+    $('playlist-page').textContent = `Page ${this.playlist.page} of ${pages}`;
+    $('playlist-prev').disabled = this.playlist.page <= 1;
+    $('playlist-next').disabled = this.playlist.page >= pages;
+  }
+
+  renderPlaylist() {
+    const ol = $('playlist');
+    const movies = this.playlist.movies;
+    const items = [];
+    if (this.playlist.folder) {
+      const parent = (this.playlist.paths || []).slice(-2, -1)[0];
+      items.push(
+        h('li', { class: 'folder-up' }, h('button', {
+          type: 'button',
+          onclick: () => {
+            this.playlist.folder = parent?.id || '';
+            this.playlist.page = 1;
+            this.loadPlaylist();
+          },
+        }, '⬑ Up one folder')),
+      );
+    }
+    const canSet = this.can(PERM.setCurrentMovie);
+    const canEdit = this.can(PERM.editMovie);
+    const myId = this.me?.userId || this.session.user?.id;
+    movies.forEach((m, i) => {
+      const base = m.base || {};
+      const canDelete = this.can(PERM.deleteMovie) || (myId && m.creatorId === myId);
+      const label = base.name || nameFromUrl(base.url || '');
+      const buttons = [];
+      if (base.isFolder) {
+        buttons.push(h('button', {
+          type: 'button',
+          dataset: { testid: 'movie-open' },
+          onclick: () => {
+            this.playlist.folder = m.id;
+            this.playlist.page = 1;
+            this.loadPlaylist();
+          },
+        }, 'Open'));
+      } else if (canSet) {
+        buttons.push(h('button', { type: 'button', dataset: { testid: 'movie-play' }, 'aria-label': `Play ${label}`, onclick: () => this.setCurrent(m.id, m.subPath || '') }, 'Play'));
+      }
+      if (canEdit) {
+        buttons.push(
+          h('button', { type: 'button', dataset: { testid: 'movie-up' }, 'aria-label': `Move ${label} up`, disabled: i === 0, onclick: () => this.swap(m.id, movies[i - 1]?.id) }, '↑'),
+          h('button', { type: 'button', dataset: { testid: 'movie-down' }, 'aria-label': `Move ${label} down`, disabled: i === movies.length - 1, onclick: () => this.swap(m.id, movies[i + 1]?.id) }, '↓'),
+        );
+      }
+      if (canDelete) {
+        buttons.push(h('button', { type: 'button', class: 'danger', dataset: { testid: 'movie-delete' }, 'aria-label': `Delete ${label}`, onclick: () => this.deleteMovie(m.id, label) }, 'Delete'));
+      }
+      items.push(
+        h(
+          'li',
+          { dataset: { movieId: m.id, testid: 'playlist-item' } },
+          h('span', { class: 'movie-name' }, label),
+          ' ',
+          h('span', { class: 'badge' }, base.isFolder ? 'folder' : base.live ? 'live' : base.type || sourceKind(base)),
+          h('span', { class: 'movie-actions' }, buttons),
+        ),
+      );
+    });
+    if (!movies.length) items.push(h('li', { class: 'empty' }, 'The playlist is empty'));
+    ol.replaceChildren(...items);
+    this.markCurrentInPlaylist();
+  }
+
+  markCurrentInPlaylist() {
+    const id = this.current?.movie?.id || '';
+    for (const li of $('playlist').querySelectorAll('li[data-movie-id]')) {
+      const isCurrent = Boolean(id) && li.dataset.movieId === id;
+      li.classList.toggle('current', isCurrent);
+      if (isCurrent) li.setAttribute('aria-current', 'true');
+      else li.removeAttribute('aria-current');
+    }
+  }
+
+  async addMovie(ev) {
+    ev.preventDefault();
+    const url = $('movie-url').value.trim();
+    if (!url) return;
+    const body = {
+      url,
+      name: $('movie-name').value.trim() || nameFromUrl(url),
+      type: $('movie-type').value,
+      live: $('movie-live').checked,
+      proxy: $('movie-proxy').checked,
+      rtmpSource: false,
+      headers: {},
+      isFolder: false,
+      parentId: this.playlist.folder || '',
+    };
+    const btn = $('movie-add');
+    btn.disabled = true;
+    try {
+      await post('/api/room/movie/push', body, { roomId: this.roomId });
+      $('add-movie-form').reset();
+      $('movie-name').placeholder = 'Defaults to the file name';
+      this.loadPlaylist();
+    } catch (e) {
+      this.toast(e.message, { error: true });
+      $('room-error').textContent = e.message;
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  async swap(id1, id2) {
+    if (!id1 || !id2) return;
+    try {
+      await post('/api/room/movie/swap', { id1, id2 }, { roomId: this.roomId });
+      this.loadPlaylist();
+    } catch (e) {
+      this.toast(e.message, { error: true });
+    }
+  }
+
+  async deleteMovie(id, label) {
+    if (!confirm(`Delete “${label}” from the playlist?`)) return;
+    try {
+      await post('/api/room/movie/delete', { ids: [id] }, { roomId: this.roomId });
+      this.loadPlaylist();
+    } catch (e) {
+      this.toast(e.message, { error: true });
+    }
+  }
+
+  // ---------------------------------------------------------------- room administration
+
+  loadAdminPanel() {
+    this.loadMembers();
+    this.loadRoomSettings();
+  }
+
+  async loadMembers() {
+    const tbody = $('member-list');
+    let data;
+    try {
+      data = await get('/api/room/admin/members', {
+        roomId: this.roomId,
+        query: { status: $('member-status').value, page: 1, max: 100, sort: 'join', order: 'asc' },
+      });
+    } catch (e) {
+      tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5 }, e.message)));
+      return;
+    }
+    const rows = (data?.list || []).map((m) => this.memberRow(m));
+    tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5 }, 'No members'))]));
+  }
+
+  memberRow(m) {
+    const isCreatorRow = m.role === 3;
+    const isAdminRow = m.role === 2;
+    const self = m.userId === (this.me?.userId || this.session.user?.id);
+    const status = $('member-status').value;
+    const act = (path, label, extra = {}) =>
+      h('button', {
+        type: 'button',
+        dataset: { testid: `member-${label.toLowerCase()}` },
+        'aria-label': `${label} ${m.username}`,
+        ...extra,
+        onclick: async () => {
+          try {
+            await post(path, { id: m.userId }, { roomId: this.roomId });
+            this.toast(`${label}: ${m.username}`);
+            this.loadMembers();
+          } catch (e) {
+            this.toast(e.message, { error: true });
+          }
+        },
+      }, label);
+
+    // permissions: checkboxes for the 8 member bits (creator only; admins already have everything)
+    const editable = this.isCreator() && !isCreatorRow && !isAdminRow;
+    const flags = permissionFlags(m.permissions);
+    const boxes = MEMBER_PERMISSIONS.map((p, i) =>
+      h('label', { class: 'perm' }, h('input', { type: 'checkbox', checked: flags[i], disabled: !editable, dataset: { bit: String(p.bit) } }), ` ${p.label}`),
+    );
+    const permCell = h('td', {}, h('fieldset', { class: 'perm-set' }, h('legend', { class: 'visually-hidden' }, `Permissions of ${m.username}`), boxes));
+    if (editable) {
+      permCell.append(
+        h('button', {
+          type: 'button',
+          dataset: { testid: 'member-save-permissions' },
+          onclick: async () => {
+            const newFlags = [...permCell.querySelectorAll('input[type=checkbox]')].map((c) => c.checked);
+            const permissions = permissionsFromFlags(newFlags, m.permissions);
+            try {
+              await post('/api/room/admin/members/member/permissions', { id: m.userId, permissions }, { roomId: this.roomId });
+              this.toast(`Permissions of ${m.username} saved`);
+              this.loadMembers();
+            } catch (e) {
+              this.toast(e.message, { error: true });
+            }
+          },
+        }, 'Save permissions'),
+      );
+    }
+
+    const actions = [];
+    if (!isCreatorRow && !self) {
+      if (status === 'pending') actions.push(act('/api/room/admin/members/approve', 'Approve'));
+      if (status === 'banned') actions.push(act('/api/room/admin/members/unban', 'Unban'));
+      else actions.push(act('/api/room/admin/members/ban', 'Ban'));
+      actions.push(act('/api/room/admin/members/delete', 'Remove'));
+      if (this.isCreator()) {
+        if (isAdminRow) {
+          actions.push(h('button', {
+            type: 'button',
+            onclick: async () => {
+              try {
+                await post('/api/room/admin/members/member', { id: m.userId, permissions: 193 }, { roomId: this.roomId });
+                this.loadMembers();
+              } catch (e) {
+                this.toast(e.message, { error: true });
+              }
+            },
+          }, 'Make member'));
+        } else {
+          actions.push(h('button', {
+            type: 'button',
+            onclick: async () => {
+              try {
+                await post('/api/room/admin/members/admin', { id: m.userId, adminPermissions: 31 }, { roomId: this.roomId });
+                this.loadMembers();
+              } catch (e) {
+                this.toast(e.message, { error: true });
+              }
+            },
+          }, 'Make admin'));
+        }
+      }
+    }
+    return h(
+      'tr',
+      { dataset: { userId: m.userId, testid: 'member-row' } },
+      h('td', {}, m.username),
+      h('td', {}, MEMBER_ROLE[m.role] || String(m.role)),
+      h('td', {}, String(m.onlineCount ?? 0)),
+      permCell,
+      h('td', { class: 'actions' }, actions),
+    );
+  }
+
+  async loadRoomSettings() {
+    const box = $('room-settings-fields');
+    try {
+      this.roomSettings = await get('/api/room/admin/settings', { roomId: this.roomId });
+    } catch (e) {
+      box.replaceChildren(h('p', { class: 'error' }, e.message));
+      return;
+    }
+    const fields = [];
+    for (const [key, value] of Object.entries(this.roomSettings || {})) {
+      const id = `room-setting-${key}`;
+      const label = key.replace(/_/g, ' ');
+      if (typeof value === 'boolean') {
+        fields.push(h('label', { class: 'check' }, h('input', { type: 'checkbox', id, checked: value, dataset: { key } }), ` ${label}`));
+      } else if (key.endsWith('_permissions') && typeof value === 'number') {
+        const flags = permissionFlags(value);
+        fields.push(
+          h('fieldset', { class: 'perm-set', dataset: { key, perm: 'true' } }, h('legend', {}, label),
+            MEMBER_PERMISSIONS.map((p, i) => h('label', { class: 'perm' }, h('input', { type: 'checkbox', checked: flags[i] }), ` ${p.label}`))),
+        );
+      } else if (typeof value === 'number') {
+        fields.push(h('label', { for: id }, label), h('input', { type: 'number', id, value: String(value), dataset: { key } }));
+      } else if (typeof value === 'string') {
+        fields.push(h('label', { for: id }, label), h('input', { id, value, dataset: { key } }));
+      }
+    }
+    box.replaceChildren(...fields);
+  }
+
+  async saveRoomSettings(ev) {
+    ev.preventDefault();
+    const old = this.roomSettings || {};
+    const changes = {};
+    for (const input of $('room-settings-fields').querySelectorAll('input[data-key]')) {
+      const key = input.dataset.key;
+      const value = input.type === 'checkbox' ? input.checked : input.type === 'number' ? Number(input.value) : input.value;
+      if (value !== old[key]) changes[key] = value;
+    }
+    for (const fs of $('room-settings-fields').querySelectorAll('fieldset[data-perm]')) {
+      const key = fs.dataset.key;
+      const value = permissionsFromFlags([...fs.querySelectorAll('input')].map((c) => c.checked), old[key]);
+      if (value !== old[key]) changes[key] = value;
+    }
+    if (!Object.keys(changes).length) {
+      this.toast('Nothing changed');
+      return;
+    }
+    try {
+      await post('/api/room/admin/settings', changes, { roomId: this.roomId });
+      this.toast('Room settings saved');
+      this.loadRoomSettings();
+    } catch (e) {
+      this.toast(e.message, { error: true });
+    }
+  }
+
+  async saveRoomPassword(ev) {
+    ev.preventDefault();
+    const password = $('room-password-input').value;
+    try {
+      await post('/api/room/admin/pwd', { password }, { roomId: this.roomId });
+      $('room-password-input').value = '';
+      this.toast(password ? 'Room password set' : 'Room password removed');
+    } catch (e) {
+      this.toast(e.message, { error: true });
+    }
+  }
+
+  async deleteRoom() {
+    if (!confirm('Delete this room for everyone? This cannot be undone.')) return;
+    try {
+      await post('/api/room/admin/delete', { roomId: this.roomId }, { roomId: this.roomId });
+      this.toast('Room deleted');
+      location.hash = '#/rooms';
+    } catch (e) {
+      this.toast(e.message, { error: true });
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// Room WebSocket: binary protobuf frames, token as subprotocol, automatic reconnect
+// with exponential back-off.
+
+import { decodeMessage, encodeMessage } from './proto.js';
+import { backoffDelay } from './sync.js';
+
+export class RoomSocket {
+  /**
+   * @param {object} o
+   * @param {string} o.roomId
+   * @param {() => string} o.getToken
+   * @param {(msg: object) => void} o.onMessage
+   * @param {(state: string, info?: object) => void} [o.onState] 'connecting'|'open'|'closed'|'stopped'
+   * @param {(reconnect: boolean) => void} [o.onOpen] called on every open; reconnect=true after the first
+   * @param {(ev: CloseEvent) => Promise<boolean>|boolean} [o.shouldReconnect] checked after each close
+   */
+  constructor({ roomId, getToken, onMessage, onState = () => {}, onOpen = () => {}, shouldReconnect = () => true }) {
+    this.roomId = roomId;
+    this.getToken = getToken;
+    this.onMessage = onMessage;
+    this.onState = onState;
+    this.onOpen = onOpen;
+    this.shouldReconnect = shouldReconnect;
+    this.ws = null;
+    this.attempt = 0;
+    this.everOpened = false;
+    this.stopped = false;
+    this.retryTimer = null;
+    this.state = 'idle';
+  }
+
+  url() {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return `${proto}//${location.host}/api/room/ws?roomId=${encodeURIComponent(this.roomId)}`;
+  }
+
+  setState(state, info) {
+    this.state = state;
+    this.onState(state, info);
+  }
+
+  connect() {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    const token = this.getToken();
+    let ws;
+    try {
+      ws = token ? new WebSocket(this.url(), [token]) : new WebSocket(this.url());
+    } catch (err) {
+      this.setState('closed', { error: err });
+      this.scheduleReconnect();
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    this.setState('connecting', { attempt: this.attempt });
+    ws.onopen = () => {
+      if (ws !== this.ws) return;
+      const reconnect = this.everOpened;
+      this.everOpened = true;
+      this.attempt = 0;
+      this.setState('open');
+      this.onOpen(reconnect);
+    };
+    ws.onmessage = (ev) => {
+      if (ws !== this.ws) return;
+      if (typeof ev.data === 'string') return; // the protocol is binary only
+      let msg;
+      try {
+        msg = decodeMessage(new Uint8Array(ev.data));
+      } catch (err) {
+        console.warn('undecodable frame', err);
+        return;
+      }
+      this.onMessage(msg);
+    };
+    ws.onclose = async (ev) => {
+      if (ws !== this.ws) return;
+      this.ws = null;
+      if (this.stopped) return;
+      this.setState('closed', { code: ev.code, reason: ev.reason });
+      let again = true;
+      try {
+        again = await this.shouldReconnect(ev);
+      } catch {
+        again = true;
+      }
+      if (again && !this.stopped) this.scheduleReconnect();
+      else this.stop();
+    };
+    ws.onerror = () => {
+      // onclose follows and handles the retry
+    };
+  }
+
+  scheduleReconnect() {
+    if (this.stopped) return;
+    const delay = backoffDelay(this.attempt++);
+    this.setState('closed', { retryInMs: delay, attempt: this.attempt });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Send a Message object; returns false when the socket is not open. */
+  send(msg) {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(encodeMessage(msg));
+    return true;
+  }
+
+  /** Drop the current connection (it reconnects) — used by tests and the "reconnect" button. */
+  reconnectNow() {
+    this.attempt = 0;
+    if (this.ws) this.ws.close();
+    else this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      try {
+        ws.close(1000);
+      } catch {
+        // already closed
+      }
+    }
+    this.setState('stopped');
+  }
+}
