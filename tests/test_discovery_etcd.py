@@ -86,7 +86,7 @@ async def test_start_fails_clearly_when_unreachable() -> None:
     cfg.discovery.type = "etcd"
     cfg.discovery.etcd.endpoints = ["127.0.0.1:1"]
     disc = create_discovery(cfg, member("node-a"))
-    with pytest.raises(ConnectionError, match="cluster.discovery.etcd.endpoints"):
+    with pytest.raises(ConnectionError, match=r"cluster\.discovery\.etcd\.endpoints"):
         await asyncio.wait_for(disc.start(), 10)
 
 
