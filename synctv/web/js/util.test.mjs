@@ -1,0 +1,29 @@
+// Unit tests of the DOM-free helpers (node --test).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { formatTime, nameFromUrl, permissionFlags, permissionsFromFlags, unescapeHtml } from './util.js';
+
+test('unescapeHtml reverses the server chat escaping', () => {
+  assert.equal(unescapeHtml('hi &lt;b&gt; &amp;amp; &#39;x&#39; &#34;y&#34;'), `hi <b> &amp; 'x' "y"`);
+  assert.equal(unescapeHtml('&lt;script&gt;alert(1)&lt;/script&gt;'), '<script>alert(1)</script>');
+  assert.equal(unescapeHtml('&quot;&apos;&#x27;&#x22;'), `"''"`);
+  assert.equal(unescapeHtml('&unknown; & plain'), '&unknown; & plain');
+  assert.equal(unescapeHtml(undefined), '');
+});
+
+test('permission bits <-> checkbox flags', () => {
+  assert.deepEqual(permissionFlags(193), [true, false, false, false, false, false, true, true]);
+  assert.equal(permissionsFromFlags(permissionFlags(193)), 193);
+  assert.equal(permissionsFromFlags([true, true, true, true, true, true, true, true]), 255);
+  assert.equal(permissionsFromFlags(permissionFlags(0xffffffff), 0xffffffff), 0xffffffff, 'unknown high bits are kept');
+  assert.equal(permissionsFromFlags([false, false, false, false, false, true, false, false], 0xffffffff), 0xffffff20);
+});
+
+test('formatTime and nameFromUrl', () => {
+  assert.equal(formatTime(75.4), '1:15');
+  assert.equal(formatTime(3725), '1:02:05');
+  assert.equal(formatTime(NaN), '0:00');
+  assert.equal(nameFromUrl('https://cdn.example/videos/My%20Film.mp4?x=1'), 'My Film.mp4');
+  assert.equal(nameFromUrl('https://cdn.example/'), 'cdn.example');
+});
