@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from grpc_reflection.v1alpha import reflection
 
 from synctv._generated import mesh_pb2 as pb
 from synctv._generated import mesh_pb2_grpc as pb_grpc
-from synctv.discovery.base import Member
 from synctv.mesh.api import MeshHandler, MeshInspector
 from synctv.mesh.auth import AuthInterceptor, TokenSigner
 from synctv.mesh.client import PeerLink
@@ -167,13 +165,6 @@ class MeshNode(MeshCore):
         return grpc.aio.insecure_channel(address, options=options)
 
     # -- links ---------------------------------------------------------------------------------------------
-
-    def set_members(self, members: Sequence[Member]) -> None:
-        super().set_members(members)
-        for m in members:
-            if m.instance_id != self.instance_id and m.instance_id in self._links:
-                # An address change (peer restarted elsewhere) is picked up at the next reconnect.
-                continue
 
     def _link(self, peer: str) -> PeerLink:
         link = self._links.get(peer)
