@@ -5,3 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m grpc_tools.protoc -Isynctv/_generated=proto \
   --python_out=. --grpc_python_out=. --pyi_out=. proto/*.proto
+# message.proto has no services: drop its empty gRPC module.
+rm -f synctv/_generated/message_pb2_grpc.py

@@ -10,6 +10,7 @@ from synctv.store.database import create_engine, migrate, sessionmaker
 from synctv.store.members import MemberStore
 from synctv.store.movies import MovieStore
 from synctv.store.rooms import RoomStore
+from synctv.store.sessions import SessionStore
 from synctv.store.settings import SettingsStore
 from synctv.store.users import UserStore
 
@@ -25,6 +26,7 @@ class Store:
         self.members = MemberStore(sessions)
         self.movies = MovieStore(sessions)
         self.settings = SettingsStore(sessions)
+        self.sessions = SessionStore(sessions)
 
     @classmethod
     async def open(cls, cfg: Config, *, run_migrations: bool = True) -> Store:
@@ -33,6 +35,7 @@ class Store:
             await migrate(engine)
         store = cls(engine)
         await store.settings.load()
+        await store.sessions.load()
         return store
 
     @property

@@ -136,3 +136,11 @@ class Setting(Base):
     type: Mapped[str] = mapped_column(String(16))
     group: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+
+
+class RevokedToken(Base):
+    """Tokens ended by logout, kept until they would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)

@@ -1,0 +1,3 @@
+from synctv.cli import main
+
+raise SystemExit(main())

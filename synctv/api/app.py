@@ -1,0 +1,54 @@
+"""The aiohttp application: middleware, every route module, the OpenAPI document and the web client."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from synctv.api import (
+    openapi,
+    routes_admin,
+    routes_health,
+    routes_members,
+    routes_movies,
+    routes_public,
+    routes_room,
+    routes_user,
+    ws,
+)
+from synctv.api.captcha import CaptchaStore
+from synctv.api.context import SERVICES, Services
+from synctv.api.middleware.cors import cors_middleware
+from synctv.api.middleware.errors import error_middleware
+from synctv.api.middleware.ratelimit import rate_limit_middleware
+from synctv.api.responses import raw
+from synctv.api.routing import Routes
+from synctv.api.static import add_static_routes
+
+ROUTE_MODULES: list[Routes] = [
+    routes_health.routes, routes_public.routes, routes_user.routes, routes_room.routes, routes_members.routes,
+    routes_movies.routes, ws.routes, routes_admin.routes,
+]
+
+
+def all_route_docs() -> list[openapi.RouteDoc]:
+    return [doc for module in ROUTE_MODULES for doc in module.docs]
+
+
+def create_app(svc: Services, *, web_path: str | None = None, extra_middlewares: tuple[object, ...] = ()
+               ) -> web.Application:
+    middlewares = [*extra_middlewares, cors_middleware, error_middleware]
+    if svc.cfg.rate_limit.enable:
+        middlewares.append(rate_limit_middleware(svc.cfg.rate_limit))
+    app = web.Application(middlewares=middlewares, client_max_size=1 << 20)  # type: ignore[arg-type]
+    app[SERVICES] = svc
+    app[routes_public.CAPTCHAS] = CaptchaStore()
+    for module in ROUTE_MODULES:
+        app.router.add_routes(module.table)
+    spec = openapi.build(all_route_docs())
+
+    async def openapi_json(request: web.Request) -> web.Response:
+        return raw(spec)
+
+    app.router.add_get("/api/openapi.json", openapi_json)
+    add_static_routes(app, web_path)
+    return app

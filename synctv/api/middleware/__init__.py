@@ -1,0 +1,1 @@
+"""Cross-cutting request handling: errors, CORS, rate limiting, access log."""

@@ -1,0 +1,33 @@
+"""Every failure becomes the upstream error envelope; bad input never surfaces as a bare 500."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from synctv.api.responses import ApiError, error
+from synctv.core.playback import PlaybackError
+from synctv.core.site_settings import SettingError
+from synctv.core.validation import ValidationError
+from synctv.store.users import Conflict
+
+log = logging.getLogger("synctv.api")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error(exc.status, exc.message)
+    except (ValidationError, SettingError, PlaybackError, Conflict) as exc:
+        return error(400, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400 or request.path.startswith("/web"):
+            raise
+        return error(exc.status, exc.reason.lower())
+    except Exception:
+        log.exception("unhandled error", extra={"route": request.path})
+        return error(500, "internal server error")

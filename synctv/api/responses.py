@@ -1,0 +1,59 @@
+"""The upstream response envelope: `{"data": ..., "time": µs}` or `{"error": "...", "time": µs}`."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class ApiError(Exception):
+    """Raised by handlers; rendered by the error middleware as an error envelope."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, message)
+
+
+def unauthorized(message: str = "authentication failed") -> ApiError:
+    return ApiError(401, message)
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, message)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, message)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def ok(data: Any, status: int = 200) -> web.Response:
+    return web.json_response({"data": data, "time": now_us()}, status=status, dumps=_dumps)
+
+
+def raw(data: Any, status: int = 200) -> web.Response:
+    """Un-enveloped JSON (upstream does this for a few OAuth2/provider endpoints)."""
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+def error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message, "time": now_us()}, status=status, dumps=_dumps)

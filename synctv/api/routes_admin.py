@@ -1,0 +1,7 @@
+"""`/api/admin`: site administration (admins; some actions root only)."""
+
+from __future__ import annotations
+
+from synctv.api.routing import Routes
+
+routes = Routes("admin")

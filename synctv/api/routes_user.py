@@ -1,0 +1,220 @@
+"""`/api/user`: login, signup, session, profile, my rooms."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from synctv.api.auth import UserCtx, load_room, request_room_id, request_token, require_user
+from synctv.api.context import Services, services
+from synctv.api.requests import field_id, field_str, json_object, list_query, validated
+from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
+from synctv.api.routing import LIST_QUERY, Routes
+from synctv.api.views import check_room, room_list_item, user_info
+from synctv.auth.passwords import check_password, hash_password, user_version
+from synctv.core import validation
+from synctv.core.permissions import GUEST_USER_ID, MemberStatus, Role, RoomStatus
+from synctv.rooms import commands as c
+from synctv.store.pagination import ListQuery
+
+routes = Routes("user")
+
+
+def token_response(svc: Services, user_id: str, hashed: bytes, role: int) -> web.Response:
+    if role == Role.BANNED:
+        return ok({"message": "user account has been banned", "role": role})
+    if role == Role.PENDING:
+        return ok({"message": "user account is pending approval", "role": role})
+    return ok({"token": svc.tokens.issue(user_id, user_version(hashed)), "role": role})
+
+
+@routes.post("/api/user/login", "Log in with a username or e-mail and a password",
+             body={"username": "string", "email": "string", "password": "string"}, status=200)
+async def login(request: web.Request) -> web.Response:
+    svc = services(request)
+    body = await json_object(request)
+    username = field_str(body, "username", required=False)
+    email = field_str(body, "email", required=False)
+    password = field_str(body, "password")
+    if bool(username) == bool(email):
+        raise bad_request("give either username or email")
+    user = await (svc.store.users.get_by_username(username) if username else svc.store.users.get_by_email(email))
+    if user is None or user.id == GUEST_USER_ID:
+        raise not_found("user not found")
+    if not await check_password(password, user.hashed_password):
+        raise forbidden("password incorrect")
+    return token_response(svc, user.id, user.hashed_password, user.role)
+
+
+@routes.post("/api/user/signup", "Sign up with a username and a password",
+             body={"username": "string", "password": "string"}, status=200)
+async def signup(request: web.Request) -> web.Response:
+    svc = services(request)
+    settings = svc.store.settings
+    if settings.bool("disable_user_signup") or not settings.bool("enable_password_signup"):
+        raise bad_request("signup is disabled")
+    body = await json_object(request)
+    username = validated(validation.username, field_str(body, "username"))
+    password = validated(validation.password, field_str(body, "password"))
+    review = settings.bool("signup_need_review") or settings.bool("password_signup_need_review")
+    hashed = await hash_password(password)
+    user = await svc.store.users.create(username, hashed, Role.PENDING if review else Role.USER)
+    return token_response(svc, user.id, hashed, user.role)
+
+
+@routes.post("/api/user/logout", "End this session (the token stops working; the account stays)", auth="user")
+async def logout(request: web.Request) -> web.Response:
+    svc = services(request)
+    await require_user(request)
+    token = request_token(request)
+    claims_exp = _token_expiry(svc, token)
+    await svc.store.sessions.revoke(token, claims_exp)
+    await svc.invalidate("sessions")
+    return no_content()
+
+
+def _token_expiry(svc: Services, token: str) -> datetime:
+    import jwt
+
+    exp = jwt.decode(token, options={"verify_signature": False}).get("exp", 0)
+    return datetime.fromtimestamp(int(exp), tz=UTC).replace(tzinfo=None)
+
+
+@routes.post("/api/user/delete", "Delete my account (explicit; needs the password)", auth="user",
+             body={"password": "string"})
+async def delete_account(request: web.Request) -> web.Response:
+    svc = services(request)
+    me = await require_user(request)
+    body = await json_object(request)
+    password = field_str(body, "password")
+    user = await svc.store.users.get(me.id)
+    if user is None:
+        raise not_found("user not found")
+    if not await check_password(password, user.hashed_password):
+        raise forbidden("password incorrect")
+    if me.role >= Role.ROOT:
+        raise forbidden("a root user cannot delete their own account")
+    await delete_user_and_rooms(svc, me.id)
+    return no_content()
+
+
+async def delete_user_and_rooms(svc: Services, user_id: str) -> None:
+    """Delete a user; their rooms go with them, so close those rooms first."""
+    _, rows = await svc.store.rooms.list(ListQuery(max=10_000), include_hidden=True, creator_id=user_id)
+    await svc.store.users.delete(user_id)
+    for row in rows:
+        await svc.router.close_room(row.id, "room deleted")
+    await svc.invalidate("user", user_id)
+
+
+@routes.get("/api/user/me", "My account", auth="user")
+async def me(request: web.Request) -> web.Response:
+    svc = services(request)
+    ctx = await require_user(request)
+    user = await svc.store.users.get(ctx.id)
+    if user is None:
+        raise not_found("user not found")
+    return ok(user_info(user))
+
+
+_STATUS = {"active": RoomStatus.ACTIVE, "pending": RoomStatus.PENDING, "banned": RoomStatus.BANNED}
+
+
+@routes.get("/api/user/rooms", "Rooms I created", auth="user", query=(*LIST_QUERY, "status"))
+async def my_rooms(request: web.Request) -> web.Response:
+    svc = services(request)
+    user = await require_user(request)
+    q = list_query(request)
+    status = _STATUS.get(request.query.get("status", "") or "active")
+    if status is None:
+        raise bad_request("not support status")
+    total, rows = await svc.store.rooms.list(q, status=status, include_hidden=True, creator_id=user.id)
+    return ok({"total": total, "list": [room_list_item(r, svc.router.viewer_count(r.id)) for r in rows]})
+
+
+@routes.get("/api/user/rooms/joined", "Rooms I joined (not my own)", auth="user", query=LIST_QUERY)
+async def joined_rooms(request: web.Request) -> web.Response:
+    svc = services(request)
+    user = await require_user(request)
+    q = list_query(request)
+    total, rows = await svc.store.rooms.list_joined(user.id, q)
+    items = [dict(room_list_item(r, svc.router.viewer_count(r.id)), memberStatus=m.status, memberRole=m.role)
+             for r, m in rows]
+    return ok({"total": total, "list": items})
+
+
+@routes.post("/api/user/username", "Change my username", auth="user", body={"username": "string"})
+async def set_username(request: web.Request) -> web.Response:
+    svc = services(request)
+    user = await require_user(request)
+    body = await json_object(request)
+    name = validated(validation.username, field_str(body, "username"))
+    await svc.store.users.set_username(user.id, name)
+    await svc.invalidate("user", user.id)
+    return no_content()
+
+
+@routes.post("/api/user/password", "Change my password (older tokens stop working)", auth="user",
+             body={"password": "string"}, status=200)
+async def set_password(request: web.Request) -> web.Response:
+    svc = services(request)
+    me_ = await require_user(request)
+    body = await json_object(request)
+    password = validated(validation.password, field_str(body, "password"))
+    user = await svc.store.users.get(me_.id)
+    if user is None:
+        raise not_found("user not found")
+    if await check_password(password, user.hashed_password):
+        raise bad_request("password is the same")
+    hashed = await hash_password(password)
+    await svc.store.users.set_password(user.id, hashed)
+    await svc.invalidate("user", user.id)
+    return token_response(svc, user.id, hashed, user.role)
+
+
+@routes.post("/api/user/room/delete", "Delete a room I created", auth="user", body={"id": "string"})
+async def delete_my_room(request: web.Request) -> web.Response:
+    svc = services(request)
+    user = await require_user(request)
+    room_id = field_id(await json_object(request), "id", "room id")
+    room = await load_room(svc, room_id)
+    if room.creator_id != user.id:
+        raise forbidden("not creator")
+    await svc.store.rooms.delete(room_id)
+    await svc.router.close_room(room_id, "room deleted")
+    return no_content()
+
+
+@routes.post("/api/user/room/exit", "Leave a room (deletes my membership)", auth="user", body={"id": "string"})
+async def exit_room(request: web.Request) -> web.Response:
+    svc = services(request)
+    user = await require_user(request)
+    room_id = field_id(await json_object(request), "id", "room id")
+    room = await load_room(svc, room_id)
+    if room.creator_id == user.id:
+        raise bad_request("the creator cannot exit the room")
+    if not await svc.store.members.delete(room_id, user.id):
+        raise not_found("member not found")
+    await svc.router.submit(room_id, c.KickUser(user.id, "left the room"))
+    return no_content()
+
+
+async def joined_status(request: web.Request, user: UserCtx) -> web.Response:
+    svc = services(request)
+    room_id = request_room_id(request)
+    row = await svc.store.rooms.describe(room_id)
+    if row is None:
+        raise not_found("room not found")
+    member = await svc.store.members.get(room_id, user.id)
+    settings = await svc.store.rooms.get_settings(room_id) or {}
+    enabled_guest = (not settings.get("disable_guest") and svc.store.settings.bool("enable_guest")
+                     and not row.need_password)
+    status = member.status if member else int(MemberStatus.NOT_JOINED)
+    return ok({"joined": member is not None, "status": status,
+               "room": check_room(row, svc.router.viewer_count(room_id), enabled_guest)})
+
+
+@routes.get("/api/user/room/joined", "Whether I joined a room", auth="user", query=("roomId",))
+async def user_room_joined(request: web.Request) -> web.Response:
+    return await joined_status(request, await require_user(request))

@@ -1,0 +1,93 @@
+"""`/api/room/ws`: the protobuf WebSocket. Commands go to the room's owner through the router; events come back
+through the LocalHub. A text or undecodable frame closes only that connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+
+from aiohttp import WSMsgType, hdrs, web
+
+from synctv.api.auth import room_access
+from synctv.api.context import services
+from synctv.api.responses import error
+from synctv.api.routing import Routes
+from synctv.rooms import commands as c
+from synctv.rooms import frames
+from synctv.rooms.hub import CLOSE_TRY_AGAIN, Connection
+
+log = logging.getLogger(__name__)
+routes = Routes("websocket")
+
+CLOSE_UNSUPPORTED = 1003
+MAX_FRAME_BYTES = 64 * 1024
+HEARTBEAT_S = 20.0
+
+
+@routes.get("/api/room/ws", "Room WebSocket (binary protobuf; token as subprotocol, or ?token=)", auth="room",
+            query=("roomId", "token"))
+async def websocket(request: web.Request) -> web.StreamResponse:
+    svc = services(request)
+    if svc.draining:
+        return error(503, "server is shutting down, reconnect to another instance")
+    ctx = await room_access(request)
+    proto = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "").strip()
+    # Browsers send the token as the subprotocol and require it to be echoed back.
+    ws = web.WebSocketResponse(protocols=(proto,) if proto else (), heartbeat=HEARTBEAT_S,
+                               max_msg_size=MAX_FRAME_BYTES, autoping=True)
+    await ws.prepare(request)
+    conn = Connection(room_id=ctx.room_id, user_id=ctx.user.id, username=ctx.user.username, role=int(ctx.user.role),
+                      conn_id=uuid.uuid4().hex, socket=ws, queue_size=svc.cfg.rooms.client_queue_size)
+    count = svc.hub.register(conn)
+    conn.start()
+    try:
+        reply = await svc.router.submit(ctx.room_id, c.Presence(svc.instance_id, {ctx.user.id: count}))
+        if reply.error:
+            conn.send(frames.error_frame(f"register client error: {reply.error}"))
+            conn.close(CLOSE_TRY_AGAIN, reply.error)
+        else:
+            conn.send(frames.viewer_count_frame(int((reply.value or {}).get("viewerCount", 1))))
+            await _read_loop(request, ws, conn)
+    finally:
+        left = svc.hub.unregister(conn)
+        conn.close(conn.close_code, conn.close_reason)
+        with contextlib.suppress(Exception):
+            await svc.router.submit(ctx.room_id, c.ConnectionLeft(ctx.user.id, ctx.user.username, conn.conn_id))
+            await svc.router.submit(ctx.room_id, c.Presence(svc.instance_id, {ctx.user.id: left}))
+        await asyncio.shield(conn.wait_writer())
+    return ws
+
+
+async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Connection) -> None:
+    svc = services(request)
+    closed = asyncio.ensure_future(conn.closed.wait())
+    try:
+        while not conn.closed.is_set():
+            receive = asyncio.ensure_future(ws.receive())
+            done, _ = await asyncio.wait({receive, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if receive not in done:
+                receive.cancel()
+                break
+            msg = receive.result()
+            if msg.type == WSMsgType.BINARY:
+                try:
+                    decoded = frames.decode(msg.data)
+                except frames.FrameError:
+                    conn.close(CLOSE_UNSUPPORTED, "undecodable message")
+                    break
+                cmd = c.WsIn(conn.user_id, conn.username, conn.role, conn.conn_id, decoded)
+                reply = await svc.router.submit(conn.room_id, cmd)
+                for frame in reply.frames:
+                    conn.send(frame)
+                if reply.error:
+                    conn.send(frames.error_frame(reply.error))
+            elif msg.type == WSMsgType.TEXT:
+                conn.close(CLOSE_UNSUPPORTED, "receive unknown message type")
+                break
+            else:  # CLOSE, CLOSING, CLOSED, ERROR
+                break
+    finally:
+        closed.cancel()

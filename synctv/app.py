@@ -1,0 +1,133 @@
+"""Composition: configuration in, wired objects out, one lifecycle (start -> ready -> drain -> stop)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import ssl
+import sys
+import time
+import uuid
+from collections.abc import Callable
+
+from aiohttp import web
+
+from synctv import __version__, logs
+from synctv.api.app import create_app
+from synctv.api.context import Services
+from synctv.auth.passwords import hash_password
+from synctv.auth.tokens import TokenCodec
+from synctv.config import Config, parse_duration
+from synctv.core.permissions import Role
+from synctv.rooms.hub import LocalHub
+from synctv.rooms.router import RoomRouter
+from synctv.store import Store
+
+log = logging.getLogger("synctv")
+
+CLOSE_SERVICE_RESTART = 1012  # tells clients to reconnect (the load balancer sends them elsewhere)
+
+
+async def ensure_builtin_users(store: Store, announce: Callable[[str], None] = print) -> None:
+    """The guest user, and a first root with a random password shown once (never upstream's root/root)."""
+    await store.users.ensure_guest(await hash_password(secrets.token_urlsafe(24)))
+    if await store.users.count_role(Role.ROOT) > 0:
+        return
+    name = "root"
+    if await store.users.get_by_username(name) is not None:
+        name = f"root-{secrets.token_hex(3)}"
+    password = secrets.token_urlsafe(12)
+    user = await store.users.create(name, await hash_password(password), Role.ROOT)
+    announce(f"Created the first root user {user.username!r} with password: {password}\n"
+             f"(shown only this once; log in and change it in your profile, or run "
+             f"`synctv user password {user.id} NEW_PASSWORD`)")
+
+
+class Runtime:
+    """One instance: store, rooms runtime, HTTP server."""
+
+    def __init__(self, cfg: Config, *, web_path: str | None = None) -> None:
+        self.cfg = cfg
+        self.web_path = web_path or cfg.server.web_path or None
+        self.instance_id = cfg.cluster.instance_id or uuid.uuid4().hex[:12]
+        self.store: Store | None = None
+        self.services: Services | None = None
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+        self._stopped = asyncio.Event()
+
+    async def start(self) -> None:
+        cfg = self.cfg
+        self.store = await Store.open(cfg)
+        await ensure_builtin_users(self.store)
+        hub = LocalHub()
+        router = RoomRouter(self.store, hub, self.instance_id,
+                            idle_unload_s=parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload"))
+        self.services = Services(cfg=cfg, store=self.store, router=router, hub=hub,
+                                 tokens=TokenCodec(cfg.jwt.secret, parse_duration(cfg.jwt.expire, "jwt.expire")),
+                                 instance_id=self.instance_id, version=__version__,
+                                 started_at_ms=time.time_ns() // 1_000_000)
+        await router.start()
+        app = create_app(self.services, web_path=self.web_path)
+        self.runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
+        await self.runner.setup()
+        ssl_ctx = None
+        if cfg.server.http.cert_path:
+            ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_ctx.load_cert_chain(cfg.resolve_path(cfg.server.http.cert_path),
+                                    cfg.resolve_path(cfg.server.http.key_path))
+        site = web.TCPSite(self.runner, cfg.server.http.listen, cfg.server.http.port, ssl_context=ssl_ctx,
+                           reuse_address=True)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else cfg.server.http.port
+        log.info("serving", extra={"listen": cfg.server.http.listen, "port": self.port,
+                                   "database": self.store.dialect})
+
+    async def stop(self) -> None:
+        """Graceful stop: refuse new work, close WebSockets with a reconnect code, flush, close."""
+        if self.services is not None:
+            self.services.draining = True
+            self.services.hub.close_all(CLOSE_SERVICE_RESTART, "server restarting")
+            await asyncio.sleep(0.05)
+            await self.services.router.stop()
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self.store is not None:
+            await self.store.close()
+        self._stopped.set()
+
+
+def install_uvloop() -> None:
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+async def _serve(cfg: Config, web_path: str | None) -> None:
+    runtime = Runtime(cfg, web_path=web_path)
+    logs.setup(cfg.log.level, cfg.log.log_format, runtime.instance_id,
+               str(cfg.resolve_path(cfg.log.file_path)) if cfg.log.file_path else None)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await runtime.start()
+    print(f"SyncTV {__version__} listening on http://{cfg.server.http.listen}:{runtime.port}/web/", flush=True)
+    await stop.wait()
+    log.info("shutting down")
+    await runtime.stop()
+
+
+def serve(cfg: Config, web_path: str | None = None) -> None:
+    install_uvloop()
+    try:
+        asyncio.run(_serve(cfg, web_path))
+    except OSError as exc:
+        print(f"synctv: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
