@@ -54,9 +54,9 @@ def setup(level: str, fmt: str, instance_id: str, file_path: str | None = None) 
     for handler in list(root.handlers):
         root.removeHandler(handler)
     formatter: logging.Formatter = JsonFormatter(instance_id) if fmt == "json" else TextFormatter(instance_id)
-    handler: logging.Handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
-    root.addHandler(handler)
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(formatter)
+    root.addHandler(stream)
     if file_path:
         fh = logging.FileHandler(file_path)
         fh.setFormatter(formatter)

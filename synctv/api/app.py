@@ -21,7 +21,7 @@ from synctv.api.middleware.cors import cors_middleware
 from synctv.api.middleware.errors import error_middleware
 from synctv.api.middleware.ratelimit import rate_limit_middleware
 from synctv.api.responses import raw
-from synctv.api.routing import Routes
+from synctv.api.routing import RouteDoc, Routes
 from synctv.api.static import add_static_routes
 
 ROUTE_MODULES: list[Routes] = [
@@ -30,7 +30,7 @@ ROUTE_MODULES: list[Routes] = [
 ]
 
 
-def all_route_docs() -> list[openapi.RouteDoc]:
+def all_route_docs() -> list[RouteDoc]:
     return [doc for module in ROUTE_MODULES for doc in module.docs]
 
 

@@ -49,6 +49,7 @@ class UserCtx:
 
 
 GUEST = UserCtx(GUEST_USER_ID, "guest", Role.USER)
+USER_KEY: web.RequestKey[UserCtx] = web.RequestKey("synctv.user", UserCtx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +114,14 @@ async def user_from_token(svc: Services, token: str) -> UserCtx:
 
 
 async def require_user(request: web.Request) -> UserCtx:
-    cached = request.get("synctv.user")
-    if isinstance(cached, UserCtx):
+    cached: UserCtx | None = request.get(USER_KEY)
+    if cached is not None:
         return cached
     token = request_token(request)
     if not token:
         raise unauthorized("authentication failed")
     user = await user_from_token(services(request), token)
-    request["synctv.user"] = user
+    request[USER_KEY] = user
     return user
 
 
