@@ -48,14 +48,15 @@ async def check(request: web.Request) -> web.Response:
     if row is None:
         raise not_found("room not found")
     settings = await svc.store.rooms.get_settings(room_id) or {}
-    return ok(check_room(row, svc.router.viewer_count(room_id), _enabled_guest(svc, settings, row.need_password)))
+    viewers = (await svc.router.viewer_counts([room_id])).get(room_id, 0)
+    return ok(check_room(row, viewers, _enabled_guest(svc, settings, row.need_password)))
 
 
 @routes.get("/api/room/hot", "Rooms with the most viewers right now", query=("page", "max"))
 async def hot(request: web.Request) -> web.Response:
     svc = services(request)
     q = list_query(request)
-    counts = dict(svc.router.hot_rooms())
+    counts = dict(await svc.router.hot_rooms())
     rows = [r for r in await svc.store.rooms.describe_many(list(counts))
             if r.status == RoomStatus.ACTIVE and not r.hidden]
     rows.sort(key=lambda r: (-counts.get(r.id, 0), r.name))
@@ -68,7 +69,8 @@ async def room_list(request: web.Request) -> web.Response:
     svc = services(request)
     q = list_query(request, searches=("all", "name", "creator", "id"))
     total, rows = await svc.store.rooms.list(q, status=RoomStatus.ACTIVE)
-    return ok({"total": total, "list": [room_list_item(r, svc.router.viewer_count(r.id)) for r in rows]})
+    counts = await svc.router.viewer_counts([r.id for r in rows])
+    return ok({"total": total, "list": [room_list_item(r, counts.get(r.id, 0)) for r in rows]})
 
 
 @routes.post("/api/room/create", "Create a room", auth="user",

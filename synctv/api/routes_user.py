@@ -130,7 +130,8 @@ async def my_rooms(request: web.Request) -> web.Response:
     if status is None:
         raise bad_request("not support status")
     total, rows = await svc.store.rooms.list(q, status=status, include_hidden=True, creator_id=user.id)
-    return ok({"total": total, "list": [room_list_item(r, svc.router.viewer_count(r.id)) for r in rows]})
+    counts = await svc.router.viewer_counts([r.id for r in rows])
+    return ok({"total": total, "list": [room_list_item(r, counts.get(r.id, 0)) for r in rows]})
 
 
 @routes.get("/api/user/rooms/joined", "Rooms I joined (not my own)", auth="user", query=LIST_QUERY)
@@ -139,7 +140,8 @@ async def joined_rooms(request: web.Request) -> web.Response:
     user = await require_user(request)
     q = list_query(request)
     total, rows = await svc.store.rooms.list_joined(user.id, q)
-    items = [dict(room_list_item(r, svc.router.viewer_count(r.id)), memberStatus=m.status, memberRole=m.role)
+    counts = await svc.router.viewer_counts([r.id for r, _ in rows])
+    items = [dict(room_list_item(r, counts.get(r.id, 0)), memberStatus=m.status, memberRole=m.role)
              for r, m in rows]
     return ok({"total": total, "list": items})
 
@@ -212,7 +214,7 @@ async def joined_status(request: web.Request, user: UserCtx) -> web.Response:
                      and not row.need_password)
     status = member.status if member else int(MemberStatus.NOT_JOINED)
     return ok({"joined": member is not None, "status": status,
-               "room": check_room(row, svc.router.viewer_count(room_id), enabled_guest)})
+               "room": check_room(row, (await svc.router.viewer_counts([room_id])).get(room_id, 0), enabled_guest)})
 
 
 @routes.get("/api/user/room/joined", "Whether I joined a room", auth="user", query=("roomId",))

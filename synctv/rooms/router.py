@@ -102,13 +102,21 @@ class RoomRouter:
             raise RoomUnavailable(reply.error or "room unavailable")
         return reply.value
 
-    def viewer_count(self, room_id: str) -> int:
-        """Viewers of a loaded room, 0 when it is not loaded (as upstream's REST lists)."""
+    def local_viewer_count(self, room_id: str) -> int:
+        """Viewers of a room loaded here, 0 when it is not loaded (as upstream's REST lists)."""
         actor = self.local_actor(room_id)
         return actor.viewer_count() if actor is not None else 0
 
-    def hot_rooms(self) -> list[tuple[str, int]]:
+    async def viewer_counts(self, room_ids: list[str]) -> dict[str, int]:
+        """Viewer counts of rooms, wherever they are owned (0 for rooms not loaded)."""
+        return {r: self.local_viewer_count(r) for r in room_ids}
+
+    def local_hot_rooms(self) -> list[tuple[str, int]]:
         return [(r, a.viewer_count()) for r, a in self._actors.items() if not a.stopped and a.viewer_count() > 0]
+
+    async def hot_rooms(self) -> list[tuple[str, int]]:
+        """Rooms with viewers, cluster-wide."""
+        return self.local_hot_rooms()
 
     async def _unload_idle_loop(self) -> None:
         interval = max(1.0, min(self.idle_unload_s / 2, 30.0))
