@@ -22,8 +22,11 @@ from synctv.auth.passwords import hash_password
 from synctv.auth.tokens import TokenCodec
 from synctv.config import Config, parse_duration
 from synctv.core.permissions import Role
+from synctv.rooms.cluster import ClusterRouter
 from synctv.rooms.hub import LocalHub
 from synctv.rooms.router import RoomRouter
+from synctv.runtime.cluster import ClusterParts, start_cluster
+from synctv.runtime.invalidation import Invalidator
 from synctv.store import Store
 
 log = logging.getLogger("synctv")
@@ -47,7 +50,7 @@ async def ensure_builtin_users(store: Store, announce: Callable[[str], None] = p
 
 
 class Runtime:
-    """One instance: store, rooms runtime, HTTP server."""
+    """One instance: store, rooms runtime (single node or cluster member), HTTP server."""
 
     def __init__(self, cfg: Config, *, web_path: str | None = None) -> None:
         self.cfg = cfg
@@ -56,22 +59,30 @@ class Runtime:
         self.store: Store | None = None
         self.services: Services | None = None
         self.runner: web.AppRunner | None = None
+        self.cluster: ClusterParts | None = None
         self.port = 0
-        self._stopped = asyncio.Event()
 
     async def start(self) -> None:
         cfg = self.cfg
         self.store = await Store.open(cfg)
         await ensure_builtin_users(self.store)
         hub = LocalHub()
-        router = RoomRouter(self.store, hub, self.instance_id,
-                            idle_unload_s=parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload"))
-        self.services = Services(cfg=cfg, store=self.store, router=router, hub=hub,
-                                 tokens=TokenCodec(cfg.jwt.secret, parse_duration(cfg.jwt.expire, "jwt.expire")),
-                                 instance_id=self.instance_id, version=__version__,
-                                 started_at_ms=time.time_ns() // 1_000_000)
+        idle = parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload")
+        router: RoomRouter
+        if cfg.cluster.enabled:
+            router = ClusterRouter(self.store, hub, self.instance_id, idle_unload_s=idle,
+                                   command_timeout_s=parse_duration(cfg.cluster.command_timeout,
+                                                                    "cluster.command_timeout"))
+        else:
+            router = RoomRouter(self.store, hub, self.instance_id, idle_unload_s=idle)
+        self.services = svc = Services(
+            cfg=cfg, store=self.store, router=router, hub=hub,
+            tokens=TokenCodec(cfg.jwt.secret, parse_duration(cfg.jwt.expire, "jwt.expire")),
+            instance_id=self.instance_id, version=__version__, started_at_ms=time.time_ns() // 1_000_000)
+        invalidator = Invalidator(svc)
+        svc.broadcast_invalidation = invalidator.broadcast
         await router.start()
-        app = create_app(self.services, web_path=self.web_path)
+        app = create_app(svc, web_path=self.web_path)
         self.runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
         await self.runner.setup()
         ssl_ctx = None
@@ -85,21 +96,26 @@ class Runtime:
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else cfg.server.http.port
+        if isinstance(router, ClusterRouter):
+            self.cluster = await start_cluster(cfg, svc, router, invalidator, self.port)
         log.info("serving", extra={"listen": cfg.server.http.listen, "port": self.port,
-                                   "database": self.store.dialect})
+                                   "database": self.store.dialect, "clustered": cfg.cluster.enabled})
 
     async def stop(self) -> None:
-        """Graceful stop: refuse new work, close WebSockets with a reconnect code, flush, close."""
+        """Graceful stop: turn not-ready, leave discovery, close WebSockets with a reconnect code, flush, close."""
         if self.services is not None:
             self.services.draining = True
+            if self.cluster is not None:
+                await self.cluster.leave()
             self.services.hub.close_all(CLOSE_SERVICE_RESTART, "server restarting")
             await asyncio.sleep(0.05)
             await self.services.router.stop()
+            if self.cluster is not None:
+                await self.cluster.stop()
         if self.runner is not None:
             await self.runner.cleanup()
         if self.store is not None:
             await self.store.close()
-        self._stopped.set()
 
 
 def install_uvloop() -> None:

@@ -7,6 +7,7 @@ from aiohttp import web
 from synctv.api import (
     openapi,
     routes_admin,
+    routes_cluster,
     routes_health,
     routes_members,
     routes_movies,
@@ -26,7 +27,7 @@ from synctv.api.static import add_static_routes
 
 ROUTE_MODULES: list[Routes] = [
     routes_health.routes, routes_public.routes, routes_user.routes, routes_room.routes, routes_members.routes,
-    routes_movies.routes, ws.routes, routes_admin.routes,
+    routes_movies.routes, ws.routes, routes_admin.routes, routes_cluster.routes,
 ]
 
 

@@ -137,6 +137,10 @@ class MeshNode(MeshCore):
             return f"{self.listen}:{self.bound_port}"
         return ""
 
+    def set_advertise_address(self, address: str) -> None:
+        """The address peers dial back (known only once the port is bound when listening on port 0)."""
+        self._advertise = address
+
     def hello(self) -> pb.Hello:
         return pb.Hello(
             instance_id=self.instance_id, started_at_ms=self.started_at_ms, grpc_address=self.advertise_address

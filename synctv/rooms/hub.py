@@ -175,6 +175,13 @@ class LocalHub:
             return list(self._by_user.get(room_id, {}).get(d.user_id, ()))
         return [room[cid] for cid in d.conn_ids if cid in room]
 
+    def close_user(self, user_id: str, code: int, reason: str) -> int:
+        """Close every local connection of a user, in every room (banned or deleted accounts)."""
+        conns = [c for c in self.connections() if c.user_id == user_id]
+        for conn in conns:
+            conn.close(code, reason)
+        return len(conns)
+
     def close_all(self, code: int, reason: str) -> None:
         for conn in self.connections():
             conn.close(code, reason)

@@ -118,6 +118,14 @@ class RoomRouter:
         """Rooms with viewers, cluster-wide."""
         return self.local_hot_rooms()
 
+    async def describe(self) -> list[dict[str, Any]]:
+        """This instance as the only member, with the rooms it owns (the cluster router lists every member)."""
+        return [{"instanceId": self.instance_id, "self": True, "healthy": True, "rooms": self.owned_rooms(),
+                 "connections": self.hub.connection_count()}]
+
+    def owner(self, room_id: str) -> str:
+        return self.instance_id
+
     async def _unload_idle_loop(self) -> None:
         interval = max(1.0, min(self.idle_unload_s / 2, 30.0))
         while True:

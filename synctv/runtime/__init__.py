@@ -1,0 +1,1 @@
+"""Composition helpers for `synctv.app`: cluster wiring and cross-instance invalidation."""
