@@ -9,6 +9,7 @@ import {
   MEMBER_PERMISSIONS,
   MEMBER_ROLE,
   PERM,
+  extOf,
   formatTime,
   h,
   nameFromUrl,
@@ -569,7 +570,7 @@ export class RoomView {
           { dataset: { movieId: m.id, testid: 'playlist-item' } },
           h('span', { class: 'movie-name' }, label),
           ' ',
-          h('span', { class: 'badge' }, base.isFolder ? 'folder' : base.live ? 'live' : base.type || sourceKind(base)),
+          h('span', { class: 'badge' }, base.isFolder ? 'folder' : base.live ? 'live' : base.type || extOf(base.url) || sourceKind(base)),
           h('span', { class: 'movie-actions' }, buttons),
         ),
       );
@@ -584,6 +585,11 @@ export class RoomView {
     for (const li of $('playlist').querySelectorAll('li[data-movie-id]')) {
       const isCurrent = Boolean(id) && li.dataset.movieId === id;
       li.classList.toggle('current', isCurrent);
+      const del = li.querySelector('[data-testid=movie-delete]');
+      if (del) {
+        del.disabled = isCurrent; // the server refuses to delete the current movie
+        del.title = isCurrent ? 'The current movie cannot be deleted' : '';
+      }
       if (isCurrent) li.setAttribute('aria-current', 'true');
       else li.removeAttribute('aria-current');
     }
@@ -690,7 +696,10 @@ export class RoomView {
     const boxes = MEMBER_PERMISSIONS.map((p, i) =>
       h('label', { class: 'perm' }, h('input', { type: 'checkbox', checked: flags[i], disabled: !editable, dataset: { bit: String(p.bit) } }), ` ${p.label}`),
     );
-    const permCell = h('td', {}, h('fieldset', { class: 'perm-set' }, h('legend', { class: 'visually-hidden' }, `Permissions of ${m.username}`), boxes));
+    const permCell =
+      isCreatorRow || isAdminRow
+        ? h('td', {}, 'All (room ', MEMBER_ROLE[m.role], ')')
+        : h('td', {}, h('fieldset', { class: 'perm-set' }, h('legend', { class: 'visually-hidden' }, `Permissions of ${m.username}`), boxes));
     if (editable) {
       permCell.append(
         h('button', {

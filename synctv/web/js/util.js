@@ -63,6 +63,17 @@ export function permissionsFromFlags(flags, previous = 0) {
   return p >>> 0;
 }
 
+/** Lower-case file extension of a URL path ('' when there is none). */
+export function extOf(url) {
+  try {
+    const last = new URL(url, 'http://x/').pathname.split('/').pop() || '';
+    const dot = last.lastIndexOf('.');
+    return dot > 0 ? last.slice(dot + 1).toLowerCase() : '';
+  } catch {
+    return '';
+  }
+}
+
 /** Guess a display name from a media URL. */
 export function nameFromUrl(url) {
   try {

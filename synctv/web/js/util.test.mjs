@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { formatTime, nameFromUrl, permissionFlags, permissionsFromFlags, unescapeHtml } from './util.js';
+import { extOf, formatTime, nameFromUrl, permissionFlags, permissionsFromFlags, unescapeHtml } from './util.js';
 
 test('unescapeHtml reverses the server chat escaping', () => {
   assert.equal(unescapeHtml('hi &lt;b&gt; &amp;amp; &#39;x&#39; &#34;y&#34;'), `hi <b> &amp; 'x' "y"`);
@@ -26,4 +26,6 @@ test('formatTime and nameFromUrl', () => {
   assert.equal(formatTime(NaN), '0:00');
   assert.equal(nameFromUrl('https://cdn.example/videos/My%20Film.mp4?x=1'), 'My Film.mp4');
   assert.equal(nameFromUrl('https://cdn.example/'), 'cdn.example');
+  assert.equal(extOf('https://cdn.example/a/b.M3U8?token=1'), 'm3u8');
+  assert.equal(extOf('/api/room/movie/proxy/abc'), '');
 });
