@@ -92,9 +92,24 @@ export function rawUintField(text, name) {
   return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
-/** Server wall-clock ms from the time endpoint (falls back to the envelope time in µs). */
+let timeSource = '/api/public/time';
+
+/**
+ * Server wall-clock ms from the time endpoint. Servers without it (the upstream Go server)
+ * are sampled through the envelope `time` (unix µs) of `/api/public/settings` instead.
+ */
 export async function fetchServerTime() {
-  const r = await requestFull('GET', '/api/public/time');
+  let r;
+  try {
+    r = await requestFull('GET', timeSource);
+  } catch (err) {
+    if (timeSource === '/api/public/time' && err instanceof ApiError && [404, 405].includes(err.status)) {
+      timeSource = '/api/public/settings';
+      r = await requestFull('GET', timeSource);
+    } else {
+      throw err;
+    }
+  }
   const st = Number(r.data?.serverTime);
   if (Number.isFinite(st) && st > 0) return st;
   const env = Number(r.time);

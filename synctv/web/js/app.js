@@ -63,6 +63,8 @@ async function acceptToken(resp) {
     throw new Error(resp?.message || (resp?.role === 2 ? 'Your account is pending approval' : 'Login refused'));
   }
   auth.token = resp.token;
+  $('login-form').reset();
+  $('signup-form').reset();
   await loadMe();
   renderUserArea();
   const back = sessionStorage.getItem('synctv.afterLogin');

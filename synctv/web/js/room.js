@@ -136,6 +136,13 @@ export class RoomView {
     $('room-settings-form').addEventListener('submit', (ev) => this.saveRoomSettings(ev));
     $('room-password-form').addEventListener('submit', (ev) => this.saveRoomPassword(ev));
     $('room-delete').addEventListener('click', () => this.deleteRoom());
+    document.addEventListener('visibilitychange', () => {
+      // timers are throttled in background tabs: re-check against the room when visible again
+      if (document.visibilityState === 'visible' && this.roomId) {
+        this.controller.tick(true);
+        this.send({ type: MessageType.SYNC });
+      }
+    });
     $('room-admin').addEventListener('toggle', () => {
       if ($('room-admin').open) this.loadAdminPanel();
     });
