@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -25,7 +26,10 @@ class TokenCodec:
 
     def issue(self, user_id: str, user_version: int, now: float | None = None) -> str:
         now = time.time() if now is None else now
-        claims = {"u": user_id, "uv": user_version, "nbf": int(now), "exp": int(now + self._expire)}
+        # `jti` makes every token distinct: two logins within the same second must not share a token, or
+        # logging out one session would end the other.
+        claims = {"u": user_id, "uv": user_version, "nbf": int(now), "exp": int(now + self._expire),
+                  "jti": secrets.token_hex(8)}
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def parse(self, token: str) -> TokenClaims:
