@@ -13,7 +13,7 @@ export const SYNC = Object.freeze({
   NUDGE_STOP: 0.02, // s: stop nudging when back within this drift
   NUDGE_SPAN: 1.0, // s: drift that maps to the maximum nudge
   MAX_NUDGE: 0.1, // fraction of the base rate
-  PAUSED_TOLERANCE: 0.1, // s: paused players are re-positioned beyond this difference
+  PAUSED_TOLERANCE: 0.04, // s: paused players are re-positioned beyond this difference (about a frame)
   USER_SEEK_THRESHOLD: 1.0, // s: a seek this far from the reference timeline is a user seek
   SEEK_COOLDOWN_MS: 1500, // after a corrective seek, only nudge for this long
   MAX_SEEK_LEAD: 1.0, // s: cap of the lead added to corrective seeks while playing
