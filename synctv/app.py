@@ -28,6 +28,7 @@ from synctv.rooms.router import RoomRouter
 from synctv.runtime.cluster import ClusterParts, start_cluster
 from synctv.runtime.invalidation import Invalidator
 from synctv.store import Store
+from synctv.store.users import Conflict
 
 log = logging.getLogger("synctv")
 
@@ -43,7 +44,10 @@ async def ensure_builtin_users(store: Store, announce: Callable[[str], None] = p
     if await store.users.get_by_username(name) is not None:
         name = f"root-{secrets.token_hex(3)}"
     password = secrets.token_urlsafe(12)
-    user = await store.users.create(name, await hash_password(password), Role.ROOT)
+    try:
+        user = await store.users.create(name, await hash_password(password), Role.ROOT)
+    except Conflict:
+        return  # another instance of the cluster created it at the same moment
     announce(f"Created the first root user {user.username!r} with password: {password}\n"
              f"(shown only this once; log in and change it in your profile, or run "
              f"`synctv user password {user.id} NEW_PASSWORD`)")

@@ -141,9 +141,11 @@ class MeshCore:
         return bytes(resp.payload)
 
     def broadcast_control(self, kind: str, payload: bytes) -> None:
-        env = pb.Envelope(control=pb.Control(kind=kind, payload=payload))
         for peer in self.peers:
-            self._send(peer, env)
+            self.send_control(peer, kind, payload)
+
+    def send_control(self, peer: str, kind: str, payload: bytes) -> None:
+        self._send(peer, pb.Envelope(control=pb.Control(kind=kind, payload=payload)))
 
     # -- receiving -----------------------------------------------------------------------------------------
 

@@ -294,6 +294,9 @@ class ClusterRouter(RoomRouter):
             return json.dumps({r: self.local_viewer_count(r) for r in query.get("rooms", [])}).encode()
         if query.get("q") == "hot":
             return json.dumps(self.local_hot_rooms()).encode()
+        if query.get("q") == "control" and self.on_control is not None:
+            await self.on_control(str(query.get("kind", "")), str(query.get("payload", "")).encode())
+            return b"{}"
         if query.get("q") == "owned":
             return json.dumps({"rooms": list(self.owned_rooms()), "connections": self.hub.connection_count()}
                               ).encode()
@@ -304,6 +307,18 @@ class ClusterRouter(RoomRouter):
             raise MeshError("no mesh")
         data = await self.mesh.command(peer, "", uuid.uuid4().hex, json.dumps(query).encode(), QUERY_TIMEOUT_S)
         return json.loads(data)
+
+    async def control_all(self, kind: str, payload: bytes) -> None:
+        """Deliver a control message to every peer and wait until each applied it (read-your-writes across
+        instances); a peer that does not answer in time gets it as a fire-and-forget broadcast."""
+        peers = [m.instance_id for m in self._members if m.instance_id != self.instance_id]
+        query = {"q": "control", "kind": kind, "payload": payload.decode()}
+        answers = await asyncio.gather(*(self._ask(p, query) for p in peers), return_exceptions=True)
+        if self.mesh is not None:
+            for peer, answer in zip(peers, answers, strict=True):
+                if isinstance(answer, BaseException):
+                    with contextlib.suppress(MeshError):
+                        self.mesh.send_control(peer, kind, payload)
 
     async def viewer_counts(self, room_ids: list[str]) -> dict[str, int]:
         by_owner: dict[str, list[str]] = {}

@@ -28,8 +28,8 @@ class Invalidator:
     async def broadcast(self, kind: str, key: str) -> None:
         await self.apply(kind, key)
         router = self.svc.router
-        if isinstance(router, ClusterRouter) and router.mesh is not None:
-            router.mesh.broadcast_control(CONTROL_KIND, json.dumps({"kind": kind, "key": key}).encode())
+        if isinstance(router, ClusterRouter):
+            await router.control_all(CONTROL_KIND, json.dumps({"kind": kind, "key": key}).encode())
 
     async def on_control(self, kind: str, payload: bytes) -> None:
         if kind != CONTROL_KIND:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -80,7 +80,16 @@ def _alembic_config(connection: Connection) -> AlembicConfig:
     return acfg
 
 
+# Instances of a cluster start together against one database: only one migrates at a time.
+_MIGRATION_LOCK_ID = 0x5379_6E63
+
+
 def _upgrade(connection: Connection) -> None:
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
+    elif dialect == "mysql":
+        connection.execute(text("SELECT GET_LOCK('synctv_migrate', 60)"))
     command.upgrade(_alembic_config(connection), "head")
 
 

@@ -7,6 +7,7 @@ setting tells the others to reload, so a change takes effect everywhere at once.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from synctv.core.site_settings import SETTINGS, SettingError, SettingValue, coerce, from_text, to_text
@@ -30,7 +31,10 @@ class SettingsStore:
                     s.add(Setting(name=name, value=to_text(d.default), type=d.type, group=d.group, updated_at=now))
                 elif d.read_only and rows[name].value != to_text(d.default):
                     rows[name].value = to_text(d.default)
-            await s.commit()
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()  # another instance inserted the defaults at the same moment
         await self.reload()
 
     async def reload(self) -> None:
