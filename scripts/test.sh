@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh Debian machine, then run the whole suite.
+# Extra arguments go to pytest (e.g. `bash scripts/test.sh -m "not slow"`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+command -v etcd >/dev/null 2>&1 || apt_packages+=(etcd-server)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_packages+=(postgresql)
+command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
+command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y --no-install-recommends "${apt_packages[@]}" \
+    || { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${apt_packages[@]}"; }
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e '.[test]'
+npm ci --prefix synctv/web --no-audit --no-fund >/dev/null
+
+export SYNCTV_REQUIRE_POSTGRES=1
+exec .venv/bin/python -m pytest -q -ra "$@"
