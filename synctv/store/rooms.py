@@ -54,13 +54,13 @@ class RoomStore:
         room = Room(id=new_id(), created_at=now, updated_at=now, name=name, creator_id=creator_id,
                     hashed_password=hashed_password, status=int(status), current="", owner_epoch=0)
         async with self._sessions() as s:
-            s.add(room)
-            await s.flush()
-            s.add(RoomSettings(id=room.id, updated_at=now, **{**_default_settings(), **settings}))
-            s.add(RoomMember(user_id=creator_id, room_id=room.id, created_at=now, updated_at=now,
-                             status=int(MemberStatus.ACTIVE), role=int(MemberRole.CREATOR),
-                             permissions=ALL_PERMISSIONS, admin_permissions=ALL_ADMIN_PERMISSIONS))
             try:
+                s.add(room)
+                await s.flush()
+                s.add(RoomSettings(id=room.id, updated_at=now, **{**_default_settings(), **settings}))
+                s.add(RoomMember(user_id=creator_id, room_id=room.id, created_at=now, updated_at=now,
+                                 status=int(MemberStatus.ACTIVE), role=int(MemberRole.CREATOR),
+                                 permissions=ALL_PERMISSIONS, admin_permissions=ALL_ADMIN_PERMISSIONS))
                 await s.commit()
             except IntegrityError:
                 raise Conflict("room already exists") from None
