@@ -3,17 +3,93 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 
 from synctv import __version__
 from synctv.config import ConfigError, load
 
+DEFAULT_DATA_DIR = "~/.synctv"
+ROLE_CHOICES = ("user", "admin", "root", "pending", "banned")
+
 
 def _data_dir_parent() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="directory with config.yaml and data "
-                                                                 "(default ~/.synctv)")
+                                                                 "(default $SYNCTV_DATA_DIR or ~/.synctv)")
     return p
+
+
+def _add_management_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+                             common: argparse.ArgumentParser) -> None:
+    def action(parser: argparse.ArgumentParser, name: str) -> None:
+        # The implementation (synctv.cli_manage) is imported only when a command runs, so `--help` stays fast.
+        parser.set_defaults(action=name)
+
+    mig = sub.add_parser("migrate", parents=[common], help="create or upgrade the database schema, then exit",
+                         description="Create or upgrade the database schema (the server also does this on start).")
+    action(mig, "migrate")
+
+    note = ("These commands work directly on the database; a running server sees the changes on its next "
+            "request (open WebSocket connections are not closed).")
+    user = sub.add_parser("user", parents=[common], help="manage users", description="Manage users. " + note)
+    us = user.add_subparsers(dest="action_name", required=True, metavar="{add,search,ban,unban,delete,password}")
+    p = us.add_parser("add", parents=[common], help="create a user",
+                      description="Create a user with a username and a password.")
+    p.add_argument("username", help="the new user's name (at most 32 bytes)")
+    p.add_argument("password", help="the new user's password (printable ASCII, at most 32 bytes)")
+    p.add_argument("--role", choices=ROLE_CHOICES, default="user", help="site role (default user)")
+    action(p, "user_add")
+    p = us.add_parser("search", parents=[common], help="find users by id or by part of the username",
+                      description="List users whose id equals, or whose username contains, the query.")
+    p.add_argument("query", metavar="ID_OR_NAME", help="a user id, or part of a username")
+    action(p, "user_search")
+    p = us.add_parser("ban", parents=[common], help="ban a user (their tokens stop working)",
+                      description="Ban a user: they can no longer log in and their rooms cannot be entered.")
+    p.add_argument("id", metavar="ID", help="user id (32 hex characters)")
+    action(p, "user_ban")
+    p = us.add_parser("unban", parents=[common], help="unban a user", description="Make a banned user a user.")
+    p.add_argument("id", metavar="ID", help="user id")
+    action(p, "user_unban")
+    p = us.add_parser("delete", parents=[common], help="delete a user and their rooms",
+                      description="Delete a user together with their rooms, memberships and movies.")
+    p.add_argument("id", metavar="ID", help="user id")
+    action(p, "user_delete")
+    p = us.add_parser("password", parents=[common], help="set a user's password",
+                      description="Set a user's password; their existing sessions end.")
+    p.add_argument("id", metavar="ID", help="user id")
+    p.add_argument("new_password", metavar="NEW_PASSWORD", help="the new password")
+    action(p, "user_password")
+
+    for role, add_fn, remove_fn, show_fn in (("admin", "admin_add", "admin_remove", "admin_show"),
+                                             ("root", "root_add", "root_remove", "root_show")):
+        cmd = sub.add_parser(role, parents=[common], help=f"grant, revoke or list the {role} role",
+                             description=f"Grant, revoke or list the site {role} role. " + note)
+        rs = cmd.add_subparsers(dest="action_name", required=True, metavar="{add,remove,show}")
+        p = rs.add_parser("add", parents=[common], help=f"make a user {role}",
+                          description=f"Give a user the {role} role.")
+        p.add_argument("id", metavar="ID", help="user id")
+        action(p, add_fn)
+        p = rs.add_parser("remove", parents=[common], help=f"make a {role} a normal user",
+                          description=f"Take the {role} role away (the user becomes a normal user).")
+        p.add_argument("id", metavar="ID", help="user id")
+        action(p, remove_fn)
+        p = rs.add_parser("show", parents=[common], help=f"list {role} users", description=f"List {role} users.")
+        action(p, show_fn)
+
+    setting = sub.add_parser("setting", parents=[common], help="show or change site settings",
+                             description="Show or change the site settings (those of /api/admin/settings).")
+    ss = setting.add_subparsers(dest="action_name", required=True, metavar="{show,set}")
+    p = ss.add_parser("show", parents=[common], help="print settings as YAML, grouped",
+                      description="Print the settings as YAML grouped by group (`oauth2`: every oauth2_* group).")
+    p.add_argument("group", nargs="?", metavar="GROUP", help="only this group (e.g. room, user, email, oauth2)")
+    action(p, "setting_show")
+    p = ss.add_parser("set", parents=[common], help="change one setting",
+                      description="Change one setting; the value is converted to the setting's type.")
+    p.add_argument("name", metavar="NAME", help="setting name, e.g. enable_guest")
+    p.add_argument("value", metavar="VALUE", help="new value, e.g. true, 48 or text")
+    action(p, "setting_set")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="HTTP port (default 8080)")
     serve.add_argument("--web-path", help="serve this directory (a built web client) under /web/")
     sub.add_parser("version", parents=[common], help="print the version")
+    _add_management_commands(sub, common)
+    try:
+        cluster = importlib.import_module("synctv.cli_cluster")
+    except ImportError:
+        pass
+    else:
+        cluster.add_cluster_commands(sub, common)
     return parser
 
 
@@ -34,11 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "version":
         print(f"synctv {__version__} (python {sys.version.split()[0]})")
         return 0
-    data_dir = getattr(args, "data_dir", "~/.synctv")
+    data_dir = getattr(args, "data_dir", None) or os.environ.get("SYNCTV_DATA_DIR") or DEFAULT_DATA_DIR
     try:
         cfg = load(data_dir)
     except ConfigError as exc:
         print(f"synctv: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"synctv: cannot use data directory {data_dir}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
         from synctv.app import serve
@@ -52,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
             cfg.server.http.port = args.port
         serve(cfg, web_path=args.web_path)
         return 0
+    if args.command == "cluster":
+        return int(args.cluster_handler(args, cfg))
+    action = getattr(args, "action", None)
+    if isinstance(action, str):
+        from synctv import cli_manage
+
+        return cli_manage.run(getattr(cli_manage, action), args, cfg)
     parser.error(f"unknown command {args.command}")
     return 2
 
