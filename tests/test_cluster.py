@@ -4,6 +4,8 @@ see one coherent room, every instance answers the HTTP API the same way, and the
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -128,6 +130,21 @@ async def test_one_room_seen_from_every_instance(cluster: ClusterProcesses) -> N
 
         for ws in clients:
             await ws.close()
+
+        # The operator's view from the command line agrees with the ring.
+        inst = cluster.instances[0]
+        env = dict(inst.env)
+        out = subprocess.run([sys.executable, "-m", "synctv", "cluster", "owner", room, "--data-dir",
+                              str(inst.data_dir)], env=env, capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == owner
+        out = subprocess.run([sys.executable, "-m", "synctv", "cluster", "status", "--data-dir", str(inst.data_dir)],
+                             env=env, capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.strip().splitlines()[1:]
+        assert sorted(line.split()[0] for line in lines) == ["n1", "n2", "n3"]
+        assert all(line.split()[1] == "up" for line in lines)
+        assert any(room in line for line in lines if line.split()[0] == owner)
 
 
 async def test_mesh_refuses_forged_peers_but_serves_health_and_reflection(cluster: ClusterProcesses) -> None:
