@@ -22,6 +22,7 @@ from synctv.auth.passwords import hash_password
 from synctv.auth.tokens import TokenCodec
 from synctv.config import Config, parse_duration
 from synctv.core.permissions import Role
+from synctv.observability.metrics import Metrics
 from synctv.rooms.cluster import ClusterRouter
 from synctv.rooms.hub import LocalHub
 from synctv.rooms.router import RoomRouter
@@ -64,6 +65,7 @@ class Runtime:
         self.services: Services | None = None
         self.runner: web.AppRunner | None = None
         self.cluster: ClusterParts | None = None
+        self.metrics: Metrics | None = None
         self.port = 0
 
     async def start(self) -> None:
@@ -86,7 +88,8 @@ class Runtime:
         invalidator = Invalidator(svc)
         svc.broadcast_invalidation = invalidator.broadcast
         await router.start()
-        app = create_app(svc, web_path=self.web_path)
+        self.metrics = Metrics()
+        app = create_app(svc, web_path=self.web_path, metrics=self.metrics)
         self.runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
         await self.runner.setup()
         ssl_ctx = None
@@ -102,6 +105,7 @@ class Runtime:
         self.port = sockets[0].getsockname()[1] if sockets else cfg.server.http.port
         if isinstance(router, ClusterRouter):
             self.cluster = await start_cluster(cfg, svc, router, invalidator, self.port)
+        self.metrics.bind(svc)
         log.info("serving", extra={"listen": cfg.server.http.listen, "port": self.port,
                                    "database": self.store.dialect, "clustered": cfg.cluster.enabled})
 

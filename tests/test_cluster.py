@@ -128,6 +128,7 @@ async def test_one_room_seen_from_every_instance(cluster: ClusterProcesses) -> N
         for api in apis:
             assert (await api.ok("GET", "/api/public/settings"))["p2pZone"] == "eu"
 
+        await _check_metrics(session, cluster, viewers=3)
         for ws in clients:
             await ws.close()
 
@@ -145,6 +146,48 @@ async def test_one_room_seen_from_every_instance(cluster: ClusterProcesses) -> N
         assert sorted(line.split()[0] for line in lines) == ["n1", "n2", "n3"]
         assert all(line.split()[1] == "up" for line in lines)
         assert any(room in line for line in lines if line.split()[0] == owner)
+
+
+REQUIRED_METRICS = [
+    "synctv_room_active_total", "synctv_room_viewers_total", "synctv_room_messages_sent_total",
+    "synctv_room_messages_received_total", "synctv_http_requests_total", "synctv_http_request_duration_seconds",
+    "synctv_websocket_connections_active", "synctv_websocket_messages_sent_total",
+    "synctv_websocket_messages_received_total", "synctv_db_connections_active", "synctv_db_connections_idle",
+    "synctv_db_query_duration_seconds", "synctv_instance_uptime_seconds", "synctv_instance_memory_bytes",
+    "synctv_instance_tasks", "synctv_mesh_messages_sent_total", "synctv_mesh_messages_received_total",
+    "synctv_mesh_stream_up", "synctv_mesh_command_duration_seconds", "synctv_ring_members", "synctv_rooms_owned",
+    "synctv_handoffs_total", "synctv_fence_rejections_total", "synctv_discovery_errors_total",
+    "synctv_mesh_unauthenticated_total",
+]
+
+
+async def _check_metrics(session: aiohttp.ClientSession, cluster: ClusterProcesses, viewers: int) -> None:
+    """Scrape every instance after traffic: each required metric is there, and the values add up."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    totals: dict[str, float] = {}
+    for inst in cluster.instances:
+        async with session.get(inst.base + "/metrics") as resp:
+            assert resp.status == 200
+            families = {f.name: f for f in text_string_to_metric_families(await resp.text())}
+        for name in REQUIRED_METRICS:
+            base = name.removesuffix("_total")
+            assert name in families or base in families, f"{inst.instance_id} lacks {name}"
+        for fam in families.values():
+            for sample in fam.samples:
+                if not sample.labels or fam.name.startswith("synctv_mesh"):
+                    totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+        ring = [s.value for s in families["synctv_ring_members"].samples]
+        assert ring == [3.0]
+        assert families["synctv_instance_memory_bytes"].samples[0].value > 10_000_000
+        routes = {s.labels.get("route") for s in families["synctv_http_requests"].samples}
+        assert all(r is None or "{" in r or r.startswith("/") for r in routes)
+        assert not any(len(r or "") == 32 for r in routes)  # templates, never raw ids
+    assert totals["synctv_room_viewers_total"] == viewers
+    assert totals["synctv_websocket_connections_active"] == viewers
+    assert totals["synctv_rooms_owned"] >= 1
+    assert totals["synctv_websocket_messages_received_total"] >= 2
+    assert totals["synctv_mesh_messages_sent_total"] > 0
 
 
 async def test_mesh_refuses_forged_peers_but_serves_health_and_reflection(cluster: ClusterProcesses) -> None:

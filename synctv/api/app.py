@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from synctv.api import (
     openapi,
@@ -20,10 +22,12 @@ from synctv.api.captcha import CaptchaStore
 from synctv.api.context import SERVICES, Services
 from synctv.api.middleware.cors import cors_middleware
 from synctv.api.middleware.errors import error_middleware
+from synctv.api.middleware.metrics import metrics_middleware
 from synctv.api.middleware.ratelimit import rate_limit_middleware
 from synctv.api.responses import raw
 from synctv.api.routing import RouteDoc, Routes
 from synctv.api.static import add_static_routes
+from synctv.observability.metrics import Metrics
 
 ROUTE_MODULES: list[Routes] = [
     routes_health.routes, routes_public.routes, routes_user.routes, routes_room.routes, routes_members.routes,
@@ -35,12 +39,13 @@ def all_route_docs() -> list[RouteDoc]:
     return [doc for module in ROUTE_MODULES for doc in module.docs]
 
 
-def create_app(svc: Services, *, web_path: str | None = None, extra_middlewares: tuple[object, ...] = ()
-               ) -> web.Application:
-    middlewares = [*extra_middlewares, cors_middleware, error_middleware]
+def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics | None = None) -> web.Application:
+    middlewares: list[Middleware] = [cors_middleware, error_middleware]
+    if metrics is not None:
+        middlewares.insert(0, metrics_middleware(metrics))
     if svc.cfg.rate_limit.enable:
         middlewares.append(rate_limit_middleware(svc.cfg.rate_limit))
-    app = web.Application(middlewares=middlewares, client_max_size=1 << 20)  # type: ignore[arg-type]
+    app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[SERVICES] = svc
     app[routes_public.CAPTCHAS] = CaptchaStore()
     for module in ROUTE_MODULES:
@@ -51,5 +56,14 @@ def create_app(svc: Services, *, web_path: str | None = None, extra_middlewares:
         return raw(spec)
 
     app.router.add_get("/api/openapi.json", openapi_json)
+    if metrics is not None and svc.cfg.server.metrics_path:
+        registry = metrics.registry
+
+        async def metrics_endpoint(request: web.Request) -> web.Response:
+            resp = web.Response(body=generate_latest(registry))
+            resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+            return resp
+
+        app.router.add_get(svc.cfg.server.metrics_path, metrics_endpoint)
     add_static_routes(app, web_path)
     return app

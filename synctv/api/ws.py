@@ -73,6 +73,7 @@ async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Conn
                 break
             msg = receive.result()
             if msg.type == WSMsgType.BINARY:
+                svc.hub.frames_received += 1
                 try:
                     decoded = frames.decode(msg.data)
                 except frames.FrameError:

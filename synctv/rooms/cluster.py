@@ -94,6 +94,7 @@ class ClusterRouter(RoomRouter):
             if self.owner(room_id) != self.instance_id:
                 # Ownership moved: stop here; the new owner continues from the persisted state (fenced by epoch).
                 self._actors.pop(room_id, None)
+                self.count_handoff("released")
                 self._spawn(actor.stop())
         for room_id in self.hub.rooms():
             self._repoint(room_id, departed)

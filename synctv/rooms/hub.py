@@ -98,6 +98,10 @@ class Connection:
 class LocalHub:
     def __init__(self) -> None:
         self._rooms: dict[str, dict[str, Connection]] = {}
+        # Plain counters, read by the metrics collector at scrape time.
+        self.frames_sent = 0
+        self.frames_received = 0
+        self.slow_dropped = 0
         self._by_user: dict[str, dict[str, set[Connection]]] = {}
         self.on_first_viewer: Callable[[str], None] | None = None
         self.on_last_viewer: Callable[[str], None] | None = None
@@ -164,6 +168,9 @@ class LocalHub:
             for conn in targets:
                 if conn.send(d.frame):
                     sent += 1
+                elif conn.close_code == CLOSE_TOO_SLOW:
+                    self.slow_dropped += 1
+        self.frames_sent += sent
         return sent
 
     def _targets(self, room_id: str, room: dict[str, Connection], d: Delivery) -> list[Connection]:

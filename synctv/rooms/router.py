@@ -30,7 +30,12 @@ class RoomRouter:
         self._actors: dict[str, RoomActor] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._janitor: asyncio.Task[None] | None = None
+        # Plain counters, read by the metrics collector at scrape time.
         self.delivered = 0
+        self.events_published = 0
+        self.commands_applied = 0
+        self.fence_rejections = 0
+        self.handoffs: dict[str, int] = {}
 
     async def start(self) -> None:
         self._janitor = asyncio.create_task(self._unload_idle_loop(), name="room-janitor")
@@ -69,7 +74,11 @@ class RoomRouter:
         return actor
 
     def _fenced(self, room_id: str) -> None:
+        self.fence_rejections += 1
         self._actors.pop(room_id, None)
+
+    def count_handoff(self, result: str) -> None:
+        self.handoffs[result] = self.handoffs.get(result, 0) + 1
 
     # --- commands and events ---
 
@@ -77,13 +86,16 @@ class RoomRouter:
         for _ in range(3):
             actor = await self._load(room_id)
             try:
-                return await actor.submit(cmd)
+                reply = await actor.submit(cmd)
+                self.commands_applied += 1
+                return reply
             except RoomUnavailable:
                 self._actors.pop(room_id, None)
         return c.Reply(error="room is unavailable, try again")
 
     def publish(self, room_id: str, first_seq: int, server_ts_ms: int, deliveries: list[Delivery]) -> None:
         """Called by a local actor, in sequence order: fan out to this instance's viewers."""
+        self.events_published += len(deliveries)
         self.delivered += self.hub.deliver(room_id, deliveries)
 
     async def close_room(self, room_id: str, reason: str) -> None:

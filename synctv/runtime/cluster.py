@@ -66,6 +66,13 @@ async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, inval
     router.attach(mesh, me)
     discovery = create_discovery(cl, me)
     discovery.on_change(router.set_members)
+    on_health = getattr(discovery, "on_health_change", None)
+    if on_health is not None:
+        def count_error(healthy: bool) -> None:
+            if not healthy:
+                svc.extras["discovery_errors"] = int(svc.extras.get("discovery_errors", 0)) + 1
+
+        on_health(count_error)
     on_lease = getattr(discovery, "on_lease_change", None)
     if on_lease is not None:
         on_lease(router.set_can_own)

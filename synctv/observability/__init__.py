@@ -1,0 +1,1 @@
+"""Cross-cutting operations support: Prometheus metrics and OpenTelemetry tracing."""

@@ -1,0 +1,161 @@
+"""Prometheus metrics. Hot paths only bump plain counters they already keep; gauges and most counters are read
+from the runtime's objects at scrape time. Labels are route templates, peers and kinds (bounded), never raw
+paths or room ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import event
+
+if TYPE_CHECKING:
+    from synctv.api.context import Services
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def resident_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.http_requests = Counter("synctv_http_requests_total", "HTTP requests", ["method", "route", "status"],
+                                     registry=r)
+        self.http_duration = Histogram("synctv_http_request_duration_seconds", "HTTP request duration",
+                                       ["method", "route"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.db_query = Histogram("synctv_db_query_duration_seconds", "Database statement duration", ["operation"],
+                                  buckets=_LATENCY_BUCKETS, registry=r)
+        self.command_rtt = Histogram("synctv_mesh_command_duration_seconds",
+                                     "Round trip of a command sent to a room's owner on another instance", ["peer"],
+                                     buckets=_LATENCY_BUCKETS, registry=r)
+        self.started = time.monotonic()
+
+    def bind(self, svc: Services) -> None:
+        """Attach the scrape-time collector and the database timing hooks to a running instance."""
+        self.registry.register(_RuntimeCollector(svc, self.started))
+        engine = svc.store.engine.sync_engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+            conn.info.setdefault("synctv_t0", []).append(time.perf_counter())
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _after(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+            stack = conn.info.get("synctv_t0")
+            if stack:
+                op = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "OTHER"
+                if op not in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+                    op = "OTHER"
+                self.db_query.labels(op).observe(time.perf_counter() - stack.pop())
+
+        mesh = svc.extras.get("mesh")
+        if mesh is not None:
+            mesh.stats.rtt_hooks.append(lambda peer, seconds: self.command_rtt.labels(peer).observe(seconds))
+
+
+class _RuntimeCollector(Collector):
+    def __init__(self, svc: Services, started: float) -> None:
+        self.svc = svc
+        self.started = started
+
+    def collect(self) -> Iterator[Any]:
+        svc = self.svc
+        router, hub = svc.router, svc.hub
+        owned = [a for r in router.owned_rooms() if (a := router.local_actor(r)) is not None]
+        yield _gauge("synctv_room_active_total", "Rooms whose actor runs on this instance", len(owned))
+        yield _gauge("synctv_room_viewers_total", "Distinct viewers of the rooms owned here (cluster-wide)",
+                     sum(a.viewer_count() for a in owned))
+        yield _counter("synctv_room_messages_sent_total", "Events published by rooms owned here",
+                       router.events_published)
+        yield _counter("synctv_room_messages_received_total", "Commands applied by rooms owned here",
+                       router.commands_applied)
+        yield _gauge("synctv_websocket_connections_active", "Open WebSocket connections", hub.connection_count())
+        yield _counter("synctv_websocket_messages_sent_total", "Frames queued to WebSockets", hub.frames_sent)
+        yield _counter("synctv_websocket_messages_received_total", "Frames received from WebSockets",
+                       hub.frames_received)
+        yield _counter("synctv_websocket_slow_clients_dropped_total", "Clients closed for being too slow",
+                       hub.slow_dropped)
+        pool = svc.store.engine.pool
+        checked_out = getattr(pool, "checkedout", lambda: 0)()
+        checked_in = getattr(pool, "checkedin", lambda: 0)()
+        yield _gauge("synctv_db_connections_active", "Database connections in use", checked_out)
+        yield _gauge("synctv_db_connections_idle", "Idle pooled database connections", checked_in)
+        yield _gauge("synctv_instance_uptime_seconds", "Seconds since start", time.monotonic() - self.started)
+        yield _gauge("synctv_instance_memory_bytes", "Resident memory", resident_bytes())
+        try:
+            tasks = len(asyncio.all_tasks())
+        except RuntimeError:
+            tasks = 0
+        yield _gauge("synctv_instance_tasks", "asyncio tasks", tasks)
+        yield _gauge("synctv_instance_ready", "1 when serving traffic (not draining)", 0 if svc.draining else 1)
+        yield from _cluster(svc)
+
+
+def _cluster(svc: Services) -> Iterator[Any]:
+    router = svc.router
+    members = getattr(router, "members", None)
+    yield _gauge("synctv_ring_members", "Members in this instance's view of the ring",
+                 len(members()) if members is not None else 1)
+    yield _gauge("synctv_rooms_owned", "Rooms this instance owns", len(router.owned_rooms()))
+    handoffs = CounterMetricFamily("synctv_handoffs_total", "Room ownership moves by result", labels=["result"])
+    for result, n in router.handoffs.items():
+        handoffs.add_metric([result], n)
+    yield handoffs
+    yield _counter("synctv_fence_rejections_total", "Live-state writes refused by the ownership epoch",
+                   router.fence_rejections)
+    discovery = svc.extras.get("discovery")
+    yield _counter("synctv_discovery_errors_total", "Times the discovery backend became unreachable",
+                   int(svc.extras.get("discovery_errors", 0)))
+    yield _gauge("synctv_discovery_healthy", "1 while the discovery backend is reachable",
+                 1 if discovery is None or discovery.healthy else 0)
+    mesh = svc.extras.get("mesh")
+    if mesh is None:
+        return
+    stats = mesh.stats
+    sent = CounterMetricFamily("synctv_mesh_messages_sent_total", "Mesh envelopes sent", labels=["peer", "kind"])
+    for (peer, kind), n in stats.sent.items():
+        sent.add_metric([peer, kind], n)
+    yield sent
+    received = CounterMetricFamily("synctv_mesh_messages_received_total", "Mesh envelopes received",
+                                   labels=["peer", "kind"])
+    for (peer, kind), n in stats.received.items():
+        received.add_metric([peer, kind], n)
+    yield received
+    up = GaugeMetricFamily("synctv_mesh_stream_up", "1 while the stream to a peer is connected", labels=["peer"])
+    ups = CounterMetricFamily("synctv_mesh_stream_ups_total", "Streams established per peer", labels=["peer"])
+    downs = CounterMetricFamily("synctv_mesh_stream_downs_total", "Streams lost per peer", labels=["peer"])
+    for peer in mesh.peers:
+        up.add_metric([peer], 1 if mesh.is_connected(peer) else 0)
+        ups.add_metric([peer], stats.streams_up.get(peer, 0))
+        downs.add_metric([peer], stats.streams_down.get(peer, 0))
+    yield up
+    yield ups
+    yield downs
+    yield _counter("synctv_mesh_unauthenticated_total", "Mesh calls refused for a missing or bad token",
+                   stats.unauthenticated)
+
+
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, value=value)
+
+
+def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, doc, value=value)
