@@ -14,6 +14,12 @@ DEFAULT_DATA_DIR = "~/.synctv"
 ROLE_CHOICES = ("user", "admin", "root", "pending", "banned")
 
 
+def one_line(text: str) -> str:
+    """Multi-line messages (e.g. YAML parser errors) joined into one line, without caret markers."""
+    parts = [line.strip() for line in text.splitlines()]
+    return "; ".join(p for p in parts if p and p != "^")
+
+
 def _data_dir_parent() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="directory with config.yaml and data "
@@ -121,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load(data_dir)
     except ConfigError as exc:
-        print(f"synctv: invalid configuration: {exc}", file=sys.stderr)
+        print(f"synctv: invalid configuration: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"synctv: cannot use data directory {data_dir}: {exc.strerror or exc}", file=sys.stderr)

@@ -226,7 +226,7 @@ def run(action: Action, args: argparse.Namespace, cfg: Config, out: TextIO = sys
     try:
         asyncio.run(_run(action, args, cfg, out))
     except CliError as exc:
-        print(f"synctv: {exc}", file=err)
+        print(f"synctv: {' '.join(str(exc).split())}", file=err)
         return 1
     except KeyboardInterrupt:
         return 130
