@@ -230,3 +230,33 @@ def test_bad_configuration_is_one_line(tmp_path: Path) -> None:
     file_in_the_way = tmp_path / "a-file"
     file_in_the_way.write_text("")
     fails(file_in_the_way, "migrate", code=2, contains="data directory")
+
+
+def test_cluster_commands_hook(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Cluster commands, when that module is installed, plug into the parser and get the loaded config."""
+    import argparse
+    import types
+
+    from synctv import cli
+    from synctv.config import Config
+
+    calls: list[tuple[str, str]] = []
+
+    def handler(args: argparse.Namespace, cfg: Config) -> int:
+        calls.append((args.what, cfg.data_dir))
+        return 7
+
+    def add_cluster_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+                             common: argparse.ArgumentParser) -> None:
+        p = sub.add_parser("cluster", parents=[common], help="cluster tools")
+        p.add_argument("what")
+        p.set_defaults(cluster_handler=handler)
+
+    module = types.ModuleType("synctv.cli_cluster")
+    setattr(module, "add_cluster_commands", add_cluster_commands)  # noqa: B010
+    monkeypatch.setitem(sys.modules, "synctv.cli_cluster", module)
+    d = tmp_path / "data"
+    assert cli.main(["cluster", "status", "--data-dir", str(d)]) == 7
+    assert calls == [("status", str(d))]
+    # the management commands are still there
+    assert "user" in cli.build_parser().format_help()
