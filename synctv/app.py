@@ -22,6 +22,7 @@ from synctv.auth.passwords import hash_password
 from synctv.auth.tokens import TokenCodec
 from synctv.config import Config, parse_duration
 from synctv.core.permissions import Role
+from synctv.observability import tracing
 from synctv.observability.metrics import Metrics
 from synctv.rooms.cluster import ClusterRouter
 from synctv.rooms.hub import LocalHub
@@ -70,7 +71,10 @@ class Runtime:
 
     async def start(self) -> None:
         cfg = self.cfg
+        if cfg.tracing.enabled and not tracing.enabled():
+            tracing.setup(self.instance_id, endpoint=cfg.tracing.otlp_endpoint, sample_ratio=cfg.tracing.sample_ratio)
         self.store = await Store.open(cfg)
+        tracing.instrument_engine(self.store.engine)
         await ensure_builtin_users(self.store)
         hub = LocalHub()
         idle = parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload")

@@ -161,6 +161,19 @@ class ClusterConfig:
 
 
 @dataclass
+class TracingConfig:
+    enabled: bool = False
+    otlp_endpoint: str = "http://127.0.0.1:4317"
+    sample_ratio: float = 1.0
+
+
+@dataclass
+class ProfilingConfig:
+    # Admin-only CPU profile and task dump endpoints; off by default.
+    enabled: bool = False
+
+
+@dataclass
 class Config:
     log: LogConfig = field(default_factory=LogConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -169,6 +182,8 @@ class Config:
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
     rooms: RoomsConfig = field(default_factory=RoomsConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    tracing: TracingConfig = field(default_factory=TracingConfig)
+    profiling: ProfilingConfig = field(default_factory=ProfilingConfig)
     # Not persisted: where the config came from; relative paths resolve against it.
     data_dir: str = field(default="", metadata={"transient": True})
 
@@ -194,6 +209,13 @@ def _coerce(value: Any, typ: Any, key: str) -> Any:
             return int(str(value).strip())
         except ValueError:
             raise ConfigError(f"{key}: expected an integer, got {value!r}") from None
+    if typ is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{key}: expected a number, got {value!r}") from None
     if typ is str:
         if isinstance(value, (dict, list)):
             raise ConfigError(f"{key}: expected a string, got {value!r}")
@@ -275,6 +297,10 @@ def validate(cfg: Config) -> None:
     parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload")
     if cfg.rooms.client_queue_size < 1:
         raise ConfigError("rooms.client_queue_size: must be at least 1")
+    if not 0.0 <= cfg.tracing.sample_ratio <= 1.0:
+        raise ConfigError(f"tracing.sample_ratio: must be between 0 and 1, got {cfg.tracing.sample_ratio}")
+    if cfg.tracing.enabled and not cfg.tracing.otlp_endpoint:
+        raise ConfigError("tracing.otlp_endpoint: required when tracing.enabled is true")
     cl = cfg.cluster
     parse_duration(cl.command_timeout, "cluster.command_timeout")
     ttl = parse_duration(cl.discovery.ttl, "cluster.discovery.ttl")

@@ -24,6 +24,7 @@ from synctv.api.middleware.cors import cors_middleware
 from synctv.api.middleware.errors import error_middleware
 from synctv.api.middleware.metrics import metrics_middleware
 from synctv.api.middleware.ratelimit import rate_limit_middleware
+from synctv.api.middleware.tracing import tracing_middleware
 from synctv.api.responses import raw
 from synctv.api.routing import RouteDoc, Routes
 from synctv.api.static import add_static_routes
@@ -40,7 +41,7 @@ def all_route_docs() -> list[RouteDoc]:
 
 
 def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics | None = None) -> web.Application:
-    middlewares: list[Middleware] = [cors_middleware, error_middleware]
+    middlewares: list[Middleware] = [tracing_middleware, cors_middleware, error_middleware]
     if metrics is not None:
         middlewares.insert(0, metrics_middleware(metrics))
     if svc.cfg.rate_limit.enable:

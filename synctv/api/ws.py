@@ -15,6 +15,7 @@ from synctv.api.auth import room_access
 from synctv.api.context import services
 from synctv.api.responses import error
 from synctv.api.routing import Routes
+from synctv.observability import tracing
 from synctv.rooms import commands as c
 from synctv.rooms import frames
 from synctv.rooms.hub import CLOSE_TRY_AGAIN, Connection
@@ -80,7 +81,10 @@ async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Conn
                     conn.close(CLOSE_UNSUPPORTED, "undecodable message")
                     break
                 cmd = c.WsIn(conn.user_id, conn.username, conn.role, conn.conn_id, decoded)
-                reply = await svc.router.submit(conn.room_id, cmd)
+                with tracing.span(f"ws {decoded.type.name}", {"synctv.instance": svc.instance_id,
+                                                              "synctv.room": conn.room_id,
+                                                              "synctv.user": conn.user_id}):
+                    reply = await svc.router.submit(conn.room_id, cmd)
                 for frame in reply.frames:
                     conn.send(frame)
                 if reply.error:

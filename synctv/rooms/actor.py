@@ -21,6 +21,7 @@ from synctv.core import room as core
 from synctv.core.permissions import GUEST_USER_ID, MemberRole, Membership, MemberStatus, Role, Subject
 from synctv.core.permissions import effective_permissions as _effective
 from synctv.core.playback import CurrentMovie
+from synctv.observability import tracing
 from synctv.rooms import commands as c
 from synctv.rooms import frames
 from synctv.rooms.delivery import Delivery, from_kick, from_outgoing
@@ -44,6 +45,7 @@ class RoomUnavailable(Exception):
 class _Job:
     cmd: c.RoomCommand | None  # None: stop marker
     future: asyncio.Future[c.Reply] | None
+    trace_ctx: Any = None  # the submitter's trace context, so the actor's span joins its trace
 
 
 def now_ms() -> int:
@@ -52,8 +54,9 @@ def now_ms() -> int:
 
 class RoomActor:
     def __init__(self, room_id: str, store: Store, publish: Publisher, *,
-                 on_fenced: Callable[[str], None] | None = None) -> None:
+                 on_fenced: Callable[[str], None] | None = None, instance_id: str = "") -> None:
         self.room_id = room_id
+        self.instance_id = instance_id
         self._store = store
         self._publish = publish
         self._on_fenced = on_fenced
@@ -99,7 +102,7 @@ class RoomActor:
             raise RoomUnavailable("room actor stopped")
         fut: asyncio.Future[c.Reply] = asyncio.get_running_loop().create_future()
         try:
-            self._queue.put_nowait(_Job(cmd, fut))
+            self._queue.put_nowait(_Job(cmd, fut, tracing.current_context()))
         except asyncio.QueueFull:
             return c.Reply(error="room is busy, try again")
         return await fut
@@ -149,7 +152,10 @@ class RoomActor:
                 break
             # A command whose submitter went away is still applied: it may have been acknowledged elsewhere.
             try:
-                reply = await self._handle(job.cmd)
+                with tracing.attached(job.trace_ctx), tracing.span(
+                        f"room.apply {type(job.cmd).__name__}",
+                        {"synctv.instance": self.instance_id, "synctv.room": self.room_id, "synctv.epoch": self.epoch}):
+                    reply = await self._handle(job.cmd)
             except FenceRejected as exc:
                 log.error("ownership lost; actor stops", extra={"room_id": self.room_id, "error": str(exc)})
                 if not job.future.done():

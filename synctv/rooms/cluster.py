@@ -23,6 +23,7 @@ from synctv.core import playback
 from synctv.core.room import MsgType, WsMessage
 from synctv.discovery import Member
 from synctv.mesh import MeshError, MeshEvent, MeshNode, NotOwner, Ring
+from synctv.observability import tracing
 from synctv.rooms import commands as c
 from synctv.rooms import delivery as dlv
 from synctv.rooms import frames
@@ -147,6 +148,13 @@ class ClusterRouter(RoomRouter):
 
     async def submit(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
         """Apply `cmd` at the room's owner, wherever it is; retries keep the same op id."""
+        owner = self.owner(room_id)
+        with tracing.span("router.submit", {"synctv.instance": self.instance_id, "synctv.room": room_id,
+                                            "synctv.owner": owner,
+                                            "synctv.route": "local" if owner == self.instance_id else "mesh"}):
+            return await self._route(room_id, cmd)
+
+    async def _route(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.command_timeout_s
         op_id = uuid.uuid4().hex
@@ -159,7 +167,7 @@ class ClusterRouter(RoomRouter):
                 if self.can_own:
                     return await self._submit_local(room_id, op_id, cmd)
             elif self.mesh is not None and remaining > 0:
-                payload = payload or c.to_wire(cmd)
+                payload = payload or c.to_wire(cmd, tracing.inject())
                 try:
                     started = time.perf_counter()
                     data = await self.mesh.command(target, room_id, op_id, payload, timeout=remaining)
@@ -176,7 +184,7 @@ class ClusterRouter(RoomRouter):
             delay = min(delay * 2, 0.5)
 
     async def _submit_local(self, room_id: str, op_id: str, cmd: c.RoomCommand) -> c.Reply:
-        return await RoomRouter.submit(self, room_id, cmd)
+        return await self._submit_to_actor(room_id, cmd)
 
     async def handle_command(self, peer: str, room_id: str, op_id: str, payload: bytes) -> bytes:
         if not room_id:
@@ -193,7 +201,10 @@ class ClusterRouter(RoomRouter):
         fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._op_inflight[op_id] = fut
         try:
-            reply = await RoomRouter.submit(self, room_id, c.from_wire(payload))
+            cmd, carrier = c.from_wire_traced(payload)
+            with tracing.span("mesh.command", {"synctv.instance": self.instance_id, "synctv.room": room_id,
+                                               "synctv.peer": peer}, context=tracing.extract(carrier)):
+                reply = await self._submit_to_actor(room_id, cmd)
             data = c.reply_to_wire(reply)
             self._op_replies[op_id] = data
             if len(self._op_replies) > OP_CACHE_SIZE:

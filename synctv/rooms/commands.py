@@ -107,23 +107,31 @@ _TYPES: dict[str, type] = {t.__name__: t for t in (WsIn, SetCurrent, NotifyMovie
                                                    CloseRoom, ConnectionLeft, Presence, Invalidate, GetState, Tick)}
 
 
-def to_wire(cmd: RoomCommand) -> bytes:
+def to_wire(cmd: RoomCommand, trace: dict[str, str] | None = None) -> bytes:
     if isinstance(cmd, WsIn):
         body: dict[str, Any] = {"user_id": cmd.user_id, "username": cmd.username, "role": cmd.role,
                                 "conn_id": cmd.conn_id, "frame": base64.b64encode(frames.encode(cmd.msg)).decode()}
     else:
         body = asdict(cmd)
-    return json.dumps({"t": type(cmd).__name__, "b": body}, separators=(",", ":")).encode()
+    envelope: dict[str, Any] = {"t": type(cmd).__name__, "b": body}
+    if trace:
+        envelope["tp"] = trace  # W3C trace context, so the owner's spans join the sender's trace
+    return json.dumps(envelope, separators=(",", ":")).encode()
 
 
 def from_wire(data: bytes) -> RoomCommand:
+    return from_wire_traced(data)[0]
+
+
+def from_wire_traced(data: bytes) -> tuple[RoomCommand, dict[str, str]]:
     raw = json.loads(data)
     cls = _TYPES[raw["t"]]
     body = raw["b"]
+    trace = raw.get("tp") or {}
     if cls is WsIn:
         msg = frames.decode(base64.b64decode(body.pop("frame")))
-        return WsIn(msg=msg, **body)
-    return cls(**body)  # type: ignore[no-any-return]
+        return WsIn(msg=msg, **body), trace
+    return cls(**body), trace
 
 
 def reply_to_wire(reply: Reply) -> bytes:

@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any
 
+from synctv.observability import tracing
 from synctv.rooms import commands as c
 from synctv.rooms.actor import RoomActor, RoomUnavailable
 from synctv.rooms.delivery import Delivery
@@ -64,7 +65,8 @@ class RoomRouter:
         async with lock:
             actor = self.local_actor(room_id)
             if actor is None:
-                actor = RoomActor(room_id, self.store, self.publish, on_fenced=self._fenced)
+                actor = RoomActor(room_id, self.store, self.publish, on_fenced=self._fenced,
+                                  instance_id=self.instance_id)
                 await actor.start()
                 self._actors[room_id] = actor
                 # Presence is rebuilt, not migrated: announce this instance's viewers to the new actor.
@@ -83,6 +85,11 @@ class RoomRouter:
     # --- commands and events ---
 
     async def submit(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
+        with tracing.span("router.submit", {"synctv.instance": self.instance_id, "synctv.room": room_id,
+                                            "synctv.owner": self.instance_id, "synctv.route": "local"}):
+            return await self._submit_to_actor(room_id, cmd)
+
+    async def _submit_to_actor(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
         for _ in range(3):
             actor = await self._load(room_id)
             try:
