@@ -1,0 +1,431 @@
+"""Deployment files: they parse, point probes and scrapes at the real endpoints, and use only real config keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import re
+import shutil
+import subprocess
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from synctv import config as synctv_config
+from synctv.discovery import consul as consul_discovery
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+COMPOSE = ROOT / "docker-compose.yml"
+K8S = DEPLOY / "k8s"
+DASHBOARD = DEPLOY / "grafana" / "synctv-dashboard.json"
+
+ENV_NAME_RE = re.compile(r"\bSYNCTV_[A-Z0-9_]+\b")
+INTERPOLATION_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}")
+
+
+def yaml_files() -> list[Path]:
+    files = [COMPOSE, *DEPLOY.rglob("*.yml"), *DEPLOY.rglob("*.yaml")]
+    return sorted(set(files))
+
+
+def load_docs(path: Path) -> list[Any]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def k8s_objects() -> list[dict[str, Any]]:
+    objs: list[dict[str, Any]] = []
+    for path in sorted(K8S.glob("*.yaml")):
+        objs.extend(doc for doc in load_docs(path) if isinstance(doc, dict) and "kind" in doc)
+    return objs
+
+
+def one(kind: str, name: str | None = None) -> dict[str, Any]:
+    found = [o for o in k8s_objects() if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+def valid_env_names() -> set[str]:
+    """Every environment variable the config loader reads: SYNCTV_ + the upper-cased path of each leaf."""
+    names: set[str] = set()
+
+    def walk(cls: type, prefix: str) -> None:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.metadata.get("transient"):
+                continue
+            name = f"{prefix}{f.name.upper()}"
+            if dataclasses.is_dataclass(hints[f.name]):
+                walk(hints[f.name], name + "_")
+            else:
+                names.add(name)
+
+    walk(synctv_config.Config, synctv_config.ENV_PREFIX)
+    return names
+
+
+def interpolate(value: str) -> str:
+    """Compose-style `${VAR:-default}` with an empty environment: the documented defaults."""
+    return INTERPOLATION_RE.sub(lambda m: m.group(2) or "", value)
+
+
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def synctv_services() -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in compose()["services"].items() if re.fullmatch(r"synctv\d+", name)}
+
+
+# -- parsing ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", yaml_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_yaml_parses(path: Path) -> None:
+    docs = load_docs(path)
+    assert docs, f"{path} has no YAML documents"
+
+
+def test_all_expected_files_exist() -> None:
+    for rel in ("Dockerfile", ".dockerignore", "docker-compose.yml", "deploy/nginx.conf", "deploy/consul/agent.hcl",
+                "deploy/consul/synctv-service.json", "deploy/consul/synctv-acl-policy.hcl", "deploy/consul/README.md",
+                "deploy/prometheus/prometheus.yml", "deploy/grafana/synctv-dashboard.json"):
+        assert (ROOT / rel).is_file(), rel
+
+
+# -- Dockerfile -----------------------------------------------------------------------------------------------
+
+
+def test_dockerfile() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
+    assert "npm ci --prefix synctv/web" in text
+    assert re.search(r"pip install \.$", text, re.M)
+    assert re.search(r"^EXPOSE 8080 9090$", text, re.M)
+    users = re.findall(r"^USER (\S+)", text, re.M)
+    assert users and not users[-1].startswith(("root", "0")), "the runtime stage must not run as root"
+    assert re.search(r"^HEALTHCHECK .*\n?.*/live", text, re.M)
+    assert 'CMD ["serve", "--data-dir", "/data"]' in text
+    assert 'ENTRYPOINT ["synctv"]' in text, "exec form, so the server itself receives SIGTERM and drains"
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".venv" in ignored and ".git" in ignored and "synctv/web/node_modules" in ignored
+
+
+# -- docker-compose -------------------------------------------------------------------------------------------
+
+
+def test_compose_services() -> None:
+    data = compose()
+    services = data["services"]
+    assert "consul" in services and "postgres" in services and "nginx" in services and "prometheus" in services
+    consul_cmd = " ".join(services["consul"]["command"])
+    for flag in ("-server", "-bootstrap-expect=1", "-ui", "-client=0.0.0.0"):
+        assert flag in consul_cmd
+    assert services["consul"]["image"].startswith("hashicorp/consul")
+    assert "8500:8500" in services["consul"]["ports"]
+    assert services["postgres"]["image"] == "postgres:15"
+
+    instances = synctv_services()
+    assert len(instances) == 3
+    ids = set()
+    for name, svc in instances.items():
+        env = svc["environment"]
+        assert svc["build"] == "."
+        assert env["SYNCTV_CLUSTER_ADVERTISE_ADDRESS"] == name
+        ids.add(env["SYNCTV_CLUSTER_INSTANCE_ID"])
+        assert env["SYNCTV_CLUSTER_DISCOVERY_TYPE"] == "consul"
+        assert str(env["SYNCTV_CLUSTER_ENABLED"]).lower() == "true"
+        assert INTERPOLATION_RE.fullmatch(env["SYNCTV_JWT_SECRET"]), "JWT secret comes from the environment"
+        assert INTERPOLATION_RE.fullmatch(env["SYNCTV_CLUSTER_SECRET"]), "cluster secret comes from the environment"
+        assert svc["depends_on"]["consul"]["condition"] == "service_healthy"
+        assert svc["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert "healthcheck" in svc
+    assert len(ids) == 3, "instance ids must be distinct"
+    nginx = services["nginx"]
+    assert "8080:8080" in nginx["ports"]
+    assert any(v.startswith("./deploy/nginx.conf:") for v in nginx["volumes"])
+    assert set(nginx["depends_on"]) == set(instances)
+    assert all(dep["condition"] == "service_healthy" for dep in nginx["depends_on"].values())
+    assert any("deploy/prometheus/prometheus.yml" in v for v in services["prometheus"]["volumes"])
+
+
+def test_compose_secrets_are_shared() -> None:
+    envs = [svc["environment"] for svc in synctv_services().values()]
+    for key in ("SYNCTV_JWT_SECRET", "SYNCTV_CLUSTER_SECRET", "SYNCTV_DATABASE_CUSTOM_DSN"):
+        assert len({env[key] for env in envs}) == 1, f"{key} must be the same on every instance"
+
+
+def test_docker_compose_config_validates() -> None:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.skip("docker-compose is not installed (Debian package docker-compose; scripts/test.sh installs it)")
+    proc = subprocess.run([binary, "-f", str(COMPOSE), "config", "-q"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+# -- nginx ----------------------------------------------------------------------------------------------------
+
+
+def nginx_location(text: str, prefix: str) -> str:
+    match = re.search(r"location\s+" + re.escape(prefix) + r"\s*\{(.*?)\n\s*\}", text, re.S)
+    assert match, f"no location {prefix}"
+    return match.group(1)
+
+
+def test_nginx_conf_websocket() -> None:
+    text = (DEPLOY / "nginx.conf").read_text()
+    for name in synctv_services():
+        assert f"server {name}:8080" in text
+    ws = nginx_location(text, "/api/room/ws")
+    assert "proxy_http_version 1.1" in ws
+    assert re.search(r"proxy_set_header\s+Upgrade\s+\$http_upgrade", ws)
+    assert re.search(r"proxy_set_header\s+Connection\s+\$connection_upgrade", ws)
+    timeout = re.search(r"proxy_read_timeout\s+(\d+)s", ws)
+    assert timeout and int(timeout.group(1)) >= 600
+
+
+def test_nginx_conf_syntax(tmp_path: Path) -> None:
+    binary = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    if binary is None:
+        pytest.skip("nginx is not installed")
+    # The compose service names do not resolve here; any address keeps the syntax check meaningful.
+    conf = re.sub(r"synctv\d+:8080", "127.0.0.1:1", (DEPLOY / "nginx.conf").read_text())
+    (tmp_path / "nginx.conf").write_text(conf)
+    proc = subprocess.run(
+        [binary, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(tmp_path / "nginx.conf"),
+         "-g", f"pid {tmp_path / 'nginx.pid'};"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+# -- Consul ---------------------------------------------------------------------------------------------------
+
+
+def test_consul_service_definition_matches_self_registration() -> None:
+    svc = json.loads((DEPLOY / "consul" / "synctv-service.json").read_text())["service"]
+    defaults = inspect.signature(consul_discovery.ConsulDiscovery.__init__).parameters
+    assert svc["name"] == defaults["service_name"].default == synctv_config.ConsulConfig().service_name
+    assert tuple(svc["tags"]) == defaults["tags"].default
+    assert set(svc["meta"]) == {"instance_id", "http", "grpc", "version", "started_at_ms"}
+    assert svc["meta"]["instance_id"] == svc["id"]
+    assert svc["meta"]["grpc"] == f"{svc['address']}:{svc['port']}"
+    checks = {c["id"]: c for c in svc["checks"]}
+    assert set(checks) == {f"{svc['id']}:ttl", f"{svc['id']}:grpc"}
+    assert checks[f"{svc['id']}:ttl"]["ttl"] == synctv_config.DiscoveryConfig().ttl
+    assert checks[f"{svc['id']}:grpc"]["grpc"] == svc["meta"]["grpc"]
+    for check in checks.values():
+        assert check["deregister_critical_service_after"] == consul_discovery.DEREGISTER_CRITICAL_AFTER
+
+
+def test_consul_acl_policy_is_minimal() -> None:
+    text = (DEPLOY / "consul" / "synctv-acl-policy.hcl").read_text()
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    rules = re.findall(r'(\w+)\s+"([^"]*)"\s*\{\s*policy\s*=\s*"(\w+)"\s*\}', code)
+    assert sorted(rules) == sorted([
+        ("service", "synctv", "write"),
+        ("service_prefix", "", "read"),
+        ("node_prefix", "", "read"),
+        ("agent_prefix", "", "read"),
+    ])
+    assert not re.search(r"\b(key|key_prefix|session|session_prefix|acl|operator|keyring)\b\s", code)
+
+
+# -- Kubernetes -----------------------------------------------------------------------------------------------
+
+
+def test_k8s_kinds() -> None:
+    kinds = sorted(o["kind"] for o in k8s_objects())
+    for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "ConfigMap", "Secret"):
+        assert kind in kinds, kind
+    assert kinds.count("Service") == 2
+
+
+def test_k8s_deployment() -> None:
+    dep = one("Deployment", "synctv")
+    spec = dep["spec"]
+    assert spec["replicas"] == 3
+    pod = spec["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] >= 35
+    (container,) = pod["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"http": 8080, "grpc": 9090}
+    assert container["livenessProbe"]["httpGet"]["path"] == "/live"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["livenessProbe"]["httpGet"]["port"] in ("http", 8080)
+    assert container["readinessProbe"]["httpGet"]["port"] in ("http", 8080)
+    pre_stop = container["lifecycle"]["preStop"]
+    sleep = pre_stop.get("exec", {}).get("command") or []
+    seconds = int(sleep[-1]) if sleep and sleep[0] == "sleep" else int(pre_stop.get("sleep", {}).get("seconds", 0))
+    assert 1 <= seconds <= 15
+    drain = synctv_config.parse_duration(synctv_config.ServerConfig().drain_timeout)
+    assert pod["terminationGracePeriodSeconds"] > seconds + drain, "preStop + drain must fit in the grace period"
+    sources = {s.get("configMapRef", s.get("secretRef", {})).get("name") for s in container["envFrom"]}
+    assert {"synctv-env", "synctv-secrets"} <= sources
+    annotations = spec["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/path"] == synctv_config.ServerConfig().metrics_path
+    assert annotations["prometheus.io/port"] == "8080"
+
+
+def test_k8s_services_pdb_hpa() -> None:
+    selector = one("Deployment")["spec"]["selector"]["matchLabels"]
+    http = one("Service", "synctv")
+    assert http["spec"]["selector"] == selector
+    assert [(p["name"], p["port"]) for p in http["spec"]["ports"]] == [("http", 8080)]
+    mesh = one("Service", "synctv-mesh")
+    assert mesh["spec"]["clusterIP"] == "None"
+    assert [(p["name"], p["port"]) for p in mesh["spec"]["ports"]] == [("grpc", 9090)]
+
+    pdb = one("PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 2
+    assert pdb["spec"]["selector"]["matchLabels"] == selector
+
+    hpa = one("HorizontalPodAutoscaler")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "synctv"
+    (metric,) = hpa["spec"]["metrics"]
+    assert metric["type"] == "Pods"
+    assert metric["pods"]["metric"]["name"] == "synctv_websocket_connections_active"
+    assert metric["pods"]["target"] == {"type": "AverageValue", "averageValue": "1000"}
+
+
+def test_k8s_secret_is_a_marked_template() -> None:
+    secret = one("Secret", "synctv-secrets")
+    values = secret["stringData"]
+    assert {"SYNCTV_JWT_SECRET", "SYNCTV_CLUSTER_SECRET"} <= set(values)
+    assert all("PLACEHOLDER" in v for v in values.values())
+
+
+# -- every SYNCTV_* name is a real config key, and the shipped values load ----------------------------------
+
+
+@pytest.mark.parametrize("path", [COMPOSE, *sorted(K8S.glob("*.yaml"))], ids=lambda p: str(p.relative_to(ROOT)))
+def test_env_names_are_config_keys(path: Path) -> None:
+    unknown = sorted(set(ENV_NAME_RE.findall(path.read_text())) - valid_env_names())
+    assert not unknown, f"{path.name}: not configuration keys: {unknown}"
+
+
+def test_compose_environment_loads(tmp_path: Path) -> None:
+    for name, svc in synctv_services().items():
+        env = {k: interpolate(str(v)) for k, v in svc["environment"].items()}
+        cfg = synctv_config.load(tmp_path / name, env=env)
+        assert cfg.cluster.enabled and cfg.cluster.discovery.type == "consul"
+        assert cfg.cluster.instance_id == name
+        assert cfg.cluster.discovery.consul.address == "consul:8500"
+        assert cfg.database.custom_dsn.startswith("postgresql://")
+
+
+def test_k8s_config_loads(tmp_path: Path) -> None:
+    config_yaml = one("ConfigMap", "synctv-config")["data"]["config.yaml"]
+    (tmp_path / "config.yaml").write_text(config_yaml)
+    container = one("Deployment")["spec"]["template"]["spec"]["containers"][0]
+    env: dict[str, str] = {}
+    for source in container["envFrom"]:
+        if "configMapRef" in source:
+            env.update(one("ConfigMap", source["configMapRef"]["name"])["data"])
+        else:
+            env.update(one("Secret", source["secretRef"]["name"])["stringData"])
+    for item in container["env"]:
+        # Downward-API values get a sample of their shape.
+        env[item["name"]] = item.get("value", "synctv-7d9f8-abcde" if "metadata" in str(item) else "10.0.0.11")
+    assert set(env) <= valid_env_names()
+    cfg = synctv_config.load(tmp_path, env=env)
+    assert cfg.cluster.enabled
+    assert cfg.cluster.discovery.type in ("consul", "etcd")
+    assert cfg.cluster.grpc.port == 9090 and cfg.server.http.port == 8080
+    assert cfg.server.metrics_path == "/metrics"
+
+
+# -- Prometheus -----------------------------------------------------------------------------------------------
+
+
+def test_prometheus_scrapes_instances() -> None:
+    data = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in data["scrape_configs"]}
+    targets = [t for sc in jobs["synctv"]["static_configs"] for t in sc["targets"]]
+    assert sorted(targets) == sorted(f"{name}:8080" for name in synctv_services())
+    assert jobs["synctv"].get("metrics_path", "/metrics") == "/metrics"
+
+
+def test_prometheus_kubernetes_job_uses_annotations() -> None:
+    data = yaml.safe_load((DEPLOY / "prometheus" / "prometheus-kubernetes.yml").read_text())
+    (job,) = data["scrape_configs"]
+    assert job["kubernetes_sd_configs"] == [{"role": "pod"}]
+    sources = {label for rule in job["relabel_configs"] for label in rule.get("source_labels", [])}
+    for annotation in ("scrape", "path", "port"):
+        assert f"__meta_kubernetes_pod_annotation_prometheus_io_{annotation}" in sources
+
+
+# -- Grafana --------------------------------------------------------------------------------------------------
+
+PROMQL_KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left",
+                   "group_right", "inf", "nan"}
+
+
+def promql_metric_names(expr: str) -> set[str]:
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    text = re.sub(r"\{[^}]*\}", "", text)
+    text = re.sub(r"\[[^\]]*\]", "", text)
+    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    text = re.sub(r"\$\w+", "", text)
+    names = set()
+    for match in re.finditer(r"(?<![\w.])[A-Za-z_:][\w:]*", text):
+        if text[match.end():].lstrip().startswith("(") or match.group() in PROMQL_KEYWORDS:
+            continue
+        names.add(match.group())
+    return names
+
+
+def test_promql_metric_names_helper() -> None:
+    expr = ('histogram_quantile(0.95, sum by (route, le) (rate(synctv_x_bucket{instance=~"$i"}[$__rate_interval])))'
+            " / on (instance) group_left synctv_y")
+    assert promql_metric_names(expr) == {"synctv_x_bucket", "synctv_y"}
+
+
+def dashboard_queries(dash: dict[str, Any]) -> tuple[list[str], list[str]]:
+    exprs: list[str] = []
+
+    def walk(panels: list[dict[str, Any]]) -> None:
+        for panel in panels:
+            exprs.extend(t["expr"] for t in panel.get("targets", []) if t.get("expr"))
+            walk(panel.get("panels", []))
+
+    walk(dash["panels"])
+    variables = []
+    for var in dash.get("templating", {}).get("list", []):
+        query = var.get("query")
+        if var.get("type") == "query":
+            variables.append(query["query"] if isinstance(query, dict) else query)
+    return exprs, variables
+
+
+def test_dashboard_metrics() -> None:
+    dash = json.loads(DASHBOARD.read_text())
+    exprs, variables = dashboard_queries(dash)
+    names: set[str] = set()
+    for expr in exprs:
+        found = promql_metric_names(expr)
+        assert found, f"no metric in {expr!r}"
+        names |= found
+    for query in variables:
+        match = re.fullmatch(r"label_values\(\s*([\w:]+)\s*,\s*\w+\s*\)", query)
+        assert match, f"unexpected variable query {query!r}"
+        names.add(match.group(1))
+    assert all(name.startswith("synctv_") for name in names), sorted(names)
+    for needed in ("synctv_websocket_connections_active", "synctv_room_viewers",
+                   "synctv_websocket_messages_sent_total", "synctv_websocket_messages_received_total",
+                   "synctv_http_requests_total", "synctv_http_request_duration_seconds_bucket",
+                   "synctv_mesh_messages_total", "synctv_mesh_command_duration_seconds_bucket", "synctv_rooms_owned",
+                   "synctv_room_handoffs_total", "synctv_fence_rejections_total", "synctv_discovery_errors_total"):
+        assert needed in names, needed
+    ids = [p["id"] for p in dash["panels"]]
+    assert len(ids) == len(set(ids))
