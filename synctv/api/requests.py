@@ -24,7 +24,7 @@ async def json_body(request: web.Request) -> Any:
         raise bad_request("request body is empty")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("request body is not valid JSON") from None
 
 
