@@ -336,10 +336,9 @@ def load(data_dir: str | os.PathLike[str], env: dict[str, str] | None = None, wr
         except yaml.YAMLError as exc:
             raise ConfigError(f"config.yaml: not valid YAML: {exc}") from None
         _apply_mapping(cfg, raw, "")
-    generated = False
+    generated = ""
     if not cfg.jwt.secret:
-        cfg.jwt.secret = _random_secret()
-        generated = True
+        cfg.jwt.secret = generated = _random_secret()
     _apply_env(cfg, env, ENV_PREFIX, "")
     validate(cfg)
     if write_back and (generated or not path.exists()):
@@ -348,7 +347,7 @@ def load(data_dir: str | os.PathLike[str], env: dict[str, str] | None = None, wr
         if path.exists():
             _apply_mapping(file_cfg, yaml.safe_load(path.read_text()) or {}, "")
         if not file_cfg.jwt.secret:
-            file_cfg.jwt.secret = cfg.jwt.secret
+            file_cfg.jwt.secret = generated or cfg.jwt.secret
         path.write_text(yaml.safe_dump(to_dict(file_cfg), sort_keys=False))
         os.chmod(path, 0o600)
     return cfg
