@@ -94,7 +94,10 @@ class Runtime:
         await router.start()
         self.metrics = Metrics()
         app = create_app(svc, web_path=self.web_path, metrics=self.metrics)
-        self.runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
+        # Generous header limits: long tokens or query strings get an enveloped 4xx from the app, not a
+        # plain-text parser error.
+        self.runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0,
+                                    max_line_size=65536, max_field_size=65536)
         await self.runner.setup()
         ssl_ctx = None
         if cfg.server.http.cert_path:

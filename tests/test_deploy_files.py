@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from synctv import config as synctv_config
+from synctv.observability.metrics import METRIC_NAMES
 from synctv.discovery import consul as consul_discovery
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -421,11 +422,13 @@ def test_dashboard_metrics() -> None:
         assert match, f"unexpected variable query {query!r}"
         names.add(match.group(1))
     assert all(name.startswith("synctv_") for name in names), sorted(names)
-    for needed in ("synctv_websocket_connections_active", "synctv_room_viewers",
+    exported = {n.removesuffix("_bucket").removesuffix("_sum").removesuffix("_count") for n in names}
+    assert exported <= METRIC_NAMES, sorted(exported - METRIC_NAMES)
+    for needed in ("synctv_websocket_connections_active", "synctv_room_viewers_total",
                    "synctv_websocket_messages_sent_total", "synctv_websocket_messages_received_total",
                    "synctv_http_requests_total", "synctv_http_request_duration_seconds_bucket",
-                   "synctv_mesh_messages_total", "synctv_mesh_command_duration_seconds_bucket", "synctv_rooms_owned",
-                   "synctv_room_handoffs_total", "synctv_fence_rejections_total", "synctv_discovery_errors_total"):
+                   "synctv_mesh_messages_sent_total", "synctv_mesh_command_duration_seconds_bucket", "synctv_rooms_owned",
+                   "synctv_handoffs_total", "synctv_fence_rejections_total", "synctv_discovery_errors_total"):
         assert needed in names, needed
     ids = [p["id"] for p in dash["panels"]]
     assert len(ids) == len(set(ids))

@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from synctv.api.context import Services
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+# Every metric this module exports (dashboards and alerts may only use these).
+METRIC_NAMES = frozenset({
+    "synctv_http_requests_total", "synctv_http_request_duration_seconds", "synctv_db_query_duration_seconds",
+    "synctv_mesh_command_duration_seconds", "synctv_room_active_total", "synctv_room_viewers_total",
+    "synctv_room_messages_sent_total", "synctv_room_messages_received_total", "synctv_websocket_connections_active",
+    "synctv_websocket_messages_sent_total", "synctv_websocket_messages_received_total",
+    "synctv_websocket_slow_clients_dropped_total", "synctv_db_connections_active", "synctv_db_connections_idle",
+    "synctv_instance_uptime_seconds", "synctv_instance_memory_bytes", "synctv_instance_tasks",
+    "synctv_instance_ready", "synctv_ring_members", "synctv_rooms_owned", "synctv_handoffs_total",
+    "synctv_fence_rejections_total", "synctv_discovery_errors_total", "synctv_discovery_healthy",
+    "synctv_mesh_messages_sent_total", "synctv_mesh_messages_received_total", "synctv_mesh_stream_up",
+    "synctv_mesh_stream_ups_total", "synctv_mesh_stream_downs_total", "synctv_mesh_unauthenticated_total",
+})
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 

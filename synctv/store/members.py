@@ -67,7 +67,7 @@ class MemberStore:
         if role is not None:
             stmt = stmt.where(RoomMember.role == int(role))
         if q.keyword:
-            modes: dict[str, Any] = {"name": [User.username.like(like_pattern(q.keyword), "\\")],
+            modes: dict[str, Any] = {"name": [User.username.ilike(like_pattern(q.keyword), "\\")],
                                      "id": [User.id == q.keyword]}
             stmt = stmt.where(or_(*modes.get(q.search, modes["name"] + modes["id"])))
         col = User.username if q.sort == "name" else RoomMember.created_at

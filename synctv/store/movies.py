@@ -90,7 +90,7 @@ class MovieStore:
         stmt = stmt.where(Movie.parent_id.is_(None) if not parent_id else Movie.parent_id == parent_id)
         if q.keyword:
             pattern = like_pattern(q.keyword)
-            stmt = stmt.where(or_(Movie.name.like(pattern, "\\"), Movie.url.like(pattern, "\\")))
+            stmt = stmt.where(or_(Movie.name.ilike(pattern, "\\"), Movie.url.ilike(pattern, "\\")))
         stmt = stmt.order_by(Movie.position.asc(), Movie.id)
         async with self._sessions() as s:
             total, rows = await paginate(s, stmt, q)

@@ -149,8 +149,8 @@ class RoomStore:
     def _modes(self, keyword: str, with_creator_id: bool = False) -> dict[str, Any]:
         pattern = like_pattern(keyword)
         modes: dict[str, Any] = {
-            "name": [Room.name.like(pattern, "\\")],
-            "creator": [User.username.like(pattern, "\\")],
+            "name": [Room.name.ilike(pattern, "\\")],
+            "creator": [User.username.ilike(pattern, "\\")],
             "id": [Room.id == keyword],
         }
         if with_creator_id:

@@ -52,7 +52,7 @@ class UserStore:
     async def find(self, id_or_name: str) -> builtins.list[User]:
         async with self._sessions() as s:
             rows = await s.scalars(select(User).where(or_(User.id == id_or_name,
-                                                           User.username.like(like_pattern(id_or_name), "\\")))
+                                                           User.username.ilike(like_pattern(id_or_name), "\\")))
                                    .order_by(User.username).limit(100))
             return list(rows)
 
@@ -95,7 +95,7 @@ class UserStore:
             stmt = stmt.where(User.role == int(role))
         if q.keyword:
             pattern = like_pattern(q.keyword)
-            conds: dict[str, list[Any]] = {"name": [User.username.like(pattern, "\\")],
+            conds: dict[str, list[Any]] = {"name": [User.username.ilike(pattern, "\\")],
                                            "id": [User.id == q.keyword]}
             chosen = conds.get(q.search, conds["name"] + conds["id"])
             stmt = stmt.where(or_(*chosen))
