@@ -29,6 +29,7 @@ from synctv.rooms.hub import LocalHub
 from synctv.rooms.router import RoomRouter
 from synctv.runtime.cluster import ClusterParts, start_cluster
 from synctv.runtime.invalidation import Invalidator
+from synctv.runtime.readiness import ReadinessLoop
 from synctv.store import Store
 from synctv.store.users import Conflict
 
@@ -67,6 +68,7 @@ class Runtime:
         self.runner: web.AppRunner | None = None
         self.cluster: ClusterParts | None = None
         self.metrics: Metrics | None = None
+        self.readiness: ReadinessLoop | None = None
         self.port = 0
 
     async def start(self) -> None:
@@ -112,6 +114,9 @@ class Runtime:
         self.port = sockets[0].getsockname()[1] if sockets else cfg.server.http.port
         if isinstance(router, ClusterRouter):
             self.cluster = await start_cluster(cfg, svc, router, invalidator, self.port)
+        # Re-evaluated every second; the mesh's gRPC health service follows it (NOT_SERVING while not ready).
+        self.readiness = ReadinessLoop(svc, on_change=self.cluster.mesh.set_serving if self.cluster else None)
+        self.readiness.start()
         self.metrics.bind(svc)
         log.info("serving", extra={"listen": cfg.server.http.listen, "port": self.port,
                                    "database": self.store.dialect, "clustered": cfg.cluster.enabled})
@@ -120,8 +125,10 @@ class Runtime:
         """Graceful stop: turn not-ready, leave discovery, close WebSockets with a reconnect code, flush, close."""
         if self.services is not None:
             self.services.draining = True
+            if self.readiness is not None:
+                await self.readiness.stop()
             if self.cluster is not None:
-                await self.cluster.leave()
+                await self.cluster.leave(parse_duration(self.cfg.server.drain_timeout, "server.drain_timeout"))
             self.services.hub.close_all(CLOSE_SERVICE_RESTART, "server restarting")
             await asyncio.sleep(0.05)
             await self.services.router.stop()

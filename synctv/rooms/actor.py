@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 VIEWER_TICK_S = 5.0
 QUEUE_LIMIT = 4096
+# Op ids remembered per room (applied at most once, also across a change of owner).
+RECENT_OPS = 256
+PERSISTED_OPS = 64
 
 # publish(room_id, first_seq, server_ts_ms, deliveries)
 Publisher = Callable[[str, int, int, list[Delivery]], None]
@@ -46,6 +50,7 @@ class _Job:
     cmd: c.RoomCommand | None  # None: stop marker
     future: asyncio.Future[c.Reply] | None
     trace_ctx: Any = None  # the submitter's trace context, so the actor's span joins its trace
+    op_id: str = ""
 
 
 def now_ms() -> int:
@@ -64,21 +69,27 @@ class RoomActor:
         self.seq = 0
         self.epoch = 0
         self.presence: dict[str, dict[str, int]] = {}
+        self.recent_ops: OrderedDict[str, c.Reply] = OrderedDict()
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(QUEUE_LIMIT)
         self._creator_id = ""
         self._settings: dict[str, Any] | None = None
         self._members: dict[str, Membership | None] = {}
+        self._current_op = ""
         self._loop_task: asyncio.Task[None] | None = None
         self._tick_task: asyncio.Task[None] | None = None
         self.stopped = False
         self.last_active = time.monotonic()
 
-    async def start(self, snapshot: core.Snapshot | None = None) -> None:
+    async def start(self, snapshot: core.Snapshot | None = None,
+                    recent_ops: dict[str, c.Reply] | None = None) -> None:
         """Take ownership: raise the epoch in the database, then load state (or continue from a snapshot)."""
         taken = await self._store.rooms.take_ownership(self.room_id)
         if taken is None:
             raise RoomUnavailable("room not found")
-        self.epoch, current_json = taken
+        self.epoch, current_json, ops_json = taken
+        for op in json.loads(ops_json) if ops_json else []:
+            self.recent_ops[str(op)] = c.Reply()
+        self.recent_ops.update(recent_ops or {})
         if snapshot is not None:
             self.state, self.seq = snapshot.state, snapshot.seq
             self.presence = {k: dict(v) for k, v in snapshot.presence.items()}
@@ -97,12 +108,13 @@ class RoomActor:
         self._settings = await self._store.rooms.get_settings(self.room_id) or {}
         self._members.clear()
 
-    async def submit(self, cmd: c.RoomCommand) -> c.Reply:
+    async def submit(self, cmd: c.RoomCommand, op_id: str = "") -> c.Reply:
+        """Apply a command in order; a command whose op id was already applied gets the first reply again."""
         if self.stopped:
             raise RoomUnavailable("room actor stopped")
         fut: asyncio.Future[c.Reply] = asyncio.get_running_loop().create_future()
         try:
-            self._queue.put_nowait(_Job(cmd, fut, tracing.current_context()))
+            self._queue.put_nowait(_Job(cmd, fut, tracing.current_context(), op_id))
         except asyncio.QueueFull:
             return c.Reply(error="room is busy, try again")
         return await fut
@@ -151,6 +163,11 @@ class RoomActor:
             if job.cmd is None or job.future is None:
                 break
             # A command whose submitter went away is still applied: it may have been acknowledged elsewhere.
+            if job.op_id and job.op_id in self.recent_ops:
+                if not job.future.done():
+                    job.future.set_result(self.recent_ops[job.op_id])
+                continue
+            self._current_op = job.op_id
             try:
                 with tracing.attached(job.trace_ctx), tracing.span(
                         f"room.apply {type(job.cmd).__name__}",
@@ -167,10 +184,17 @@ class RoomActor:
             except Exception as exc:  # a bug in one command must not kill the room
                 log.exception("room command failed", extra={"room_id": self.room_id})
                 reply = c.Reply(error=f"internal error: {type(exc).__name__}")
+            if job.op_id:
+                self._remember(job.op_id, reply)
             if not job.future.done():
                 job.future.set_result(reply)
             if not isinstance(job.cmd, (c.Tick, c.GetState)):
                 self.last_active = time.monotonic()
+
+    def _remember(self, op_id: str, reply: c.Reply) -> None:
+        self.recent_ops[op_id] = reply
+        while len(self.recent_ops) > RECENT_OPS:
+            self.recent_ops.popitem(last=False)
 
     def _fail_pending(self) -> None:
         self.stopped = True
@@ -250,7 +274,10 @@ class RoomActor:
         if result.persist:
             # Persist, then publish: an event a viewer has seen survives a crash of this instance.
             payload = json.dumps(playback.current_to_json(result.state.current), separators=(",", ":"))
-            await self._store.rooms.save_current(self.room_id, self.epoch, payload)
+            ops = list(self.recent_ops)[-(PERSISTED_OPS - 1):]
+            if self._current_op:
+                ops.append(self._current_op)
+            await self._store.rooms.save_current(self.room_id, self.epoch, payload, json.dumps(ops))
         self.state = result.state
         deliveries = [from_outgoing(o) for o in result.broadcast] + [from_kick(k) for k in result.kicks]
         if deliveries:

@@ -15,26 +15,31 @@ import json
 import logging
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from synctv.core import playback
-from synctv.core.room import MsgType, WsMessage
+from synctv.core.room import MsgType, Snapshot, WsMessage
 from synctv.discovery import Member
 from synctv.mesh import MeshError, MeshEvent, MeshNode, NotOwner, Ring
 from synctv.observability import tracing
 from synctv.rooms import commands as c
 from synctv.rooms import delivery as dlv
-from synctv.rooms import frames
+from synctv.rooms import frames, handoff
+from synctv.rooms.actor import RoomUnavailable
 from synctv.rooms.hub import LocalHub
 from synctv.rooms.router import RoomRouter
 from synctv.store import Store
 
 log = logging.getLogger(__name__)
 
-OP_CACHE_SIZE = 20_000
 QUERY_TIMEOUT_S = 2.0
+# Rooms handed over at the same time (a join or leave moves ~1/N of the rooms; do it in bounded batches).
+HANDOFF_CONCURRENCY = 16
+HANDOFF_TIMEOUT_S = 3.0
+# How long a handed-off room's commands are forwarded to its new owner, and a fenced room is left alone.
+HANDED_OFF_TTL_S = 15.0
+FENCE_HOLD_S = 10.0
 ControlHandler = Callable[[str, bytes], Awaitable[None]]
 
 
@@ -49,10 +54,17 @@ class ClusterRouter(RoomRouter):
         self._ring = Ring([instance_id])
         self.can_own = True  # False while self-fenced (lease possibly expired)
         self.on_control: ControlHandler | None = None
-        # Owner side: which peers have viewers of a room; op ids already applied.
+        # Owner side: which peers have viewers of a room.
         self._subscribers: dict[str, set[str]] = {}
-        self._op_replies: OrderedDict[str, bytes] = OrderedDict()
-        self._op_inflight: dict[str, asyncio.Future[bytes]] = {}
+        # Ownership moves: the ring before the last change (who to pull a room from), rooms handed to another
+        # instance (target, snapshot, until), rooms whose write was fenced (until), and whether we are leaving.
+        self._prev_ring: Ring | None = None
+        self._handed_off: dict[str, tuple[str, bytes, float]] = {}
+        self._fence_hold: dict[str, float] = {}
+        self._handoff_slots = asyncio.Semaphore(HANDOFF_CONCURRENCY)
+        self.leaving = False
+        self._adopted: dict[str, bytes] = {}
+        self._pending_ops: dict[str, dict[str, c.Reply]] = {}
         # Edge side: the owner each local room is subscribed to, and the last event sequence seen from it.
         self._subscribed: dict[str, str] = {}
         self._last_seq: dict[str, tuple[str, int]] = {}
@@ -68,7 +80,22 @@ class ClusterRouter(RoomRouter):
     # --- membership and ownership ---
 
     def owner(self, room_id: str) -> str:
+        """The instance to send the room's commands to: us while our actor runs (until it is handed over),
+        the new owner for a while after we handed it over, otherwise the ring's answer."""
+        if self.local_actor(room_id) is not None:
+            return self.instance_id
+        handed = self._handed_off.get(room_id)
+        if handed is not None:
+            if time.monotonic() < handed[2]:
+                return handed[0]
+            del self._handed_off[room_id]
         return self._ring.owner(room_id)
+
+    def _build_ring(self) -> Ring:
+        ids = {m.instance_id for m in self._members}
+        if self.leaving and len(ids) > 1:
+            ids.discard(self.instance_id)
+        return Ring(ids)
 
     def members(self) -> Sequence[Member]:
         return list(self._members)
@@ -83,22 +110,70 @@ class ClusterRouter(RoomRouter):
         if self.instance_id not in {m.instance_id for m in self._members}:
             self._members.append(self.self_member)
         new_ids = {m.instance_id for m in self._members}
-        self._ring = Ring(new_ids)
+        self._prev_ring = self._ring
+        self._ring = self._build_ring()
         if self.mesh is not None:
             self.mesh.set_members([m for m in self._members if m.instance_id != self.instance_id])
         departed = old_ids - new_ids
+        if old_ids != new_ids:
+            self._fence_hold.clear()  # a new view: whoever the ring names may take rooms again
         for peers in self._subscribers.values():
             peers -= departed
-        for room_id, actor in list(self._actors.items()):
+        for actor in list(self._actors.values()):
             for peer in departed:
                 actor.drop_instance(peer)
-            if self.owner(room_id) != self.instance_id:
-                # Ownership moved: stop here; the new owner continues from the persisted state (fenced by epoch).
-                self._actors.pop(room_id, None)
-                self.count_handoff("released")
-                self._spawn(actor.stop())
+        self._move_rooms()
         for room_id in self.hub.rooms():
             self._repoint(room_id, departed)
+
+    def _move_rooms(self) -> list[asyncio.Task[Any]]:
+        """Hand every room the ring no longer assigns to us to its new owner."""
+        tasks = []
+        for room_id in list(self._actors):
+            target = self._ring.owner(room_id)
+            if target != self.instance_id and room_id not in self._handed_off:
+                tasks.append(self._spawn(self._hand_over(room_id, target)))
+        return tasks
+
+    async def _hand_over(self, room_id: str, target: str) -> None:
+        """Stop taking commands for the room, finish those in flight, and push a snapshot to the new owner.
+
+        Commands that reach us afterwards are redirected to `target`; if the push fails, the new owner loads
+        the room from the database (the actor persisted before it published), with a higher epoch.
+        """
+        async with self._handoff_slots:
+            actor = self._actors.get(room_id)
+            if actor is None:
+                return
+            payload = await self._release(room_id, actor, target)
+            try:
+                await self._ask(target, {"q": "adopt", "room": room_id, "snapshot": payload.decode()},
+                                timeout=HANDOFF_TIMEOUT_S)
+                self.count_handoff("pushed")
+            except (MeshError, TimeoutError, ValueError) as exc:
+                log.warning("handoff of a room failed; the new owner loads it from the database",
+                            extra={"room_id": room_id, "target": target, "error": str(exc)})
+                self.count_handoff("failed")
+
+    async def _release(self, room_id: str, actor: Any, target: str) -> bytes:
+        # Redirect first, so nothing new reaches the actor while it drains its queue.
+        self._handed_off[room_id] = (target, b"", time.monotonic() + HANDED_OFF_TTL_S)
+        await actor.stop()
+        if self._actors.get(room_id) is actor:
+            del self._actors[room_id]
+        payload = handoff.encode(actor.snapshot(), self._subscribers.pop(room_id, set()), actor.recent_ops)
+        self._handed_off[room_id] = (target, payload, time.monotonic() + HANDED_OFF_TTL_S)
+        return payload
+
+    async def begin_leave(self, timeout: float) -> None:
+        """Graceful leave: every owned room goes to its next owner; local viewers follow the new owners."""
+        self.leaving = True
+        self._prev_ring, self._ring = self._ring, self._build_ring()
+        tasks = self._move_rooms()
+        for room_id in self.hub.rooms():
+            self._repoint(room_id)
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
 
     def set_can_own(self, allowed: bool) -> None:
         """Self-fencing: without a valid lease this instance must stop acting as an owner."""
@@ -110,6 +185,46 @@ class ClusterRouter(RoomRouter):
             for room_id, actor in list(self._actors.items()):
                 self._actors.pop(room_id, None)
                 self._spawn(actor.stop())
+
+    def _check_can_load(self, room_id: str) -> None:
+        if not self.can_own:
+            raise RoomUnavailable("this instance is not allowed to own rooms right now (lease lost)")
+        held = self._fence_hold.get(room_id)
+        if held is not None:
+            if time.monotonic() < held:
+                raise RoomUnavailable("room is owned by another instance")
+            del self._fence_hold[room_id]
+
+    async def _takeover_snapshot(self, room_id: str) -> Snapshot | None:
+        """Pull the room from its previous owner (join, or a command that beat the push); None = database."""
+        pushed = self._adopted.pop(room_id, None)
+        if pushed is not None:
+            return self._apply_handoff(room_id, pushed)
+        prev = self._prev_ring.owner(room_id) if self._prev_ring is not None and len(self._prev_ring) else ""
+        if not prev or prev == self.instance_id or self.mesh is None or prev not in self._ring:
+            return None
+        try:
+            data = await self.mesh.snapshot(prev, room_id, timeout=HANDOFF_TIMEOUT_S)
+        except (MeshError, TimeoutError):
+            return None  # not loaded there (or gone): the database has the state
+        self.count_handoff("pulled")
+        return self._apply_handoff(room_id, data)
+
+    def _apply_handoff(self, room_id: str, data: bytes) -> Snapshot:
+        moved = handoff.decode(data)
+        self._handed_off.pop(room_id, None)
+        self._subscribers.setdefault(room_id, set()).update(p for p in moved.subscribers if p != self.instance_id)
+        self._pending_ops[room_id] = moved.recent_ops
+        return moved.snapshot
+
+    def _takeover_ops(self, room_id: str) -> dict[str, c.Reply] | None:
+        return self._pending_ops.pop(room_id, None)
+
+    def _fenced(self, room_id: str) -> None:
+        super()._fenced(room_id)
+        # Another instance took the room over with a higher epoch: leave it alone for a while instead of
+        # taking it back at once (which would make the two fence each other in turn).
+        self._fence_hold[room_id] = time.monotonic() + FENCE_HOLD_S
 
     def _repoint(self, room_id: str, departed: frozenset[str] | set[str] = frozenset()) -> None:
         owner = self.owner(room_id)
@@ -160,11 +275,13 @@ class ClusterRouter(RoomRouter):
         op_id = uuid.uuid4().hex
         payload: bytes | None = None
         delay = 0.02
+        hint = ""
         while True:
-            target = self.owner(room_id)
+            target = hint or self.owner(room_id)
+            hint = ""
             remaining = deadline - loop.time()
             if target == self.instance_id:
-                if self.can_own:
+                if self.can_own and room_id not in self._fence_hold:
                     return await self._submit_local(room_id, op_id, cmd)
             elif self.mesh is not None and remaining > 0:
                 payload = payload or c.to_wire(cmd, tracing.inject())
@@ -174,8 +291,9 @@ class ClusterRouter(RoomRouter):
                     self.remote_commands += 1
                     self.mesh.stats.record_rtt(target, time.perf_counter() - started)
                     return c.reply_from_wire(data)
-                except NotOwner:
-                    pass  # views disagree for a moment: re-resolve and retry with the same op id
+                except NotOwner as exc:
+                    # Views disagree for a moment: follow the hint once, then re-resolve; same op id.
+                    hint = exc.owner if exc.owner and exc.owner != target else ""
                 except (MeshError, TimeoutError) as exc:
                     log.debug("command to %s failed: %s", target, exc)
             if loop.time() + delay >= deadline:
@@ -184,39 +302,20 @@ class ClusterRouter(RoomRouter):
             delay = min(delay * 2, 0.5)
 
     async def _submit_local(self, room_id: str, op_id: str, cmd: c.RoomCommand) -> c.Reply:
-        return await self._submit_to_actor(room_id, cmd)
+        return await self._submit_to_actor(room_id, cmd, op_id)
 
     async def handle_command(self, peer: str, room_id: str, op_id: str, payload: bytes) -> bytes:
         if not room_id:
             return await self._instance_query(payload)
-        owner = self.owner(room_id)
-        if owner != self.instance_id or not self.can_own:
+        # A room adopted here is ours even if our view of the ring has not caught up yet.
+        owner = self.instance_id if self.local_actor(room_id) is not None else self.owner(room_id)
+        if owner != self.instance_id or not self.can_own or room_id in self._fence_hold:
             raise NotOwner(owner if owner != self.instance_id else "")
-        cached = self._op_replies.get(op_id)
-        if cached is not None:
-            return cached
-        inflight = self._op_inflight.get(op_id)
-        if inflight is not None:
-            return await asyncio.shield(inflight)
-        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._op_inflight[op_id] = fut
-        try:
-            cmd, carrier = c.from_wire_traced(payload)
-            with tracing.span("mesh.command", {"synctv.instance": self.instance_id, "synctv.room": room_id,
-                                               "synctv.peer": peer}, context=tracing.extract(carrier)):
-                reply = await self._submit_to_actor(room_id, cmd)
-            data = c.reply_to_wire(reply)
-            self._op_replies[op_id] = data
-            if len(self._op_replies) > OP_CACHE_SIZE:
-                self._op_replies.popitem(last=False)
-            fut.set_result(data)
-            return data
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # mark retrieved
-            raise
-        finally:
-            self._op_inflight.pop(op_id, None)
+        cmd, carrier = c.from_wire_traced(payload)
+        with tracing.span("mesh.command", {"synctv.instance": self.instance_id, "synctv.room": room_id,
+                                           "synctv.peer": peer}, context=tracing.extract(carrier)):
+            reply = await self._submit_to_actor(room_id, cmd, op_id)
+        return c.reply_to_wire(reply)
 
     # --- events ---
 
@@ -274,12 +373,15 @@ class ClusterRouter(RoomRouter):
         return None
 
     async def handle_snapshot(self, peer: str, room_id: str) -> bytes:
+        """A new owner pulls a room: release it to them (or repeat the snapshot already handed over)."""
+        handed = self._handed_off.get(room_id)
+        if handed is not None and handed[0] == peer and handed[1]:
+            return handed[1]
         actor = self.local_actor(room_id)
         if actor is None:
             raise KeyError("room not loaded here")
-        snap = actor.snapshot()
-        return json.dumps({"current": playback.current_to_json(snap.state.current), "seq": snap.seq,
-                           "presence": snap.presence}).encode()
+        self.count_handoff("released")
+        return await self._release(room_id, actor, peer)
 
     async def handle_control(self, peer: str, kind: str, payload: bytes) -> None:
         if kind == "close_room":
@@ -309,15 +411,24 @@ class ClusterRouter(RoomRouter):
         if query.get("q") == "control" and self.on_control is not None:
             await self.on_control(str(query.get("kind", "")), str(query.get("payload", "")).encode())
             return b"{}"
+        if query.get("q") == "adopt":
+            room_id = str(query["room"])
+            if self.local_actor(room_id) is None:
+                self._adopted[room_id] = str(query["snapshot"]).encode()
+                await self._load(room_id)
+            else:  # a command got here first and loaded it from the database; keep who is subscribed
+                self._apply_handoff(room_id, str(query["snapshot"]).encode())
+            self._adopted.pop(room_id, None)
+            return b"{}"
         if query.get("q") == "owned":
             return json.dumps({"rooms": list(self.owned_rooms()), "connections": self.hub.connection_count()}
                               ).encode()
         raise ValueError("unknown query")
 
-    async def _ask(self, peer: str, query: dict[str, Any]) -> Any:
+    async def _ask(self, peer: str, query: dict[str, Any], timeout: float = QUERY_TIMEOUT_S) -> Any:
         if self.mesh is None:
             raise MeshError("no mesh")
-        data = await self.mesh.command(peer, "", uuid.uuid4().hex, json.dumps(query).encode(), QUERY_TIMEOUT_S)
+        data = await self.mesh.command(peer, "", uuid.uuid4().hex, json.dumps(query).encode(), timeout)
         return json.loads(data)
 
     async def control_all(self, kind: str, payload: bytes) -> None:
@@ -375,10 +486,11 @@ class ClusterRouter(RoomRouter):
             out.append(entry)
         return out
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def stop(self) -> None:
         for task in list(self._tasks):

@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any
 
+from synctv.core.room import Snapshot
 from synctv.observability import tracing
 from synctv.rooms import commands as c
 from synctv.rooms.actor import RoomActor, RoomUnavailable
@@ -65,15 +66,28 @@ class RoomRouter:
         async with lock:
             actor = self.local_actor(room_id)
             if actor is None:
+                self._check_can_load(room_id)
                 actor = RoomActor(room_id, self.store, self.publish, on_fenced=self._fenced,
                                   instance_id=self.instance_id)
-                await actor.start()
+                snapshot = await self._takeover_snapshot(room_id)
+                await actor.start(snapshot, self._takeover_ops(room_id))
                 self._actors[room_id] = actor
                 # Presence is rebuilt, not migrated: announce this instance's viewers to the new actor.
                 presence = self.hub.presence(room_id)
                 if presence:
                     await actor.submit(c.Presence(self.instance_id, presence, replace_all=True))
         return actor
+
+    def _check_can_load(self, room_id: str) -> None:
+        """Raise RoomUnavailable when this instance must not take the room over right now."""
+
+    async def _takeover_snapshot(self, room_id: str) -> Snapshot | None:
+        """State handed over by a previous owner, if any (single node: none, load from the database)."""
+        return None
+
+    def _takeover_ops(self, room_id: str) -> dict[str, c.Reply] | None:
+        """Op ids the previous owner already applied (handed over with the snapshot)."""
+        return None
 
     def _fenced(self, room_id: str) -> None:
         self.fence_rejections += 1
@@ -89,16 +103,18 @@ class RoomRouter:
                                             "synctv.owner": self.instance_id, "synctv.route": "local"}):
             return await self._submit_to_actor(room_id, cmd)
 
-    async def _submit_to_actor(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
+    async def _submit_to_actor(self, room_id: str, cmd: c.RoomCommand, op_id: str = "") -> c.Reply:
+        last = ""
         for _ in range(3):
-            actor = await self._load(room_id)
             try:
-                reply = await actor.submit(cmd)
+                actor = await self._load(room_id)
+                reply = await actor.submit(cmd, op_id)
                 self.commands_applied += 1
                 return reply
-            except RoomUnavailable:
+            except RoomUnavailable as exc:
                 self._actors.pop(room_id, None)
-        return c.Reply(error="room is unavailable, try again")
+                last = str(exc)
+        return c.Reply(error=f"room is unavailable, try again ({last})")
 
     def publish(self, room_id: str, first_seq: int, server_ts_ms: int, deliveries: list[Delivery]) -> None:
         """Called by a local actor, in sequence order: fan out to this instance's viewers."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -37,20 +38,64 @@ class ClusterParts:
     discovery: Discovery
     router: ClusterRouter
 
-    async def leave(self) -> None:
-        """Turn not-ready and leave discovery first, so peers recompute the ring at once."""
+    async def leave(self, drain_timeout: float) -> None:
+        """Turn not-ready, leave discovery (peers recompute the ring at once), then hand every owned room to
+        its next owner; this instance's viewers follow the new owners until their sockets are closed."""
         self.mesh.set_serving(False)
         with contextlib.suppress(Exception):
             await self.discovery.stop()
+        started = time.monotonic()
+        await self.router.begin_leave(timeout=drain_timeout)
+        log.info("rooms handed over", extra={"seconds": round(time.monotonic() - started, 3),
+                                             "handoffs": dict(self.router.handoffs)})
 
     async def stop(self) -> None:
         await self.mesh.stop(grace=1.0)
+
+
+class LeaseGuard:
+    """Self-fencing without over-reacting.
+
+    When this instance cannot renew its lease it may be partitioned (peers will soon give its rooms to someone
+    else) or the discovery service may be down for everyone (nobody moves rooms). It keeps owning rooms only
+    while it still reaches every known peer over the mesh; otherwise it stops acting as owner before its lease
+    can expire on the others. The database epoch remains the final guard either way.
+    """
+
+    def __init__(self, router: ClusterRouter, mesh: MeshNode) -> None:
+        self.router = router
+        self.mesh = mesh
+        self._task: asyncio.Task[None] | None = None
+
+    def lease_changed(self, valid: bool) -> None:
+        if valid:
+            if self._task is not None:
+                self._task.cancel()
+                self._task = None
+            self.router.set_can_own(True)
+        elif self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._watch())
+
+    def peers_reachable(self) -> bool:
+        peers = [m.instance_id for m in self.router.members() if m.instance_id != self.router.instance_id]
+        return all(self.mesh.is_connected(p) for p in peers)
+
+    async def _watch(self) -> None:
+        while True:
+            reachable = self.peers_reachable()
+            if not reachable and self.router.can_own:
+                log.warning("lease not renewed and peers unreachable: no longer acting as owner")
+            self.router.set_can_own(reachable)
+            await asyncio.sleep(0.5)
 
 
 async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, invalidator: Invalidator,
                         http_port: int) -> ClusterParts:
     cl = cfg.cluster
     host = advertise_host(cfg)
+    grpc_port_override = ""
+    if host.count(":") == 1:  # "host:port": peers reach the mesh through a different port (proxy, NAT)
+        host, grpc_port_override = host.split(":")
     mesh = MeshNode(
         router.instance_id, cl.secret, router, listen=cl.grpc.listen, port=cl.grpc.port,
         version=__version__, tls_cert_path=str(cfg.resolve_path(cl.grpc.tls_cert_path)) if cl.grpc.tls_cert_path
@@ -60,7 +105,7 @@ async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, inval
     await mesh.start()
     scheme = "https" if cfg.server.http.cert_path else "http"
     me = Member(instance_id=router.instance_id, http_address=f"{scheme}://{host}:{http_port}",
-                grpc_address=f"{host}:{mesh.bound_port}", version=__version__,
+                grpc_address=f"{host}:{grpc_port_override or mesh.bound_port}", version=__version__,
                 started_at_ms=time.time_ns() // 1_000_000)
     mesh.set_advertise_address(me.grpc_address)
     router.attach(mesh, me)
@@ -75,7 +120,8 @@ async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, inval
         on_health(count_error)
     on_lease = getattr(discovery, "on_lease_change", None)
     if on_lease is not None:
-        on_lease(router.set_can_own)
+        guard = LeaseGuard(router, mesh)
+        on_lease(guard.lease_changed)
     try:
         await discovery.start()
     except Exception:

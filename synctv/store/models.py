@@ -61,6 +61,9 @@ class Room(Base):
     # Ownership epoch: raised with compare-and-set by each instance that takes the room over; every write of
     # live state is conditional on it, so a stale owner cannot commit.
     owner_epoch: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Op ids of the latest commands applied to the room (JSON list), so a command retried after its owner
+    # crashed is not applied twice by the next owner.
+    recent_ops: Mapped[str] = mapped_column(Text, default="")
 
 
 class RoomSettings(Base):

@@ -108,25 +108,26 @@ class RoomStore:
 
     # --- live state, fenced by the ownership epoch ---
 
-    async def take_ownership(self, room_id: str) -> tuple[int, str] | None:
-        """Raise the room's epoch (compare-and-set) and return (new epoch, persisted current JSON)."""
+    async def take_ownership(self, room_id: str) -> tuple[int, str, str] | None:
+        """Raise the room's epoch (compare-and-set); return (new epoch, current JSON, recent op ids JSON)."""
         async with self._sessions() as s:
             for _ in range(8):
-                row = (await s.execute(select(Room.owner_epoch, Room.current).where(Room.id == room_id))).first()
+                row = (await s.execute(select(Room.owner_epoch, Room.current, Room.recent_ops)
+                                       .where(Room.id == room_id))).first()
                 if row is None:
                     return None
-                epoch, current = int(row[0]), row[1]
+                epoch, current, ops = int(row[0]), row[1], row[2]
                 res = await s.execute(update(Room).where(Room.id == room_id, Room.owner_epoch == epoch)
                                       .values(owner_epoch=epoch + 1))
                 await s.commit()
                 if res.rowcount:  # type: ignore[attr-defined]
-                    return epoch + 1, current or ""
+                    return epoch + 1, current or "", ops or ""
         raise FenceRejected(f"could not take ownership of room {room_id}: epoch keeps changing")
 
-    async def save_current(self, room_id: str, epoch: int, current_json: str) -> None:
+    async def save_current(self, room_id: str, epoch: int, current_json: str, recent_ops: str = "") -> None:
         async with self._sessions() as s:
             res = await s.execute(update(Room).where(Room.id == room_id, Room.owner_epoch == epoch)
-                                  .values(current=current_json))
+                                  .values(current=current_json, recent_ops=recent_ops))
             await s.commit()
             if not res.rowcount:  # type: ignore[attr-defined]
                 raise FenceRejected(f"room {room_id}: ownership epoch {epoch} is stale")
