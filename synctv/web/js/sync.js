@@ -227,6 +227,7 @@ export class SyncController {
     this.ownPlay = false; // a play()/pause() we issued whose event has not arrived yet
     this.ownPause = false;
     this.autoplayBlocked = false;
+    this.restorePending = false; // a refused local change is being undone
     this.seekSendTimer = null;
     this.timer = null;
     this.lastDiff = 0;
@@ -378,6 +379,7 @@ export class SyncController {
 
     if (v.readyState < HAVE_METADATA) return;
     if (v.seeking) return;
+    this.restorePending = false;
     if (this.pendingSeek && now - this.pendingSeek.at > 5000) this.pendingSeek = null;
 
     const diff = target - v.currentTime;
@@ -456,7 +458,10 @@ export class SyncController {
 
   denied(action) {
     this.onEvent({ type: 'denied', action });
-    // the next tick restores the room state
+    // Undo the refused change at once: every periodic tick of delay is lag the player must then catch up
+    // by nudging. A refused seek is undone when the element has finished seeking (see onSeeked).
+    this.restorePending = true;
+    this.tick(true);
   }
 
   ignoreEvents() {
@@ -511,6 +516,7 @@ export class SyncController {
   }
 
   onSeeked() {
+    if (this.restorePending) this.tick(true);
     const p = this.pendingSeek;
     if (p && Math.abs(this.video.currentTime - p.target) < 0.5) {
       const took = (this.localNow() - p.at) / 1000;

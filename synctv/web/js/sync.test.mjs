@@ -345,6 +345,25 @@ test('without permission local changes are not sent and the room state is restor
   assert.equal(video.paused, false, 'playback resumes');
 });
 
+test('a refused change is undone at once, without waiting for the next tick', async () => {
+  const { video, ctl, sent, now } = setup({ canControl: false });
+  ctl.applyRemote({ isPlaying: true, currentTime: 10, playbackRate: 1 }, now(), 'STATUS');
+  await flush();
+  video.userPause();
+  assert.equal(video.paused, false, 'a refused pause resumes immediately');
+  video.userRate(2);
+  assert.equal(video.playbackRate, 1, 'a refused rate change is reverted immediately');
+  // a real element is still seeking when the seeking event fires: the seek back waits for seeked
+  video.seeking = true;
+  video._t = 100;
+  video.emit('seeking');
+  assert.equal(video.currentTime, 100);
+  video.seeking = false;
+  video.emit('seeked');
+  near(video.currentTime, ctl.target(), 1e-6, 'a refused seek is undone once the element has seeked');
+  assert.deepEqual(sent, []);
+});
+
 test('small player nudges (e.g. hls.js gap skipping) are not treated as user seeks', () => {
   const { video, ctl, sent, now } = setup();
   ctl.applyRemote({ isPlaying: false, currentTime: 10, playbackRate: 1 }, now(), 'STATUS');
