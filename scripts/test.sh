@@ -23,5 +23,5 @@ fi
 .venv/bin/pip install -q -e '.[test]'
 npm ci --prefix synctv/web --no-audit --no-fund >/dev/null
 
-export SYNCTV_REQUIRE_POSTGRES=1
+export SYNCTV_REQUIRE_POSTGRES=1 SYNCTV_REQUIRE_BROWSER=1
 exec .venv/bin/python -m pytest -q -ra "$@"

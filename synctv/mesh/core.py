@@ -33,6 +33,10 @@ def kind_of(envelope: pb.Envelope) -> str:
     return envelope.WhichOneof("body") or "empty"
 
 
+# How long a gracefully departing peer's stream is kept after it left the membership (its drain time).
+DEPARTING_GRACE_S = 45.0
+
+
 class MeshCore:
     def __init__(self, instance_id: str, handler: MeshHandler) -> None:
         self.instance_id = instance_id
@@ -40,6 +44,8 @@ class MeshCore:
         self.stats = MeshStats()
         self.started_at_ms = int(time.time() * 1000)
         self._members: dict[str, Member] = {}
+        # Peers that left the membership but still have a live stream (draining): kept until it closes.
+        self._departing: dict[str, Member] = {}
         self._pending_commands: dict[tuple[str, str], list[asyncio.Future[pb.Reply]]] = {}
         self._pending_snapshots: dict[str, tuple[str, asyncio.Future[pb.SnapshotResponse]]] = {}
         self._peer_alive: dict[str, bool] = {}
@@ -54,6 +60,9 @@ class MeshCore:
     def _drop_link(self, peer: str) -> None:
         """The peer left the membership: close its outbound link."""
 
+    def _link_connected(self, peer: str) -> bool:
+        return False
+
     # -- membership ----------------------------------------------------------------------------------------
 
     @property
@@ -64,8 +73,23 @@ class MeshCore:
         """Peers to talk to; this instance is skipped. Links to peers that left are closed."""
         new = {m.instance_id: m for m in members if m.instance_id != self.instance_id}
         gone = set(self._members) - set(new)
+        old = self._members
         self._members = new
+        for peer in new:
+            self._departing.pop(peer, None)
         for peer in gone:
+            if self._link_connected(peer):
+                # A peer that leaves gracefully is still draining: keep its stream (its viewers still get
+                # events) until the stream closes or the grace period ends.
+                self._departing[peer] = old[peer]
+                loop = asyncio.get_running_loop()
+                loop.call_later(DEPARTING_GRACE_S, self._forget_departed, peer)
+                continue
+            self._drop_link(peer)
+            self._fail_pending(peer, MeshError(f"peer {peer} left the cluster"))
+
+    def _forget_departed(self, peer: str) -> None:
+        if self._departing.pop(peer, None) is not None and peer not in self._members:
             self._drop_link(peer)
             self._fail_pending(peer, MeshError(f"peer {peer} left the cluster"))
 
@@ -79,7 +103,7 @@ class MeshCore:
         self.stats.sent[(peer, kind_of(envelope))] += 1
         self._link(peer).enqueue(envelope)
 
-    async def command(self, peer: str, room_id: str, op_id: str, payload: bytes, timeout: float) -> bytes:  # noqa: ASYNC109
+    async def command(self, peer: str, room_id: str, op_id: str, payload: bytes, timeout: float) -> bytes:
         """Send a command to `peer` and wait for its reply.
 
         Raises NotOwner(owner) when the peer redirects, MeshError when the peer's handler failed or the
@@ -126,7 +150,7 @@ class MeshCore:
     def subscribe(self, peer: str, room_id: str, on: bool) -> None:
         self._send(peer, pb.Envelope(subscribe=pb.Subscribe(room_id=room_id, on=on)))
 
-    async def snapshot(self, peer: str, room_id: str, timeout: float) -> bytes:  # noqa: ASYNC109
+    async def snapshot(self, peer: str, room_id: str, timeout: float) -> bytes:
         request_id = uuid.uuid4().hex
         fut: asyncio.Future[pb.SnapshotResponse] = asyncio.get_running_loop().create_future()
         self._pending_snapshots[request_id] = (peer, fut)
@@ -226,6 +250,8 @@ class MeshCore:
         if outbound:
             # Commands written on the lost stream may never be answered: fail them so callers retry.
             self._fail_pending(peer, MeshError(f"stream to {peer} lost"))
+            if peer in self._departing:
+                self._forget_departed(peer)
         if self._peer_alive.get(peer) and not self._closing:
             self._peer_alive[peer] = False
             self._spawn(self._notify_down(peer))

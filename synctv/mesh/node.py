@@ -146,8 +146,11 @@ class MeshNode(MeshCore):
             instance_id=self.instance_id, started_at_ms=self.started_at_ms, grpc_address=self.advertise_address
         )
 
+    def _link_connected(self, peer: str) -> bool:
+        return self.is_connected(peer)
+
     def address_of(self, peer: str) -> str:
-        member = self._members.get(peer)
+        member = self._members.get(peer) or self._departing.get(peer)
         if member is not None and member.grpc_address:
             return member.grpc_address
         return self._learned.get(peer, "")

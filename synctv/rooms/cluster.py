@@ -110,21 +110,34 @@ class ClusterRouter(RoomRouter):
         if self.instance_id not in {m.instance_id for m in self._members}:
             self._members.append(self.self_member)
         new_ids = {m.instance_id for m in self._members}
-        self._prev_ring = self._ring
+        if self._ring.instance_ids == (self.instance_id,) and len(new_ids) > 1:
+            # Joining: the rooms the ring now gives us were owned by the others; pull them from there.
+            self._prev_ring = Ring(new_ids - {self.instance_id})
+        else:
+            self._prev_ring = self._ring
         self._ring = self._build_ring()
         if self.mesh is not None:
             self.mesh.set_members([m for m in self._members if m.instance_id != self.instance_id])
+            for peer in new_ids - {self.instance_id}:
+                self.mesh.connect(peer)  # streams up before they are needed (and liveness is known)
         departed = old_ids - new_ids
         if old_ids != new_ids:
             self._fence_hold.clear()  # a new view: whoever the ring names may take rooms again
-        for peers in self._subscribers.values():
-            peers -= departed
-        for actor in list(self._actors.values()):
-            for peer in departed:
-                actor.drop_instance(peer)
+        # A peer leaving gracefully keeps its stream while it drains; forget it when that stream closes.
+        gone = {p for p in departed if self.mesh is None or not self.mesh.is_connected(p)}
+        self._forget_peers(gone)
         self._move_rooms()
         for room_id in self.hub.rooms():
             self._repoint(room_id, departed)
+
+    def _forget_peers(self, peers: set[str]) -> None:
+        if not peers:
+            return
+        for subscribed in self._subscribers.values():
+            subscribed -= peers
+        for actor in list(self._actors.values()):
+            for peer in peers:
+                actor.drop_instance(peer)
 
     def _move_rooms(self) -> list[asyncio.Task[Any]]:
         """Hand every room the ring no longer assigns to us to its new owner."""
@@ -161,7 +174,13 @@ class ClusterRouter(RoomRouter):
         await actor.stop()
         if self._actors.get(room_id) is actor:
             del self._actors[room_id]
-        payload = handoff.encode(actor.snapshot(), self._subscribers.pop(room_id, set()), actor.recent_ops)
+        subscribers = self._subscribers.pop(room_id, set())
+        if self.hub.presence(room_id):
+            # Our own viewers now follow the room like any edge's: the new owner sends us its events.
+            subscribers.add(self.instance_id)
+            self._subscribed[room_id] = target
+            self._last_seq.pop(room_id, None)
+        payload = handoff.encode(actor.snapshot(), subscribers, actor.recent_ops)
         self._handed_off[room_id] = (target, payload, time.monotonic() + HANDED_OFF_TTL_S)
         return payload
 
@@ -281,7 +300,9 @@ class ClusterRouter(RoomRouter):
             hint = ""
             remaining = deadline - loop.time()
             if target == self.instance_id:
-                if self.can_own and room_id not in self._fence_hold:
+                if room_id in self._fence_hold and time.monotonic() < self._fence_hold[room_id]:
+                    return c.Reply(error="room is owned by another instance right now, try again")
+                if self.can_own:
                     return await self._submit_local(room_id, op_id, cmd)
             elif self.mesh is not None and remaining > 0:
                 payload = payload or c.to_wire(cmd, tracing.inject())
@@ -392,8 +413,11 @@ class ClusterRouter(RoomRouter):
             await self.on_control(kind, payload)
 
     async def handle_peer_down(self, peer: str) -> None:
-        # A stream can drop and come back; membership (discovery) decides when a peer is gone.
+        # A stream can drop and come back; membership (discovery) decides when a peer is gone, except for a
+        # peer that already left the membership and was only draining.
         log.info("mesh stream to %s lost", peer)
+        if peer not in {m.instance_id for m in self._members}:
+            self._forget_peers({peer})
 
     # --- cluster-wide reads ---
 

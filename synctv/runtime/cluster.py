@@ -32,27 +32,6 @@ def advertise_host(cfg: Config) -> str:
     return "127.0.0.1"
 
 
-@dataclass
-class ClusterParts:
-    mesh: MeshNode
-    discovery: Discovery
-    router: ClusterRouter
-
-    async def leave(self, drain_timeout: float) -> None:
-        """Turn not-ready, leave discovery (peers recompute the ring at once), then hand every owned room to
-        its next owner; this instance's viewers follow the new owners until their sockets are closed."""
-        self.mesh.set_serving(False)
-        with contextlib.suppress(Exception):
-            await self.discovery.stop()
-        started = time.monotonic()
-        await self.router.begin_leave(timeout=drain_timeout)
-        log.info("rooms handed over", extra={"seconds": round(time.monotonic() - started, 3),
-                                             "handoffs": dict(self.router.handoffs)})
-
-    async def stop(self) -> None:
-        await self.mesh.stop(grace=1.0)
-
-
 class LeaseGuard:
     """Self-fencing without over-reacting.
 
@@ -66,8 +45,11 @@ class LeaseGuard:
         self.router = router
         self.mesh = mesh
         self._task: asyncio.Task[None] | None = None
+        self.leaving = False  # the lease is revoked on purpose when leaving: rooms are handed over instead
 
     def lease_changed(self, valid: bool) -> None:
+        if self.leaving:
+            return
         if valid:
             if self._task is not None:
                 self._task.cancel()
@@ -87,6 +69,30 @@ class LeaseGuard:
                 log.warning("lease not renewed and peers unreachable: no longer acting as owner")
             self.router.set_can_own(reachable)
             await asyncio.sleep(0.5)
+
+
+@dataclass
+class ClusterParts:
+    mesh: MeshNode
+    discovery: Discovery
+    router: ClusterRouter
+    guard: LeaseGuard | None = None
+
+    async def leave(self, drain_timeout: float) -> None:
+        """Turn not-ready, leave discovery (peers recompute the ring at once), then hand every owned room to
+        its next owner; this instance's viewers follow the new owners until their sockets are closed."""
+        if self.guard is not None:
+            self.guard.leaving = True
+        self.mesh.set_serving(False)
+        with contextlib.suppress(Exception):
+            await self.discovery.stop()
+        started = time.monotonic()
+        await self.router.begin_leave(timeout=drain_timeout)
+        log.info("rooms handed over", extra={"seconds": round(time.monotonic() - started, 3),
+                                             "handoffs": dict(self.router.handoffs)})
+
+    async def stop(self) -> None:
+        await self.mesh.stop(grace=1.0)
 
 
 async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, invalidator: Invalidator,
@@ -119,6 +125,7 @@ async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, inval
 
         on_health(count_error)
     on_lease = getattr(discovery, "on_lease_change", None)
+    guard = None
     if on_lease is not None:
         guard = LeaseGuard(router, mesh)
         on_lease(guard.lease_changed)
@@ -137,4 +144,4 @@ async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, inval
     svc.extras["mesh"] = mesh
     svc.extras["discovery"] = discovery
     log.info("joined cluster", extra={"grpc": me.grpc_address, "discovery": cl.discovery.type})
-    return ClusterParts(mesh=mesh, discovery=discovery, router=router)
+    return ClusterParts(mesh=mesh, discovery=discovery, router=router, guard=guard)

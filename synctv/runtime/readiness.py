@@ -76,10 +76,10 @@ class ReadinessLoop:
         if ready != self.ready:
             previous, self.ready = self.ready, ready
             failing = sorted(name for name, c in components.items() if not c["ok"])
-            if ready:
-                log.info("ready", extra={"was_ready": previous})
-            else:
+            if not ready:
                 log.warning("not ready", extra={"failing": ",".join(failing)})
+            elif previous is not None:
+                log.info("ready again")
             if self.on_change is not None:
                 try:
                     self.on_change(ready)

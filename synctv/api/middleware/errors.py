@@ -11,6 +11,7 @@ from synctv.api.responses import ApiError, error
 from synctv.core.playback import PlaybackError
 from synctv.core.site_settings import SettingError
 from synctv.core.validation import ValidationError
+from synctv.rooms.actor import RoomUnavailable
 from synctv.store.users import Conflict
 
 log = logging.getLogger("synctv.api")
@@ -24,6 +25,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error(exc.status, exc.message)
     except (ValidationError, SettingError, PlaybackError, Conflict) as exc:
         return error(400, str(exc))
+    except RoomUnavailable as exc:
+        # Transient (the room is moving between instances or its owner is unreachable): retry later.
+        return error(503, str(exc))
     except web.HTTPException as exc:
         if exc.status < 400 or request.path.startswith("/web"):
             raise
