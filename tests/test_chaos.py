@@ -225,7 +225,7 @@ async def test_c_etcd_outage_moves_nothing(pg_server: PostgresServer, etcd: Etcd
         await procs.wait_ready()
         ids = [i.instance_id for i in procs.instances]
         async with aiohttp.ClientSession() as session:
-            viewers, rooms, apis = await make_viewers(session, procs, per_instance=1, rooms=2)
+            viewers, rooms, _ = await make_viewers(session, procs, per_instance=1, rooms=2)
             owners_before = {i: await _owned(session, procs, i) for i in ids}
             work = Workload(viewers, [next(v for v in viewers if v.room == r) for r in rooms], ids)
             work.start()
@@ -268,7 +268,7 @@ async def test_d_slow_mesh_link_moves_nothing(pg_server: PostgresServer, etcd: E
         await procs.wait_ready()
         ids = [i.instance_id for i in procs.instances]
         async with aiohttp.ClientSession() as session:
-            viewers, rooms, apis = await make_viewers(session, procs, per_instance=1, rooms=3)
+            viewers, rooms, _ = await make_viewers(session, procs, per_instance=1, rooms=3)
             owners_before = {i: await _owned(session, procs, i) for i in ids}
             work = Workload(viewers, [next(v for v in viewers if v.room == r) for r in rooms], ids)
             work.start()
