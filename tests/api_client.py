@@ -90,7 +90,7 @@ class WsClient:
     async def send_type(self, mtype: int, **fields: Any) -> None:
         await self.send(pb.Message(type=mtype, **fields))  # type: ignore[arg-type]
 
-    async def recv(self, timeout: float = 5.0) -> pb.Message:  # noqa: ASYNC109
+    async def recv(self, timeout: float = 5.0) -> pb.Message:
         msg = await self.ws.receive(timeout=timeout)
         if msg.type != aiohttp.WSMsgType.BINARY:
             raise ApiError(f"expected a binary frame, got {msg.type} {msg.data!r}")
@@ -99,7 +99,7 @@ class WsClient:
         self.received.append(out)
         return out
 
-    async def expect(self, mtype: int, timeout: float = 5.0) -> pb.Message:  # noqa: ASYNC109
+    async def expect(self, mtype: int, timeout: float = 5.0) -> pb.Message:
         """Skip other messages (e.g. viewer counts) until one of `mtype` arrives."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -69,7 +69,7 @@ class RecordingHandler:
         self._note()
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02) -> None:  # noqa: ASYNC109
+async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02) -> None:
     """Poll `predicate` until true; fail the test with a clear message after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -135,12 +135,14 @@ async def test_one_room_seen_from_every_instance(cluster: ClusterProcesses) -> N
         # The operator's view from the command line agrees with the ring.
         inst = cluster.instances[0]
         env = dict(inst.env)
-        out = subprocess.run([sys.executable, "-m", "synctv", "cluster", "owner", room, "--data-dir",
-                              str(inst.data_dir)], env=env, capture_output=True, text=True, timeout=30)
+        out = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "synctv", "cluster", "owner", room, "--data-dir",
+                             str(inst.data_dir)], env=env, capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip() == owner
-        out = subprocess.run([sys.executable, "-m", "synctv", "cluster", "status", "--data-dir", str(inst.data_dir)],
-                             env=env, capture_output=True, text=True, timeout=30)
+        out = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "synctv", "cluster", "status", "--data-dir", str(inst.data_dir)],
+            env=env, capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, out.stderr
         lines = out.stdout.strip().splitlines()[1:]
         assert sorted(line.split()[0] for line in lines) == ["n1", "n2", "n3"]

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from synctv import config as synctv_config
-from synctv.observability.metrics import METRIC_NAMES
 from synctv.discovery import consul as consul_discovery
+from synctv.observability.metrics import METRIC_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -427,7 +427,8 @@ def test_dashboard_metrics() -> None:
     for needed in ("synctv_websocket_connections_active", "synctv_room_viewers_total",
                    "synctv_websocket_messages_sent_total", "synctv_websocket_messages_received_total",
                    "synctv_http_requests_total", "synctv_http_request_duration_seconds_bucket",
-                   "synctv_mesh_messages_sent_total", "synctv_mesh_command_duration_seconds_bucket", "synctv_rooms_owned",
+                   "synctv_mesh_messages_sent_total", "synctv_mesh_command_duration_seconds_bucket",
+                   "synctv_rooms_owned",
                    "synctv_handoffs_total", "synctv_fence_rejections_total", "synctv_discovery_errors_total"):
         assert needed in names, needed
     ids = [p["id"] for p in dash["panels"]]
