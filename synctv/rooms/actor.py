@@ -70,6 +70,7 @@ class RoomActor:
         self.epoch = 0
         self.presence: dict[str, dict[str, int]] = {}
         self.recent_ops: OrderedDict[str, c.Reply] = OrderedDict()
+        self._presence_versions: dict[str, dict[str, int]] = {}
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(QUEUE_LIMIT)
         self._creator_id = ""
         self._settings: dict[str, Any] | None = None
@@ -148,6 +149,25 @@ class RoomActor:
 
     def drop_instance(self, instance_id: str) -> None:
         self.presence.pop(instance_id, None)
+        self._presence_versions.pop(instance_id, None)
+
+    def _apply_presence(self, cmd: c.Presence) -> None:
+        """Per-user last-writer-wins on the edge's version, so late updates cannot undo newer ones."""
+        counts = self.presence.setdefault(cmd.instance_id, {})
+        versions = self._presence_versions.setdefault(cmd.instance_id, {})
+        users = set(cmd.counts)
+        if cmd.replace_all:
+            users |= set(counts) | set(versions)
+        for user in users:
+            if cmd.version and cmd.version <= versions.get(user, 0):
+                continue
+            if cmd.version:
+                versions[user] = cmd.version
+            n = cmd.counts.get(user, 0)
+            if n > 0:
+                counts[user] = n
+            else:
+                counts.pop(user, None)
 
     # --- the loop ---
 
@@ -245,15 +265,7 @@ class RoomActor:
                 command4 = core.ConnectionLeft(cmd.user_id, cmd.username, cmd.conn_id)
                 return await self._commit(core.apply(self.state, command4, now), now)
             case c.Presence():
-                if cmd.replace_all:
-                    self.presence[cmd.instance_id] = {u: n for u, n in cmd.counts.items() if n > 0}
-                else:
-                    counts = self.presence.setdefault(cmd.instance_id, {})
-                    for user, n in cmd.counts.items():
-                        if n > 0:
-                            counts[user] = n
-                        else:
-                            counts.pop(user, None)
+                self._apply_presence(cmd)
                 return c.Reply(value={"viewerCount": self.viewer_count()})
             case c.Invalidate():
                 if cmd.what == "member":

@@ -266,7 +266,7 @@ class ClusterRouter(RoomRouter):
     async def _announce(self, room_id: str) -> None:
         presence = self.hub.presence(room_id)
         with contextlib.suppress(Exception):
-            await self.submit(room_id, c.Presence(self.instance_id, presence, replace_all=True))
+            await self.submit(room_id, self.presence(presence, replace_all=True))
 
     def _first_viewer(self, room_id: str) -> None:
         self._repoint(room_id)

@@ -72,6 +72,9 @@ class Presence:
     instance_id: str
     counts: dict[str, int] = field(default_factory=dict)
     replace_all: bool = False  # True: this is the instance's whole presence for the room
+    # Increases with every update an instance makes; an update that arrives late (a retry, a re-announcement
+    # overtaken by newer joins) never overwrites a newer one. 0 = unversioned, always applied.
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ class RoomRouter:
         self.commands_applied = 0
         self.fence_rejections = 0
         self.handoffs: dict[str, int] = {}
+        self._presence_version = 0
 
     async def start(self) -> None:
         self._janitor = asyncio.create_task(self._unload_idle_loop(), name="room-janitor")
@@ -75,8 +76,13 @@ class RoomRouter:
                 # Presence is rebuilt, not migrated: announce this instance's viewers to the new actor.
                 presence = self.hub.presence(room_id)
                 if presence:
-                    await actor.submit(c.Presence(self.instance_id, presence, replace_all=True))
+                    await actor.submit(self.presence(presence, replace_all=True))
         return actor
+
+    def presence(self, counts: dict[str, int], *, replace_all: bool = False) -> c.Presence:
+        """A presence update from this instance, versioned so the owner applies updates in the order made."""
+        self._presence_version = max(time.time_ns(), self._presence_version + 1)
+        return c.Presence(self.instance_id, counts, replace_all=replace_all, version=self._presence_version)
 
     def _check_can_load(self, room_id: str) -> None:
         """Raise RoomUnavailable when this instance must not take the room over right now."""
