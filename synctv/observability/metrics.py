@@ -79,6 +79,7 @@ class Metrics:
                     op = "OTHER"
                 self.db_query.labels(op).observe(time.perf_counter() - stack.pop())
 
+        svc.store.rooms.write_observer = lambda op, seconds: self.db_query.labels(op).observe(seconds)
         mesh = svc.extras.get("mesh")
         if mesh is not None:
             mesh.stats.rtt_hooks.append(lambda peer, seconds: self.command_rtt.labels(peer).observe(seconds))

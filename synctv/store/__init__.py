@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from synctv.config import Config
 from synctv.store.database import create_engine, migrate, sessionmaker
+from synctv.store.live_state import open_writer
 from synctv.store.members import MemberStore
 from synctv.store.movies import MovieStore
 from synctv.store.rooms import RoomStore
@@ -34,6 +35,7 @@ class Store:
         if run_migrations:
             await migrate(engine)
         store = cls(engine)
+        store.rooms.writer = await open_writer(engine)
         await store.settings.load()
         await store.sessions.load()
         return store
@@ -51,4 +53,7 @@ class Store:
             return False
 
     async def close(self) -> None:
+        if self.rooms.writer is not None:
+            await self.rooms.writer.close()
+            self.rooms.writer = None
         await self.engine.dispose()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,9 @@ from synctv.core.permissions import (
     MemberStatus,
     RoomStatus,
 )
+from synctv.observability import tracing
 from synctv.store.ids import new_id, utcnow
+from synctv.store.live_state import LiveStateWriter
 from synctv.store.models import ROOM_SETTING_KEYS, Room, RoomMember, RoomSettings, User
 from synctv.store.pagination import ListQuery, like_pattern, paginate
 from synctv.store.users import Conflict
@@ -47,6 +51,9 @@ def settings_dict(row: RoomSettings) -> dict[str, Any]:
 class RoomStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # The fast path for live-state writes (set by Store.open); None: through the ORM session.
+        self.writer: LiveStateWriter | None = None
+        self.write_observer: Callable[[str, float], None] | None = None
 
     async def create(self, name: str, creator_id: str, hashed_password: bytes, status: RoomStatus,
                      settings: dict[str, Any]) -> Room:
@@ -125,12 +132,20 @@ class RoomStore:
         raise FenceRejected(f"could not take ownership of room {room_id}: epoch keeps changing")
 
     async def save_current(self, room_id: str, epoch: int, current_json: str, recent_ops: str = "") -> None:
-        async with self._sessions() as s:
-            res = await s.execute(update(Room).where(Room.id == room_id, Room.owner_epoch == epoch)
-                                  .values(current=current_json, recent_ops=recent_ops))
-            await s.commit()
-            if not res.rowcount:  # type: ignore[attr-defined]
-                raise FenceRejected(f"room {room_id}: ownership epoch {epoch} is stale")
+        if self.writer is not None:
+            started = time.perf_counter()
+            with tracing.span("db UPDATE", {"db.statement": "UPDATE rooms SET current, recent_ops (fenced)"}):
+                committed = await self.writer.save(room_id, epoch, current_json, recent_ops)
+            if self.write_observer is not None:
+                self.write_observer("UPDATE", time.perf_counter() - started)
+        else:
+            async with self._sessions() as s:
+                res = await s.execute(update(Room).where(Room.id == room_id, Room.owner_epoch == epoch)
+                                      .values(current=current_json, recent_ops=recent_ops))
+                await s.commit()
+                committed = bool(res.rowcount)  # type: ignore[attr-defined]
+        if not committed:
+            raise FenceRejected(f"room {room_id}: ownership epoch {epoch} is stale")
 
     # --- listing ---
 
