@@ -42,11 +42,14 @@ class PostgresServer:
         return ["runuser", "-u", "postgres", "--", *args] if self._as_root else args
 
     def start(self) -> None:
+        """initdb (first time only) and run the server; after `stop_process()` this starts it again on the same
+        data directory and port."""
         data = self.dir / "data"
-        if self._as_root:
-            shutil.chown(self.dir, "postgres", "postgres")
-        subprocess.run(self._cmd([str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                                  "--no-sync", "-E", "UTF8"]), check=True, capture_output=True)
+        if not (data / "PG_VERSION").exists():
+            if self._as_root:
+                shutil.chown(self.dir, "postgres", "postgres")
+            subprocess.run(self._cmd([str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+                                      "--no-sync", "-E", "UTF8"]), check=True, capture_output=True)
         self.proc = subprocess.Popen(
             self._cmd([str(self.bindir / "postgres"), "-D", str(data), "-p", str(self.port), "-h", "127.0.0.1",
                        "-k", str(self.dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
@@ -70,6 +73,24 @@ class PostgresServer:
         subprocess.run([str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
                         "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop_process(self, timeout: float = 15.0) -> None:
+        """Stop the server (fast shutdown: open sessions are ended) but keep its data; `start()` resumes it."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            subprocess.run(self._cmd([str(self.bindir / "pg_ctl"), "stop", "-D", str(self.dir / "data"), "-m", "fast",
+                                      "-w", "-t", str(int(timeout))]), capture_output=True)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop_process()
+        self.start()
 
     def stop(self) -> None:
         if self.proc is not None:

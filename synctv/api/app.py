@@ -10,6 +10,7 @@ from synctv.api import (
     openapi,
     routes_admin,
     routes_cluster,
+    routes_debug,
     routes_health,
     routes_members,
     routes_movies,
@@ -20,6 +21,7 @@ from synctv.api import (
 )
 from synctv.api.captcha import CaptchaStore
 from synctv.api.context import SERVICES, Services
+from synctv.api.middleware.access_log import access_log_middleware
 from synctv.api.middleware.cors import cors_middleware
 from synctv.api.middleware.errors import error_middleware
 from synctv.api.middleware.metrics import metrics_middleware
@@ -32,7 +34,7 @@ from synctv.observability.metrics import Metrics
 
 ROUTE_MODULES: list[Routes] = [
     routes_health.routes, routes_public.routes, routes_user.routes, routes_room.routes, routes_members.routes,
-    routes_movies.routes, ws.routes, routes_admin.routes, routes_cluster.routes,
+    routes_movies.routes, ws.routes, routes_admin.routes, routes_cluster.routes, routes_debug.routes,
 ]
 
 
@@ -41,7 +43,7 @@ def all_route_docs() -> list[RouteDoc]:
 
 
 def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics | None = None) -> web.Application:
-    middlewares: list[Middleware] = [tracing_middleware, cors_middleware, error_middleware]
+    middlewares: list[Middleware] = [tracing_middleware, access_log_middleware, cors_middleware, error_middleware]
     if metrics is not None:
         middlewares.insert(0, metrics_middleware(metrics))
     if svc.cfg.rate_limit.enable:

@@ -1,4 +1,8 @@
-"""Liveness and readiness: `/live` (the process serves), `/ready` (it should get traffic), `/health` (details)."""
+"""Liveness and readiness: `/live` (the process serves), `/ready` (it should get traffic), `/health` (details).
+
+`/ready` and `/health` evaluate readiness afresh (database reachable, discovery healthy, not draining); the
+mesh's gRPC health service reports the same answer through the runtime's readiness loop.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +13,13 @@ from aiohttp import web
 from synctv.api.context import Services, services
 from synctv.api.responses import raw
 from synctv.api.routing import Routes
+from synctv.runtime.readiness import evaluate
 
 routes = Routes("health")
 
 
 async def readiness(svc: Services) -> tuple[bool, dict[str, Any]]:
-    components: dict[str, Any] = {}
-    db_ok = await svc.store.ping()
-    components["database"] = {"ok": db_ok}
-    components["draining"] = {"ok": not svc.draining}
-    for name, check in svc.health_checks.items():
-        try:
-            ok_, detail = await check()
-        except Exception as exc:  # a failing check is a not-ready answer, not a crash
-            ok_, detail = False, str(exc)
-        components[name] = {"ok": ok_, "detail": detail}
-    return all(c["ok"] for c in components.values()), components
+    return await evaluate(svc)
 
 
 @routes.get("/live", "Liveness: the process is serving")
@@ -42,5 +37,5 @@ async def ready(request: web.Request) -> web.Response:
 async def health(request: web.Request) -> web.Response:
     svc = services(request)
     ok_, components = await readiness(svc)
-    return raw({"status": "ok" if ok_ else "degraded", "instance": svc.instance_id, "version": svc.version,
-                "components": components}, status=200 if ok_ else 503)
+    return raw({"status": "ok" if ok_ else "degraded", "ready": ok_, "instance": svc.instance_id,
+                "version": svc.version, "components": components}, status=200 if ok_ else 503)

@@ -11,6 +11,7 @@ import uuid
 
 from aiohttp import WSMsgType, hdrs, web
 
+from synctv import logs
 from synctv.api.auth import room_access
 from synctv.api.context import services
 from synctv.api.responses import error
@@ -35,6 +36,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if svc.draining:
         return error(503, "server is shutting down, reconnect to another instance")
     ctx = await room_access(request)
+    logs.set_fields(room_id=ctx.room_id, user_id=ctx.user.id)  # every line of this session carries them
     proto = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "").strip()
     # Browsers send the token as the subprotocol and require it to be echoed back.
     ws = web.WebSocketResponse(protocols=(proto,) if proto else (), heartbeat=HEARTBEAT_S,
