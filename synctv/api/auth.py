@@ -178,8 +178,10 @@ async def room_access(request: web.Request, *, allow_guest: bool = True, room_id
     """
     svc = services(request)
     user = await optional_user(request)
-    room = await load_room(svc, room_id or request_room_id(request))
-    settings = await svc.store.rooms.get_settings(room.id) or {}
+    info = await svc.store.rooms.access_info(room_id or request_room_id(request), user.id)
+    if info is None:
+        raise not_found("room not found")
+    room, settings = info.room, info.settings
     if user.is_guest:
         if settings.get("disable_guest") or room.hashed_password:
             raise unauthorized("guests are not allowed to perform this action")
@@ -190,12 +192,11 @@ async def room_access(request: web.Request, *, allow_guest: bool = True, room_id
             raise unauthorized("room has been banned")
         if room.status == RoomStatus.PENDING:
             raise unauthorized("room is pending approval")
-        creator = await svc.store.users.get(room.creator_id)
-        if creator is None or creator.role in (Role.BANNED, Role.PENDING):
+        if info.creator_role is None or info.creator_role in (Role.BANNED, Role.PENDING):
             raise unauthorized("room is unavailable")
     member = None
     if not user.is_guest:
-        row = await svc.store.members.get(room.id, user.id)
+        row = info.member
         if row is None and not room.hashed_password:
             if settings.get("disable_join_new_user") and not user.is_admin:
                 raise forbidden("room does not accept new members")

@@ -39,28 +39,32 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     logs.set_fields(room_id=ctx.room_id, user_id=ctx.user.id)  # every line of this session carries them
     proto = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "").strip()
     # Browsers send the token as the subprotocol and require it to be echoed back.
+    # No per-message compression: frames are built once per event and written as they are to every socket.
     ws = web.WebSocketResponse(protocols=(proto,) if proto else (), heartbeat=HEARTBEAT_S,
-                               max_msg_size=MAX_FRAME_BYTES, autoping=True)
+                               max_msg_size=MAX_FRAME_BYTES, autoping=True, compress=False)
     await ws.prepare(request)
+    transport = request.transport
+    if transport is None:
+        return ws
     conn = Connection(room_id=ctx.room_id, user_id=ctx.user.id, username=ctx.user.username, role=int(ctx.user.role),
-                      conn_id=uuid.uuid4().hex, socket=ws, queue_size=svc.cfg.rooms.client_queue_size)
+                      conn_id=uuid.uuid4().hex, socket=ws, transport=transport,
+                      queue_size=svc.cfg.rooms.client_queue_size)
     count = svc.hub.register(conn)
-    conn.start()
     try:
-        reply = await svc.router.submit(ctx.room_id, c.Presence(svc.instance_id, {ctx.user.id: count}))
+        reply = await svc.router.submit(ctx.room_id, svc.router.presence({ctx.user.id: count}))
         if reply.error:
-            conn.send(frames.error_frame(f"register client error: {reply.error}"))
+            conn.send_payload(frames.error_frame(f"register client error: {reply.error}"))
             conn.close(CLOSE_TRY_AGAIN, reply.error)
         else:
-            conn.send(frames.viewer_count_frame(int((reply.value or {}).get("viewerCount", 1))))
+            conn.send_payload(frames.viewer_count_frame(int((reply.value or {}).get("viewerCount", 1))))
             await _read_loop(request, ws, conn)
     finally:
         left = svc.hub.unregister(conn)
         conn.close(conn.close_code, conn.close_reason)
         with contextlib.suppress(Exception):
             await svc.router.submit(ctx.room_id, c.ConnectionLeft(ctx.user.id, ctx.user.username, conn.conn_id))
-            await svc.router.submit(ctx.room_id, c.Presence(svc.instance_id, {ctx.user.id: left}))
-        await asyncio.shield(conn.wait_writer())
+            await svc.router.submit(ctx.room_id, svc.router.presence({ctx.user.id: left}))
+        await asyncio.shield(conn.wait_closed())
     return ws
 
 
@@ -88,9 +92,9 @@ async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Conn
                                                               "synctv.user": conn.user_id}):
                     reply = await svc.router.submit(conn.room_id, cmd)
                 for frame in reply.frames:
-                    conn.send(frame)
+                    conn.send_payload(frame)
                 if reply.error:
-                    conn.send(frames.error_frame(reply.error))
+                    conn.send_payload(frames.error_frame(reply.error))
             elif msg.type == WSMsgType.TEXT:
                 conn.close(CLOSE_UNSUPPORTED, "receive unknown message type")
                 break

@@ -78,6 +78,8 @@ class MeshCore:
         for peer in new:
             self._departing.pop(peer, None)
         for peer in gone:
+            # Callers waiting on a departed peer retry elsewhere (the ring no longer names it).
+            self._fail_pending(peer, MeshError(f"peer {peer} left the cluster"))
             if self._link_connected(peer):
                 # A peer that leaves gracefully is still draining: keep its stream (its viewers still get
                 # events) until the stream closes or the grace period ends.
@@ -86,7 +88,6 @@ class MeshCore:
                 loop.call_later(DEPARTING_GRACE_S, self._forget_departed, peer)
                 continue
             self._drop_link(peer)
-            self._fail_pending(peer, MeshError(f"peer {peer} left the cluster"))
 
     def _forget_departed(self, peer: str) -> None:
         if self._departing.pop(peer, None) is not None and peer not in self._members:

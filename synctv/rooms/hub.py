@@ -1,7 +1,9 @@
 """LocalHub: this instance's WebSocket connections, per room, and the fan-out to them.
 
-Each connection has a bounded outbound queue and one writer task. A client whose queue is full is too slow to
-keep up: it is closed, so it cannot stall its room (upstream blocked the whole room on one slow client).
+Fan-out writes each event's WebSocket frame, built once, straight into every connection's transport: no
+per-connection queue or task on the hot path. The transport's write buffer is the outbound queue; a client
+whose buffer grows past its limit is too slow to keep up and is closed, so it cannot stall its room (upstream
+blocked the whole room on one slow client).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -23,14 +26,32 @@ CLOSE_KICKED = 4001
 CLOSE_ROOM_CLOSED = 4002
 CLOSE_TOO_SLOW = 4008
 CLOSE_TRY_AGAIN = 1013
+# Bytes of outbound buffer allowed per queued frame of `rooms.client_queue_size`.
+BYTES_PER_QUEUED_FRAME = 4096
+
+
+def ws_frame(payload: bytes) -> bytes:
+    """A complete unmasked binary WebSocket frame (server to client frames are never masked)."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x82, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", 0x82, 126, n) + payload
+    return struct.pack("!BBQ", 0x82, 127, n) + payload
 
 
 class Socket(Protocol):
-    """The part of a WebSocket the hub needs (aiohttp's WebSocketResponse satisfies it)."""
-
-    async def send_bytes(self, data: bytes) -> None: ...
+    """The part of a WebSocket the hub needs to close it (aiohttp's WebSocketResponse satisfies it)."""
 
     async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+
+
+class Transport(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+    def get_write_buffer_size(self) -> int: ...
 
 
 @dataclass(eq=False)
@@ -41,58 +62,50 @@ class Connection:
     role: int
     conn_id: str
     socket: Socket
+    transport: Transport
     queue_size: int = 128
-    queue: asyncio.Queue[bytes | None] = field(init=False)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int = 1000
     close_reason: str = ""
-    _writer: asyncio.Task[None] | None = None
+    _closer: asyncio.Task[None] | None = None
 
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(self.queue_size)
-
-    def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.conn_id}")
+    @property
+    def buffer_limit(self) -> int:
+        return self.queue_size * BYTES_PER_QUEUED_FRAME
 
     def send(self, frame: bytes) -> bool:
-        """Queue a frame without waiting; a full queue drops this (slow) client."""
+        """Write a complete WebSocket frame without waiting; an over-full buffer drops this (slow) client."""
         if self.closed.is_set():
             return False
-        try:
-            self.queue.put_nowait(frame)
-            return True
-        except asyncio.QueueFull:
+        transport = self.transport
+        if transport.is_closing():
+            self.close(1006, "connection lost")
+            return False
+        if transport.get_write_buffer_size() > self.buffer_limit:
             log.warning("dropping slow websocket client", extra={"room_id": self.room_id, "user_id": self.user_id})
             self.close(CLOSE_TOO_SLOW, "client too slow")
             return False
+        transport.write(frame)
+        return True
+
+    def send_payload(self, payload: bytes) -> bool:
+        return self.send(ws_frame(payload))
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         if self.closed.is_set():
             return
         self.close_code, self.close_reason = code, reason
         self.closed.set()
-        # Wake the writer even if the queue is full: it checks `closed` first.
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
+        self._closer = asyncio.ensure_future(self._close_socket())
 
-    async def _write_loop(self) -> None:
-        try:
-            while not self.closed.is_set():
-                frame = await self.queue.get()
-                if frame is None or self.closed.is_set():
-                    break
-                await self.socket.send_bytes(frame)
-        except (ConnectionError, RuntimeError, asyncio.CancelledError):
-            pass
-        finally:
-            self.closed.set()
-            with contextlib.suppress(Exception):
-                await self.socket.close(code=self.close_code, message=self.close_reason.encode()[:120])
+    async def _close_socket(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.socket.close(code=self.close_code, message=self.close_reason.encode()[:120])
 
-    async def wait_writer(self) -> None:
-        if self._writer is not None:
+    async def wait_closed(self) -> None:
+        if self._closer is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._writer
+                await self._closer
 
 
 class LocalHub:
@@ -165,8 +178,9 @@ class LocalHub:
                 for conn in targets:
                     conn.close(code, d.reason)
                 continue
+            frame = ws_frame(d.frame)  # once per event, whatever the number of viewers
             for conn in targets:
-                if conn.send(d.frame):
+                if conn.send(frame):
                     sent += 1
                 elif conn.close_code == CLOSE_TOO_SLOW:
                     self.slow_dropped += 1

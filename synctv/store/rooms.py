@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from synctv.core.permissions import (
     ALL_ADMIN_PERMISSIONS,
@@ -42,6 +43,14 @@ class RoomRow:
     created_at: datetime
     need_password: bool
     hidden: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AccessInfo:
+    room: Room
+    settings: dict[str, Any]
+    creator_role: int | None
+    member: RoomMember | None
 
 
 def settings_dict(row: RoomSettings) -> dict[str, Any]:
@@ -99,6 +108,21 @@ class RoomStore:
             res = await s.execute(delete(Room).where(Room.id == room_id))
             await s.commit()
             return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def access_info(self, room_id: str, user_id: str) -> AccessInfo | None:
+        """Everything room-level access checks need, in one round trip: the room, its settings, its creator's
+        role and the caller's membership (if any)."""
+        creator = aliased(User)
+        stmt = (select(Room, RoomSettings, creator.role, RoomMember)
+                .join(RoomSettings, RoomSettings.id == Room.id)
+                .outerjoin(creator, creator.id == Room.creator_id)
+                .outerjoin(RoomMember, (RoomMember.room_id == Room.id) & (RoomMember.user_id == user_id))
+                .where(Room.id == room_id))
+        async with self._sessions() as s:
+            row = (await s.execute(stmt)).first()
+        if row is None:
+            return None
+        return AccessInfo(room=row[0], settings=settings_dict(row[1]), creator_role=row[2], member=row[3])
 
     async def get_settings(self, room_id: str) -> dict[str, Any] | None:
         async with self._sessions() as s:
