@@ -64,6 +64,7 @@ class ClusterRouter(RoomRouter):
         self._handoff_slots = asyncio.Semaphore(HANDOFF_CONCURRENCY)
         self.leaving = False
         self._adopted: dict[str, bytes] = {}
+        self._releasing: dict[str, asyncio.Future[bytes]] = {}
         self._pending_ops: dict[str, dict[str, c.Reply]] = {}
         # Edge side: the owner each local room is subscribed to, and the last event sequence seen from it.
         self._subscribed: dict[str, str] = {}
@@ -169,6 +170,24 @@ class ClusterRouter(RoomRouter):
                 self.count_handoff("failed")
 
     async def _release(self, room_id: str, actor: Any, target: str) -> bytes:
+        # A push and a pull of the same room can cross: the second one waits for the first release.
+        pending = self._releasing.get(room_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._releasing[room_id] = fut
+        try:
+            payload = await self._do_release(room_id, actor, target)
+            fut.set_result(payload)
+            return payload
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: the caller gets the exception itself
+            raise
+        finally:
+            self._releasing.pop(room_id, None)
+
+    async def _do_release(self, room_id: str, actor: Any, target: str) -> bytes:
         # Redirect first, so nothing new reaches the actor while it drains its queue.
         self._handed_off[room_id] = (target, b"", time.monotonic() + HANDED_OFF_TTL_S)
         await actor.stop()
@@ -180,6 +199,9 @@ class ClusterRouter(RoomRouter):
             subscribers.add(self.instance_id)
             self._subscribed[room_id] = target
             self._last_seq.pop(room_id, None)
+            if self.mesh is not None:  # also directly, in case the new owner loads the room on its own
+                with contextlib.suppress(MeshError):
+                    self.mesh.subscribe(target, room_id, True)
         payload = handoff.encode(actor.snapshot(), subscribers, actor.recent_ops)
         self._handed_off[room_id] = (target, payload, time.monotonic() + HANDED_OFF_TTL_S)
         return payload
@@ -398,6 +420,9 @@ class ClusterRouter(RoomRouter):
         handed = self._handed_off.get(room_id)
         if handed is not None and handed[0] == peer and handed[1]:
             return handed[1]
+        pending = self._releasing.get(room_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
         actor = self.local_actor(room_id)
         if actor is None:
             raise KeyError("room not loaded here")
