@@ -101,9 +101,6 @@ class ClusterRouter(RoomRouter):
     def members(self) -> Sequence[Member]:
         return list(self._members)
 
-    def owned_rooms(self) -> list[str]:
-        return [r for r in super().owned_rooms() if self.owner(r) == self.instance_id]
-
     def set_members(self, members: Sequence[Member]) -> None:
         """A new membership view: rebuild the ring, drop departed peers, move subscriptions and ownership."""
         old_ids = {m.instance_id for m in self._members}

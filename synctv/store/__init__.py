@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import time
+
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from synctv.config import Config
@@ -21,6 +23,10 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Monotonic time of the last statement that succeeded: under load the pool can be busy for seconds,
+        # and a busy database is a reachable one.
+        self.last_success = 0.0
+        event.listen(engine.sync_engine, "after_cursor_execute", self._note_success)
         sessions = sessionmaker(engine)
         self.users = UserStore(sessions)
         self.rooms = RoomStore(sessions)
@@ -39,6 +45,12 @@ class Store:
         await store.settings.load()
         await store.sessions.load()
         return store
+
+    def _note_success(self, *args: object) -> None:
+        self.last_success = time.monotonic()
+
+    def recently_reachable(self, within: float) -> bool:
+        return time.monotonic() - self.last_success < within
 
     @property
     def dialect(self) -> str:
