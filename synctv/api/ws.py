@@ -70,35 +70,28 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Connection) -> None:
     svc = services(request)
-    closed = asyncio.ensure_future(conn.closed.wait())
-    try:
-        while not conn.closed.is_set():
-            receive = asyncio.ensure_future(ws.receive())
-            done, _ = await asyncio.wait({receive, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if receive not in done:
-                receive.cancel()
+    # When the server closes the connection (kick, slow client, shutdown), aiohttp wakes this receive with
+    # a CLOSING message, so no extra task per message is needed to watch for it.
+    while not conn.closed.is_set():
+        msg = await ws.receive()
+        if msg.type == WSMsgType.BINARY:
+            svc.hub.frames_received += 1
+            try:
+                decoded = frames.decode(msg.data)
+            except frames.FrameError:
+                conn.close(CLOSE_UNSUPPORTED, "undecodable message")
                 break
-            msg = receive.result()
-            if msg.type == WSMsgType.BINARY:
-                svc.hub.frames_received += 1
-                try:
-                    decoded = frames.decode(msg.data)
-                except frames.FrameError:
-                    conn.close(CLOSE_UNSUPPORTED, "undecodable message")
-                    break
-                cmd = c.WsIn(conn.user_id, conn.username, conn.role, conn.conn_id, decoded)
-                with tracing.span(f"ws {decoded.type.name}", {"synctv.instance": svc.instance_id,
-                                                              "synctv.room": conn.room_id,
-                                                              "synctv.user": conn.user_id}):
-                    reply = await svc.router.submit(conn.room_id, cmd)
-                for frame in reply.frames:
-                    conn.send_payload(frame)
-                if reply.error:
-                    conn.send_payload(frames.error_frame(reply.error))
-            elif msg.type == WSMsgType.TEXT:
-                conn.close(CLOSE_UNSUPPORTED, "receive unknown message type")
-                break
-            else:  # CLOSE, CLOSING, CLOSED, ERROR
-                break
-    finally:
-        closed.cancel()
+            cmd = c.WsIn(conn.user_id, conn.username, conn.role, conn.conn_id, decoded)
+            with tracing.span(f"ws {decoded.type.name}", {"synctv.instance": svc.instance_id,
+                                                          "synctv.room": conn.room_id,
+                                                          "synctv.user": conn.user_id}):
+                reply = await svc.router.submit(conn.room_id, cmd)
+            for frame in reply.frames:
+                conn.send_payload(frame)
+            if reply.error:
+                conn.send_payload(frames.error_frame(reply.error))
+        elif msg.type == WSMsgType.TEXT:
+            conn.close(CLOSE_UNSUPPORTED, "receive unknown message type")
+            break
+        else:  # CLOSE, CLOSING, CLOSED, ERROR
+            break

@@ -43,7 +43,7 @@ def ws_frame(payload: bytes) -> bytes:
 class Socket(Protocol):
     """The part of a WebSocket the hub needs to close it (aiohttp's WebSocketResponse satisfies it)."""
 
-    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+    async def close(self, *, code: int = ..., message: bytes = ..., drain: bool = ...) -> bool: ...
 
 
 class Transport(Protocol):
@@ -99,8 +99,9 @@ class Connection:
         self._closer = asyncio.ensure_future(self._close_socket())
 
     async def _close_socket(self) -> None:
+        # No drain: a client too slow to read must not keep its close (and its handler) waiting.
         with contextlib.suppress(Exception):
-            await self.socket.close(code=self.close_code, message=self.close_reason.encode()[:120])
+            await self.socket.close(code=self.close_code, message=self.close_reason.encode()[:120], drain=False)
 
     async def wait_closed(self) -> None:
         if self._closer is not None:
