@@ -6,6 +6,7 @@ from typing import Any
 
 import aiohttp
 
+from synctv._generated import message_pb2 as pb
 from synctv.core.permissions import MemberStatus, RoomStatus
 from tests.conftest import Server
 from tests.test_api_user import assert_error
@@ -243,6 +244,9 @@ async def test_hot_rooms_and_viewer_counts(server: Server) -> None:
     hidden = await api.create_room(alice, "hidden hot", hidden=True)
     ws1 = await api.ws(rid, alice)
     ws2 = await api.ws(hidden, alice)
+    # The greeting VIEWER_COUNT is sent once the owner has counted the connection.
+    await ws1.expect(pb.MessageType.VIEWER_COUNT)
+    await ws2.expect(pb.MessageType.VIEWER_COUNT)
     hot = await api.ok("GET", "/api/room/hot")
     assert [r["roomId"] for r in hot["list"]] == [rid] and hot["total"] == 1
     assert hot["list"][0]["viewerCount"] == 1 and hot["list"][0]["status"] == 0
