@@ -13,7 +13,7 @@ from aiohttp import WSMsgType, hdrs, web
 
 from synctv import logs
 from synctv.api.auth import room_access
-from synctv.api.context import services
+from synctv.api.context import Services, services
 from synctv.api.responses import error
 from synctv.api.routing import Routes
 from synctv.observability import tracing
@@ -52,12 +52,22 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     count = svc.hub.register(conn)
     try:
         reply = await svc.router.submit(ctx.room_id, svc.router.presence({ctx.user.id: count}))
-        if reply.error:
+        if reply.error and not reply.error.endswith(TRANSIENT):
             conn.send_payload(frames.error_frame(f"register client error: {reply.error}"))
             conn.close(CLOSE_TRY_AGAIN, reply.error)
         else:
-            conn.send_payload(frames.viewer_count_frame(int((reply.value or {}).get("viewerCount", 1))))
-            await _read_loop(request, ws, conn)
+            greeter = None
+            if reply.error:
+                # The owner is busy or moving (a join storm, a handoff): keep the client and count it as soon
+                # as the owner answers, instead of sending it away to reconnect into the same storm.
+                greeter = asyncio.ensure_future(_register_later(svc, conn))
+            else:
+                conn.send_payload(frames.viewer_count_frame(int((reply.value or {}).get("viewerCount", 1))))
+            try:
+                await _read_loop(request, ws, conn)
+            finally:
+                if greeter is not None:
+                    greeter.cancel()
     finally:
         left = svc.hub.unregister(conn)
         conn.close(conn.close_code, conn.close_reason)
@@ -66,6 +76,25 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             await svc.router.submit(ctx.room_id, svc.router.presence({ctx.user.id: left}))
         await asyncio.shield(conn.wait_closed())
     return ws
+
+
+TRANSIENT = "try again"
+REGISTER_RETRY_S = 60.0
+
+
+async def _register_later(svc: Services, conn: Connection) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + REGISTER_RETRY_S
+    delay = 0.5
+    while loop.time() < deadline and not conn.closed.is_set():
+        await asyncio.sleep(delay)
+        count = svc.hub.user_connections(conn.room_id, conn.user_id)
+        reply = await svc.router.submit(conn.room_id, svc.router.presence({conn.user_id: count}))
+        if not reply.error:
+            conn.send_payload(frames.viewer_count_frame(int((reply.value or {}).get("viewerCount", 1))))
+            return
+        delay = min(delay * 2, 5.0)
+    conn.close(CLOSE_TRY_AGAIN, "room owner is unreachable")
 
 
 async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Connection) -> None:

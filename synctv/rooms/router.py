@@ -120,7 +120,9 @@ class RoomRouter:
             except RoomUnavailable as exc:
                 self._actors.pop(room_id, None)
                 last = str(exc)
-        return c.Reply(error=f"room is unavailable, try again ({last})")
+        if last == "room not found":
+            return c.Reply(error=last)
+        return c.Reply(error=f"room is unavailable ({last}), try again")
 
     def publish(self, room_id: str, first_seq: int, server_ts_ms: int, deliveries: list[Delivery]) -> None:
         """Called by a local actor, in sequence order: fan out to this instance's viewers."""
