@@ -256,14 +256,13 @@ class RoomActor:
                 return await self._commit(core.apply(self.state, command3, now), now)
             case c.KickUser():
                 self._members.pop(cmd.user_id, None)
-                return await self._commit(core.apply(self.state, core.KickUser(cmd.user_id, cmd.reason), now), now)
+                return await self._commit(core.apply(self.state, cmd, now), now)
             case c.CloseRoom():
-                reply = await self._commit(core.apply(self.state, core.CloseRoom(cmd.reason), now), now)
+                reply = await self._commit(core.apply(self.state, cmd, now), now)
                 self.stopped = True
                 return reply
             case c.ConnectionLeft():
-                command4 = core.ConnectionLeft(cmd.user_id, cmd.username, cmd.conn_id)
-                return await self._commit(core.apply(self.state, command4, now), now)
+                return await self._commit(core.apply(self.state, cmd, now), now)
             case c.Presence():
                 self._apply_presence(cmd)
                 return c.Reply(value={"viewerCount": self.viewer_count()})

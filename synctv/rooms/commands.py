@@ -10,6 +10,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Kicks, closes and departures need nothing but what the state machine takes: the core commands pass through.
+from synctv.core.room import CloseRoom as CloseRoom
+from synctv.core.room import ConnectionLeft as ConnectionLeft
+from synctv.core.room import KickUser as KickUser
 from synctv.core.room import WsMessage
 from synctv.rooms import frames
 
@@ -45,24 +49,6 @@ class NotifyMyStatus:
     user_id: str
     username: str
     target_user_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class KickUser:
-    user_id: str
-    reason: str = "kicked"
-
-
-@dataclass(frozen=True, slots=True)
-class CloseRoom:
-    reason: str = "room closed"
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionLeft:
-    user_id: str
-    username: str
-    conn_id: str
 
 
 @dataclass(frozen=True, slots=True)
