@@ -84,10 +84,14 @@ async def user_search(store: Store, args: argparse.Namespace, out: TextIO) -> No
         print(_describe(user), file=out)
 
 
-async def user_ban(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    user = await _user(store, args.id)
+def _refuse_root(user: User) -> None:
     if user.role >= Role.ROOT:
         raise CliError(f"user {user.id} is a root user; run `synctv root remove {user.id}` first")
+
+
+async def user_ban(store: Store, args: argparse.Namespace, out: TextIO) -> None:
+    user = await _user(store, args.id)
+    _refuse_root(user)
     if user.role == Role.BANNED:
         print(f"user {user.username} ({user.id}) is already banned", file=out)
         return
@@ -105,8 +109,7 @@ async def user_unban(store: Store, args: argparse.Namespace, out: TextIO) -> Non
 
 async def user_delete(store: Store, args: argparse.Namespace, out: TextIO) -> None:
     user = await _user(store, args.id)
-    if user.role >= Role.ROOT:
-        raise CliError(f"user {user.id} is a root user; run `synctv root remove {user.id}` first")
+    _refuse_root(user)
     await store.users.delete(user.id)
     print(f"deleted user {user.username} ({user.id}) and their rooms", file=out)
 
@@ -131,8 +134,7 @@ async def _show_role(store: Store, role: Role, out: TextIO) -> None:
 
 async def admin_add(store: Store, args: argparse.Namespace, out: TextIO) -> None:
     user = await _user(store, args.id)
-    if user.role >= Role.ROOT:
-        raise CliError(f"user {user.id} is a root user; run `synctv root remove {user.id}` first")
+    _refuse_root(user)
     if user.role == Role.ADMIN:
         print(f"user {user.username} ({user.id}) is already an admin", file=out)
         return

@@ -120,8 +120,8 @@ class RoomRouter:
             except RoomUnavailable as exc:
                 self._actors.pop(room_id, None)
                 last = str(exc)
-        if last == "room not found":
-            return c.Reply(error=last)
+                if last == "room not found":
+                    return c.Reply(error=last)  # gone for good: no point reading it again
         return c.Reply(error=f"room is unavailable ({last}), try again")
 
     def publish(self, room_id: str, first_seq: int, server_ts_ms: int, deliveries: list[Delivery]) -> None:
