@@ -19,10 +19,10 @@ import aiohttp
 from bench.common import summary_ms, table, write_json
 from synctv._generated import message_pb2 as pb
 from synctv.mesh.ring import Ring
-from tests.api_client import Api
-from tests.cluster_harness import ClusterProcesses
-from tests.etcd_server import EtcdServer
-from tests.pg_server import PostgresServer
+from tests.support.api_client import Api
+from tests.support.cluster_harness import ClusterProcesses
+from tests.support.etcd_server import EtcdServer
+from tests.support.pg_server import PostgresServer
 
 T = pb.MessageType
 

@@ -283,8 +283,8 @@ class ClusterBackends:
     """PostgreSQL and etcd, started once per run; each scenario gets its own database and servers."""
 
     def __init__(self) -> None:
-        from tests.etcd_server import EtcdServer
-        from tests.pg_server import PostgresServer
+        from tests.support.etcd_server import EtcdServer
+        from tests.support.pg_server import PostgresServer
 
         self.pg = PostgresServer()
         self.etcd = EtcdServer()
@@ -319,7 +319,7 @@ class ClusterBackends:
 
 async def start_cluster(backends: ClusterBackends, users: int, size: int = 3) -> Deployment:
     from synctv import config
-    from tests.cluster_harness import ClusterProcesses
+    from tests.support.cluster_harness import ClusterProcesses
 
     dsn = backends.pg.create_database("load_" + uuid.uuid4().hex[:8])
     # The default discovery TTL (5 s), not the tests' 3 s.

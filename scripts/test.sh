@@ -23,5 +23,9 @@ fi
 .venv/bin/pip install -q -e '.[test]'
 npm ci --prefix synctv/web --no-audit --no-fund >/dev/null
 
+# Static checks first: lint and strict typing of the package (fail fast, before the slow suite).
+.venv/bin/ruff check synctv tests bench
+.venv/bin/mypy
+
 export SYNCTV_REQUIRE_POSTGRES=1 SYNCTV_REQUIRE_BROWSER=1
 exec .venv/bin/python -m pytest -q -ra "$@"

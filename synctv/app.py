@@ -17,7 +17,6 @@ from aiohttp import web
 
 from synctv import __version__, logs
 from synctv.api.app import create_app
-from synctv.api.context import Services
 from synctv.auth.passwords import hash_password
 from synctv.auth.tokens import TokenCodec
 from synctv.config import Config, parse_duration
@@ -30,6 +29,7 @@ from synctv.rooms.router import RoomRouter
 from synctv.runtime.cluster import ClusterParts, start_cluster
 from synctv.runtime.invalidation import Invalidator
 from synctv.runtime.readiness import ReadinessLoop
+from synctv.services import Services
 from synctv.store import Store
 from synctv.store.users import Conflict
 

@@ -125,8 +125,8 @@ async def test_password_set_by_cli_works_for_login(tmp_path: Path) -> None:
     """The CLI writes the same data the server reads: a password set here logs in over HTTP."""
     import aiohttp
 
-    from tests.api_client import Api
-    from tests.conftest import start_server
+    from tests.support.api_client import Api
+    from tests.support.servers import start_server
 
     d = tmp_path / "data"
     runtime, base = await start_server(d)

@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from synctv import logs
 from synctv._generated import message_pb2 as pb
 from synctv.observability import tracing
-from tests.conftest import Server
+from tests.support.servers import Server
 
 PASSWORD = "Sup3r-s3cret-pw"
 

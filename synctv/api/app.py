@@ -20,7 +20,7 @@ from synctv.api import (
     ws,
 )
 from synctv.api.captcha import CaptchaStore
-from synctv.api.context import SERVICES, Services
+from synctv.api.context import SERVICES
 from synctv.api.middleware.access_log import access_log_middleware
 from synctv.api.middleware.cors import cors_middleware
 from synctv.api.middleware.errors import error_middleware
@@ -31,6 +31,7 @@ from synctv.api.responses import raw
 from synctv.api.routing import RouteDoc, Routes
 from synctv.api.static import add_static_routes
 from synctv.observability.metrics import Metrics
+from synctv.services import Services
 
 ROUTE_MODULES: list[Routes] = [
     routes_health.routes, routes_public.routes, routes_user.routes, routes_room.routes, routes_members.routes,

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
-from synctv.api.context import Services, services
+from synctv.api.context import services
 from synctv.api.responses import forbidden, not_found, unauthorized
 from synctv.auth.passwords import user_version
 from synctv.auth.tokens import TokenError
@@ -26,6 +26,7 @@ from synctv.core.permissions import (
     is_room_admin,
 )
 from synctv.core.validation import is_id
+from synctv.services import Services
 from synctv.store.models import Room
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from synctv.api.auth import UserCtx, load_room, require_admin, require_root
-from synctv.api.context import Services, services
+from synctv.api.context import services
 from synctv.api.requests import field_id, field_str, json_object, list_query, query_id, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routes_user import delete_user_and_rooms
@@ -24,6 +24,7 @@ from synctv.core.permissions import GUEST_USER_ID, MemberRole, MemberStatus, Rol
 from synctv.core.site_settings import SETTINGS, SettingError, SettingValue
 from synctv.rooms import commands as c
 from synctv.rooms.actor import RoomUnavailable
+from synctv.services import Services
 from synctv.store.models import Room, User
 from synctv.store.pagination import ListQuery
 from synctv.store.rooms import RoomRow

@@ -10,10 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
-from synctv.api.context import Services, services
+from synctv.api.context import services
 from synctv.api.responses import raw
 from synctv.api.routing import Routes
 from synctv.runtime.readiness import evaluate
+from synctv.services import Services
 
 routes = Routes("health")
 

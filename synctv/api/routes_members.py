@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from synctv.api.auth import RoomCtx, room_access, room_admin_access, room_creator_access
-from synctv.api.context import Services, services
+from synctv.api.context import services
 from synctv.api.requests import field_id, field_int, json_object, list_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routing import LIST_QUERY, Routes
@@ -22,6 +22,7 @@ from synctv.core.permissions import (
 )
 from synctv.rooms import commands as c
 from synctv.rooms.actor import RoomUnavailable
+from synctv.services import Services
 from synctv.store.models import RoomMember
 
 routes = Routes("members")

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from synctv.api.auth import RoomCtx, room_access
-from synctv.api.context import Services, services
+from synctv.api.context import services
 from synctv.api.requests import field_id, field_str, json_body, json_object, list_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routing import Routes
@@ -18,6 +18,7 @@ from synctv.core.permissions import Perm
 from synctv.core.room import expire_id
 from synctv.core.validation import is_id
 from synctv.rooms import commands as c
+from synctv.services import Services
 from synctv.store.models import Movie
 from synctv.store.pagination import ListQuery
 

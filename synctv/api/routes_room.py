@@ -14,7 +14,7 @@ from synctv.api.auth import (
     room_access,
     room_admin_access,
 )
-from synctv.api.context import Services, services
+from synctv.api.context import services
 from synctv.api.requests import field_bool, field_id, field_str, json_object, list_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routes_user import joined_status
@@ -30,6 +30,7 @@ from synctv.core.permissions import (
     effective_permissions,
 )
 from synctv.rooms import commands as c
+from synctv.services import Services
 from synctv.store.ids import to_ms
 from synctv.store.models import ROOM_SETTING_KEYS
 

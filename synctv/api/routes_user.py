@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from synctv.api.auth import UserCtx, load_room, request_room_id, request_token, require_user
-from synctv.api.context import Services, services
+from synctv.api.context import services
 from synctv.api.requests import field_id, field_str, json_object, list_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routing import LIST_QUERY, Routes
@@ -16,6 +16,7 @@ from synctv.auth.passwords import check_password, hash_password, user_version
 from synctv.core import validation
 from synctv.core.permissions import GUEST_USER_ID, MemberStatus, Role, RoomStatus
 from synctv.rooms import commands as c
+from synctv.services import Services
 from synctv.store.pagination import ListQuery
 
 routes = Routes("user")

@@ -13,13 +13,14 @@ from aiohttp import WSMsgType, hdrs, web
 
 from synctv import logs
 from synctv.api.auth import room_access
-from synctv.api.context import Services, services
+from synctv.api.context import services
 from synctv.api.responses import error
 from synctv.api.routing import Routes
 from synctv.observability import tracing
 from synctv.rooms import commands as c
 from synctv.rooms import frames
 from synctv.rooms.hub import CLOSE_TRY_AGAIN, Connection
+from synctv.services import Services
 
 log = logging.getLogger(__name__)
 routes = Routes("websocket")

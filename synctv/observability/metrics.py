@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event
 
 if TYPE_CHECKING:
-    from synctv.api.context import Services
+    from synctv.services import Services
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 # Every metric this module exports (dashboards and alerts may only use these).
@@ -80,7 +80,7 @@ class Metrics:
                 self.db_query.labels(op).observe(time.perf_counter() - stack.pop())
 
         svc.store.rooms.write_observer = lambda op, seconds: self.db_query.labels(op).observe(seconds)
-        mesh = svc.extras.get("mesh")
+        mesh = svc.mesh
         if mesh is not None:
             mesh.stats.rtt_hooks.append(lambda peer, seconds: self.command_rtt.labels(peer).observe(seconds))
 
@@ -135,12 +135,12 @@ def _cluster(svc: Services) -> Iterator[Any]:
     yield handoffs
     yield _counter("synctv_fence_rejections_total", "Live-state writes refused by the ownership epoch",
                    router.fence_rejections)
-    discovery = svc.extras.get("discovery")
+    discovery = svc.discovery
     yield _counter("synctv_discovery_errors_total", "Times the discovery backend became unreachable",
-                   int(svc.extras.get("discovery_errors", 0)))
+                   svc.discovery_errors)
     yield _gauge("synctv_discovery_healthy", "1 while the discovery backend is reachable",
                  1 if discovery is None or discovery.healthy else 0)
-    mesh = svc.extras.get("mesh")
+    mesh = svc.mesh
     if mesh is None:
         return
     stats = mesh.stats

@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass
 
 from synctv import __version__
-from synctv.api.context import Services
 from synctv.config import Config
 from synctv.discovery import Discovery, Member, create_discovery
 from synctv.mesh import MeshNode
 from synctv.rooms.cluster import ClusterRouter, Inspector
 from synctv.runtime.invalidation import Invalidator
+from synctv.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, inval
     if on_health is not None:
         def count_error(healthy: bool) -> None:
             if not healthy:
-                svc.extras["discovery_errors"] = int(svc.extras.get("discovery_errors", 0)) + 1
+                svc.discovery_errors += 1
 
         on_health(count_error)
     on_lease = getattr(discovery, "on_lease_change", None)
@@ -141,7 +141,7 @@ async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, inval
         return discovery.healthy, f"{members} members" if discovery.healthy else "discovery unreachable"
 
     svc.health_checks["discovery"] = discovery_check
-    svc.extras["mesh"] = mesh
-    svc.extras["discovery"] = discovery
+    svc.mesh = mesh
+    svc.discovery = discovery
     log.info("joined cluster", extra={"grpc": me.grpc_address, "discovery": cl.discovery.type})
     return ClusterParts(mesh=mesh, discovery=discovery, router=router, guard=guard)

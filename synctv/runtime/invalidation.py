@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import logging
 
-from synctv.api.context import Services
 from synctv.core.permissions import Role
 from synctv.rooms.cluster import ClusterRouter
 from synctv.rooms.hub import CLOSE_KICKED
+from synctv.services import Services
 
 log = logging.getLogger(__name__)
 

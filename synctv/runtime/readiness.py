@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from synctv.api.context import Services
+from synctv.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,47 @@
+"""The service container: what one instance's layers share once `app.py` has wired them.
+
+It lives outside `api/` so that the runtime and observability code can use it without importing the web layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from synctv.auth.tokens import TokenCodec
+from synctv.config import Config
+from synctv.rooms.hub import LocalHub
+from synctv.rooms.router import RoomRouter
+from synctv.store import Store
+
+if TYPE_CHECKING:
+    from synctv.discovery import Discovery
+    from synctv.mesh import MeshNode
+
+HealthCheck = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+@dataclass
+class Services:
+    cfg: Config
+    store: Store
+    router: RoomRouter
+    hub: LocalHub
+    tokens: TokenCodec
+    instance_id: str
+    version: str
+    started_at_ms: int
+    draining: bool = False
+    # Cluster-wide notifications (settings reloaded, user changed); a no-op on a single node.
+    broadcast_invalidation: Callable[[str, str], Awaitable[None]] | None = None
+    # Extra readiness checks contributed by other layers: name -> (ok, detail).
+    health_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    # Cluster parts (None on a single node).
+    mesh: MeshNode | None = None
+    discovery: Discovery | None = None
+    discovery_errors: int = 0
+
+    async def invalidate(self, kind: str, key: str = "") -> None:
+        if self.broadcast_invalidation is not None:
+            await self.broadcast_invalidation(kind, key)
