@@ -21,7 +21,7 @@ from tests.support.api_client import Api
 
 pytestmark = pytest.mark.slow
 T = pb.MessageType
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
