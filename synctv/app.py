@@ -23,7 +23,6 @@ from synctv.config import Config, parse_duration
 from synctv.core.permissions import Role
 from synctv.observability import tracing
 from synctv.observability.metrics import Metrics
-from synctv.rooms.cluster import ClusterRouter
 from synctv.rooms.hub import LocalHub
 from synctv.rooms.router import RoomRouter
 from synctv.runtime.cluster import ClusterParts, start_cluster
@@ -80,13 +79,9 @@ class Runtime:
         await ensure_builtin_users(self.store)
         hub = LocalHub()
         idle = parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload")
-        router: RoomRouter
-        if cfg.cluster.enabled:
-            router = ClusterRouter(self.store, hub, self.instance_id, idle_unload_s=idle,
-                                   command_timeout_s=parse_duration(cfg.cluster.command_timeout,
-                                                                    "cluster.command_timeout"))
-        else:
-            router = RoomRouter(self.store, hub, self.instance_id, idle_unload_s=idle)
+        # A single node is the cluster of one: the same router, a ring of one and no mesh.
+        router = RoomRouter(self.store, hub, self.instance_id, idle_unload_s=idle,
+                            command_timeout_s=parse_duration(cfg.cluster.command_timeout, "cluster.command_timeout"))
         self.services = svc = Services(
             cfg=cfg, store=self.store, router=router, hub=hub,
             tokens=TokenCodec(cfg.jwt.secret, parse_duration(cfg.jwt.expire, "jwt.expire")),
@@ -112,7 +107,7 @@ class Runtime:
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else cfg.server.http.port
-        if isinstance(router, ClusterRouter):
+        if cfg.cluster.enabled:
             self.cluster = await start_cluster(cfg, svc, router, invalidator, self.port)
         # Re-evaluated every second; the mesh's gRPC health service follows it (NOT_SERVING while not ready).
         self.readiness = ReadinessLoop(svc, on_change=self.cluster.mesh.set_serving if self.cluster else None)

@@ -36,8 +36,8 @@ class MeshStub:
         """
         self.Connect = channel.stream_stream(
                 '/synctv.mesh.v1.Mesh/Connect',
-                request_serializer=synctv_dot___generated_dot_mesh__pb2.Envelope.SerializeToString,
-                response_deserializer=synctv_dot___generated_dot_mesh__pb2.Envelope.FromString,
+                request_serializer=synctv_dot___generated_dot_mesh__pb2.Frame.SerializeToString,
+                response_deserializer=synctv_dot___generated_dot_mesh__pb2.Frame.FromString,
                 _registered_method=True)
         self.Describe = channel.unary_unary(
                 '/synctv.mesh.v1.Mesh/Describe',
@@ -88,8 +88,8 @@ def add_MeshServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Connect': grpc.stream_stream_rpc_method_handler(
                     servicer.Connect,
-                    request_deserializer=synctv_dot___generated_dot_mesh__pb2.Envelope.FromString,
-                    response_serializer=synctv_dot___generated_dot_mesh__pb2.Envelope.SerializeToString,
+                    request_deserializer=synctv_dot___generated_dot_mesh__pb2.Frame.FromString,
+                    response_serializer=synctv_dot___generated_dot_mesh__pb2.Frame.SerializeToString,
             ),
             'Describe': grpc.unary_unary_rpc_method_handler(
                     servicer.Describe,
@@ -132,8 +132,8 @@ class Mesh:
             request_iterator,
             target,
             '/synctv.mesh.v1.Mesh/Connect',
-            synctv_dot___generated_dot_mesh__pb2.Envelope.SerializeToString,
-            synctv_dot___generated_dot_mesh__pb2.Envelope.FromString,
+            synctv_dot___generated_dot_mesh__pb2.Frame.SerializeToString,
+            synctv_dot___generated_dot_mesh__pb2.Frame.FromString,
             options,
             channel_credentials,
             insecure,

@@ -11,6 +11,7 @@ from synctv.api.context import services
 from synctv.api.responses import forbidden, not_found, unauthorized
 from synctv.auth.passwords import user_version
 from synctv.auth.tokens import TokenError
+from synctv.core.commands import UserRef
 from synctv.core.permissions import (
     GUEST_USER_ID,
     AdminPerm,
@@ -35,6 +36,12 @@ class UserCtx:
     id: str
     username: str
     role: Role
+    session_id: str = ""
+
+    @property
+    def ref(self) -> UserRef:
+        """Who the user is, as room commands carry it (never the role: the room's owner resolves that)."""
+        return UserRef(self.id, self.username, self.session_id)
 
     @property
     def is_guest(self) -> bool:
@@ -111,7 +118,7 @@ async def user_from_token(svc: Services, token: str) -> UserCtx:
         raise unauthorized("user account has been banned")
     if user.role == Role.PENDING:
         raise unauthorized("user account is pending approval")
-    return UserCtx(user.id, user.username, Role(user.role))
+    return UserCtx(user.id, user.username, Role(user.role), claims.session_id)
 
 
 async def require_user(request: web.Request) -> UserCtx:

@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from synctv.core.errors import ErrorCode, RoomError
+
 
 def now_us() -> int:
     return time.time_ns() // 1000
@@ -36,6 +38,20 @@ def forbidden(message: str) -> ApiError:
 
 def not_found(message: str) -> ApiError:
     return ApiError(404, message)
+
+
+_ROOM_ERROR_STATUS = {ErrorCode.NOT_FOUND: 404, ErrorCode.DENIED: 403, ErrorCode.CLOSED: 404}
+
+
+def room_error_status(code: ErrorCode) -> int:
+    """The HTTP status for a room's refusal: a transient one (moving, busy, unreachable) is 503, retry later."""
+    if code.transient:
+        return 503
+    return _ROOM_ERROR_STATUS.get(code, 400)
+
+
+def room_error(err: RoomError) -> ApiError:
+    return ApiError(room_error_status(err.code), err.message)
 
 
 def _dumps(obj: Any) -> str:

@@ -19,10 +19,10 @@ from synctv.api.routes_user import delete_user_and_rooms
 from synctv.api.routing import LIST_QUERY, Routes
 from synctv.api.views import room_list_item, room_member, user_info
 from synctv.auth.passwords import hash_password
+from synctv.core import commands as c
 from synctv.core import validation
 from synctv.core.permissions import GUEST_USER_ID, MemberRole, MemberStatus, Role, RoomStatus
 from synctv.core.site_settings import SETTINGS, SettingError, SettingValue
-from synctv.rooms import commands as c
 from synctv.rooms.actor import RoomUnavailable
 from synctv.services import Services
 from synctv.store.models import Room, User
@@ -409,7 +409,7 @@ async def _online(svc: Services, room: Room) -> dict[str, int]:
     if room.status != RoomStatus.ACTIVE:
         return {}
     try:
-        online = (await svc.router.state(room.id)).get("online", {})
+        online = (await svc.router.state(room.id)).online
     except RoomUnavailable:
         return {}
     return online if isinstance(online, dict) else {}

@@ -12,6 +12,7 @@ from synctv.api.requests import field_id, field_int, json_object, list_query, va
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routing import LIST_QUERY, Routes
 from synctv.api.views import room_member
+from synctv.core import commands as c
 from synctv.core import validation
 from synctv.core.permissions import (
     ALL_PERMISSIONS,
@@ -20,7 +21,6 @@ from synctv.core.permissions import (
     MemberRole,
     MemberStatus,
 )
-from synctv.rooms import commands as c
 from synctv.rooms.actor import RoomUnavailable
 from synctv.services import Services
 from synctv.store.models import RoomMember
@@ -33,7 +33,7 @@ _STATUSES = {"active": MemberStatus.ACTIVE, "pending": MemberStatus.PENDING, "ba
 
 async def _online(svc: Services, room_id: str) -> dict[str, int]:
     try:
-        online = (await svc.router.state(room_id)).get("online", {})
+        online = (await svc.router.state(room_id)).online
         return online if isinstance(online, dict) else {}
     except RoomUnavailable:
         return {}
@@ -87,7 +87,7 @@ def _guard(ctx: RoomCtx, target: RoomMember, action: str) -> None:
 
 
 async def _notify(svc: Services, ctx: RoomCtx, target_user: str) -> None:
-    await svc.router.submit(ctx.room_id, c.NotifyMyStatus(ctx.user.id, ctx.user.username, target_user))
+    await svc.router.submit(ctx.room_id, c.NotifyMyStatus(ctx.user.ref, target_user))
 
 
 @routes.post("/api/room/admin/members/approve", "Approve a pending member", auth="room-admin", body={"id": "string"})
@@ -134,7 +134,7 @@ async def unban(request: web.Request) -> web.Response:
     if target.status != MemberStatus.BANNED:
         raise bad_request("member is not banned")
     await svc.store.members.update(ctx.room_id, target.user_id, status=int(MemberStatus.ACTIVE))
-    await svc.router.submit(ctx.room_id, c.Invalidate("member", target.user_id))
+    await svc.router.submit(ctx.room_id, c.Invalidate(c.CacheKind.MEMBER, target.user_id))
     return no_content()
 
 
@@ -162,7 +162,7 @@ async def member_permissions(request: web.Request) -> web.Response:
     perms = validated(validation.uint32, field_int(body, "permissions"), "permissions")
     if body.get("id") == GUEST_USER_ID:
         await svc.store.rooms.update_settings(ctx.room_id, {"guest_permissions": perms})
-        await svc.router.submit(ctx.room_id, c.Invalidate("settings"))
+        await svc.router.submit(ctx.room_id, c.Invalidate(c.CacheKind.SETTINGS))
         return no_content()
     target = await _target(svc, ctx, body)
     _guard(ctx, target, "change")

@@ -9,15 +9,16 @@ from aiohttp import web
 from synctv.api.auth import RoomCtx, room_access
 from synctv.api.context import services
 from synctv.api.requests import field_id, field_str, json_body, json_object, list_query, validated
-from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
+from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok, room_error
 from synctv.api.routing import Routes
 from synctv.api.views import EMPTY_BASE, api_movie, movie_base
+from synctv.core import commands as c
 from synctv.core import movies as movie_rules
 from synctv.core import playback
 from synctv.core.permissions import Perm
+from synctv.core.playback import CurrentMovie
 from synctv.core.room import expire_id
 from synctv.core.validation import is_id
-from synctv.rooms import commands as c
 from synctv.services import Services
 from synctv.store.models import Movie
 from synctv.store.pagination import ListQuery
@@ -27,8 +28,7 @@ MAX_BATCH = 100
 
 
 async def _current_state(svc: Services, room_id: str) -> playback.Current:
-    state = await svc.router.state(room_id)
-    return playback.current_from_json(state.get("current"))
+    return (await svc.router.state(room_id)).current
 
 
 async def _protected_ids(svc: Services, room_id: str) -> set[str]:
@@ -40,15 +40,14 @@ async def _protected_ids(svc: Services, room_id: str) -> set[str]:
 
 
 async def _notify_movies(svc: Services, ctx: RoomCtx) -> None:
-    await svc.router.submit(ctx.room_id, c.NotifyMovies(ctx.user.id, ctx.user.username))
+    await svc.router.submit(ctx.room_id, c.NotifyMovies(ctx.user.ref))
 
 
 @routes.get("/api/room/movie/current", "The current movie and playback status (extrapolated to now)", auth="room")
 async def get_current(request: web.Request) -> web.Response:
     svc = services(request)
     ctx = await room_access(request)
-    state = await svc.router.state(ctx.room_id)
-    current = playback.current_from_json(state.get("current"))
+    current = (await svc.router.state(ctx.room_id)).current
     movie_json: dict[str, Any] = {"id": "", "creator": "", "creatorId": "", "subPath": "", "base": EMPTY_BASE,
                                   "createAt": 0}
     if current.movie.id:
@@ -73,7 +72,7 @@ async def set_current(request: web.Request) -> web.Response:
     if len(sub_path) > 4096:
         raise bad_request("subPath is too long")
     if not movie_id:
-        reply = await svc.router.submit(ctx.room_id, c.SetCurrent(ctx.user.id, ctx.user.username, ""))
+        reply = await svc.router.submit(ctx.room_id, c.SetCurrentMovie(ctx.user.ref, CurrentMovie()))
     else:
         if not is_id(movie_id):
             raise bad_request("invalid movie id")
@@ -83,10 +82,10 @@ async def set_current(request: web.Request) -> web.Response:
         if movie.is_folder:
             raise bad_request("cannot set a folder as the current movie")
         live = bool(movie_base(movie).get("live"))
-        reply = await svc.router.submit(ctx.room_id, c.SetCurrent(ctx.user.id, ctx.user.username, movie_id, live,
-                                                                  sub_path))
+        reply = await svc.router.submit(ctx.room_id, c.SetCurrentMovie(
+            ctx.user.ref, CurrentMovie(id=movie_id, is_live=live, sub_path=sub_path)))
     if reply.error:
-        raise bad_request(reply.error)
+        raise room_error(reply.error)
     return no_content()
 
 

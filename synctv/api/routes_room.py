@@ -21,6 +21,7 @@ from synctv.api.routes_user import joined_status
 from synctv.api.routing import LIST_QUERY, Routes
 from synctv.api.views import check_room, room_list_item
 from synctv.auth.passwords import check_password, hash_password
+from synctv.core import commands as c
 from synctv.core import validation
 from synctv.core.permissions import (
     GUEST_USER_ID,
@@ -29,7 +30,6 @@ from synctv.core.permissions import (
     RoomStatus,
     effective_permissions,
 )
-from synctv.rooms import commands as c
 from synctv.services import Services
 from synctv.store.ids import to_ms
 from synctv.store.models import ROOM_SETTING_KEYS
@@ -217,7 +217,7 @@ async def set_admin_settings(request: web.Request) -> web.Response:
     ctx = await room_admin_access(request, AdminPerm.SET_ROOM_SETTINGS)
     values = parse_room_settings(await json_object(request))
     await svc.store.rooms.update_settings(ctx.room_id, values)
-    await svc.router.submit(ctx.room_id, c.Invalidate("settings"))
+    await svc.router.submit(ctx.room_id, c.Invalidate(c.CacheKind.SETTINGS))
     if values.get("disable_guest"):
         await svc.router.submit(ctx.room_id, c.KickUser(GUEST_USER_ID, "guests are disabled"))
     return no_content()

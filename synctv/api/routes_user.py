@@ -13,9 +13,9 @@ from synctv.api.responses import bad_request, forbidden, no_content, not_found, 
 from synctv.api.routing import LIST_QUERY, Routes
 from synctv.api.views import check_room, room_list_item, user_info
 from synctv.auth.passwords import check_password, hash_password, user_version
+from synctv.core import commands as c
 from synctv.core import validation
 from synctv.core.permissions import GUEST_USER_ID, MemberStatus, Role, RoomStatus
-from synctv.rooms import commands as c
 from synctv.services import Services
 from synctv.store.pagination import ListQuery
 

@@ -16,8 +16,9 @@ from synctv.api.auth import room_access
 from synctv.api.context import services
 from synctv.api.responses import error
 from synctv.api.routing import Routes
+from synctv.core import commands as c
+from synctv.core.errors import ErrorCode
 from synctv.observability import tracing
-from synctv.rooms import commands as c
 from synctv.rooms import frames
 from synctv.rooms.hub import CLOSE_TRY_AGAIN, Connection
 from synctv.services import Services
@@ -47,15 +48,15 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     transport = request.transport
     if transport is None:
         return ws
-    conn = Connection(room_id=ctx.room_id, user_id=ctx.user.id, username=ctx.user.username, role=int(ctx.user.role),
+    conn = Connection(room_id=ctx.room_id, user_id=ctx.user.id, username=ctx.user.username,
                       conn_id=uuid.uuid4().hex, socket=ws, transport=transport,
                       queue_size=svc.cfg.rooms.client_queue_size)
     count = svc.hub.register(conn)
     try:
         reply = await svc.router.submit(ctx.room_id, svc.router.presence({ctx.user.id: count}))
-        if reply.error and not reply.error.endswith(TRANSIENT):
-            conn.send_payload(frames.error_frame(f"register client error: {reply.error}"))
-            conn.close(CLOSE_TRY_AGAIN, reply.error)
+        if reply.error and not reply.error.code.transient:
+            conn.send_payload(frames.error_frame(f"register client error: {reply.error.message}"))
+            conn.close(CLOSE_TRY_AGAIN, reply.error.message)
         else:
             greeter = None
             if reply.error:
@@ -63,9 +64,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 # as the owner answers, instead of sending it away to reconnect into the same storm.
                 greeter = asyncio.ensure_future(_register_later(svc, conn))
             else:
-                conn.send_payload(frames.viewer_count_frame(int((reply.value or {}).get("viewerCount", 1))))
+                conn.send_payload(frames.viewer_count_frame(_viewers(reply)))
             try:
-                await _read_loop(request, ws, conn)
+                await _read_loop(request, ws, conn, ctx.user.ref)
             finally:
                 if greeter is not None:
                     greeter.cancel()
@@ -73,14 +74,17 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         left = svc.hub.unregister(conn)
         conn.close(conn.close_code, conn.close_reason)
         with contextlib.suppress(Exception):
-            await svc.router.submit(ctx.room_id, c.ConnectionLeft(ctx.user.id, ctx.user.username, conn.conn_id))
+            await svc.router.submit(ctx.room_id, c.ConnectionLeft(ctx.user.ref, conn.conn_id))
             await svc.router.submit(ctx.room_id, svc.router.presence({ctx.user.id: left}))
         await asyncio.shield(conn.wait_closed())
     return ws
 
 
-TRANSIENT = "try again"
 REGISTER_RETRY_S = 60.0
+
+
+def _viewers(reply: c.Reply) -> int:
+    return reply.value if isinstance(reply.value, int) else 1
 
 
 async def _register_later(svc: Services, conn: Connection) -> None:
@@ -92,13 +96,13 @@ async def _register_later(svc: Services, conn: Connection) -> None:
         count = svc.hub.user_connections(conn.room_id, conn.user_id)
         reply = await svc.router.submit(conn.room_id, svc.router.presence({conn.user_id: count}))
         if not reply.error:
-            conn.send_payload(frames.viewer_count_frame(int((reply.value or {}).get("viewerCount", 1))))
+            conn.send_payload(frames.viewer_count_frame(_viewers(reply)))
             return
         delay = min(delay * 2, 5.0)
     conn.close(CLOSE_TRY_AGAIN, "room owner is unreachable")
 
 
-async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Connection) -> None:
+async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Connection, user: c.UserRef) -> None:
     svc = services(request)
     # When the server closes the connection (kick, slow client, shutdown), aiohttp wakes this receive with
     # a CLOSING message, so no extra task per message is needed to watch for it.
@@ -106,20 +110,18 @@ async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Conn
         msg = await ws.receive()
         if msg.type == WSMsgType.BINARY:
             svc.hub.frames_received += 1
-            try:
-                decoded = frames.decode(msg.data)
-            except frames.FrameError:
+            # The frame travels as it arrived; the room's owner decodes it, once.
+            cmd = c.ClientFrame(user, conn.conn_id, msg.data)
+            attrs = {"synctv.instance": svc.instance_id, "synctv.room": conn.room_id, "synctv.user": conn.user_id}
+            with tracing.span(f"ws {frames.peek_type(msg.data).name}", attrs):
+                reply = await svc.router.submit(conn.room_id, cmd)
+            if reply.code is ErrorCode.MALFORMED:
                 conn.close(CLOSE_UNSUPPORTED, "undecodable message")
                 break
-            cmd = c.WsIn(conn.user_id, conn.username, conn.role, conn.conn_id, decoded)
-            with tracing.span(f"ws {decoded.type.name}", {"synctv.instance": svc.instance_id,
-                                                          "synctv.room": conn.room_id,
-                                                          "synctv.user": conn.user_id}):
-                reply = await svc.router.submit(conn.room_id, cmd)
+            if reply.error:
+                conn.send_payload(frames.error_frame(reply.error.message))
             for frame in reply.frames:
                 conn.send_payload(frame)
-            if reply.error:
-                conn.send_payload(frames.error_frame(reply.error))
         elif msg.type == WSMsgType.TEXT:
             conn.close(CLOSE_UNSUPPORTED, "receive unknown message type")
             break

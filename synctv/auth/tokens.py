@@ -17,6 +17,7 @@ class TokenError(Exception):
 class TokenClaims:
     user_id: str
     user_version: int
+    session_id: str = ""  # the token's `jti`
 
 
 class TokenCodec:
@@ -45,4 +46,5 @@ class TokenCodec:
         version = claims.get("uv", 0)
         if not isinstance(user_id, str) or len(user_id) != 32 or not isinstance(version, int):
             raise TokenError("authentication failed")
-        return TokenClaims(user_id=user_id, user_version=version)
+        jti = claims.get("jti", "")
+        return TokenClaims(user_id=user_id, user_version=version, session_id=jti if isinstance(jti, str) else "")

@@ -18,8 +18,18 @@ from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 
 from synctv.core import playback
+from synctv.core.commands import (
+    CloseRoom,
+    ConnectionLeft,
+    KickUser,
+    NotifyMovies,
+    NotifyMyStatus,
+    SetCurrentMovie,
+    UserRef,
+)
+from synctv.core.errors import ErrorCode, RoomError
 from synctv.core.permissions import Perm
-from synctv.core.playback import Current, CurrentMovie, PlaybackError
+from synctv.core.playback import Current, PlaybackError
 
 MAX_CHAT_BYTES = 4096
 
@@ -107,58 +117,27 @@ class Actor:
     permissions: int
 
 
-# --- commands ---
+# --- what the state machine consumes (commands from `core.commands`, plus two the owner derives) ---
 
 
 @dataclass(frozen=True, slots=True)
 class ClientMessage:
+    """A decoded client frame with the permissions its sender holds in this room right now."""
+
     actor: Actor
     msg: WsMessage
 
 
 @dataclass(frozen=True, slots=True)
-class SetCurrentMovie:
-    sender: Sender
-    movie: CurrentMovie
+class ViewerCount:
+    """The owner's viewer count at a tick; announced when it changed."""
 
-
-@dataclass(frozen=True, slots=True)
-class NotifyMovies:
-    sender: Sender
-
-
-@dataclass(frozen=True, slots=True)
-class NotifyMyStatus:
-    sender: Sender
-    target_user_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class KickUser:
-    user_id: str
-    reason: str = "kicked"
-
-
-@dataclass(frozen=True, slots=True)
-class CloseRoom:
-    reason: str = "room closed"
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionLeft:
-    user_id: str
-    username: str
-    conn_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ViewerCountTick:
     viewer_count: int
 
 
 Command = (
     ClientMessage | SetCurrentMovie | NotifyMovies | NotifyMyStatus | KickUser | CloseRoom | ConnectionLeft
-    | ViewerCountTick
+    | ViewerCount
 )
 
 
@@ -176,7 +155,7 @@ class Result:
     state: RoomState
     broadcast: tuple[Outgoing, ...] = ()  # delivered in order to the room's viewers
     direct: tuple[WsMessage, ...] = ()  # to the originating connection only
-    error: str | None = None  # reported to the originating connection as ERROR
+    error: RoomError | None = None  # reported to the originating connection as ERROR
     persist: bool = False  # `state.current` changed and must be written before anything is delivered
     kicks: tuple[Kick, ...] = ()
 
@@ -203,8 +182,16 @@ def peer_address(user_id: str, conn_id: str) -> str:
 _Handler = Callable[[RoomState, Actor, WsMessage, int], Result]
 
 
-def _error(state: RoomState, text: str) -> Result:
-    return Result(state=state, error=text)
+def _error(state: RoomState, text: str, code: ErrorCode = ErrorCode.INVALID) -> Result:
+    return Result(state=state, error=RoomError(code, text))
+
+
+def _denied(state: RoomState, text: str) -> Result:
+    return _error(state, text, ErrorCode.DENIED)
+
+
+def _sender_of(user: UserRef) -> Sender:
+    return Sender(user.user_id, user.username)
 
 
 def _sender(actor: Actor) -> Sender:
@@ -217,7 +204,7 @@ def _allowed(actor: Actor, perm: Perm) -> bool:
 
 def _on_chat(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> Result:
     if not _allowed(actor, Perm.SEND_CHAT_MESSAGE):
-        return _error(state, "failed to send message due to permission issue")
+        return _denied(state, "failed to send message due to permission issue")
     text = msg.chat_content or ""
     if not text:
         return _error(state, "message is empty")
@@ -228,11 +215,18 @@ def _on_chat(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> Res
     return Result(state=state, broadcast=(Outgoing(out, Audience.ALL),))
 
 
+def _refuse_status(state: RoomState, refusal: Result, now_ms: int) -> Result:
+    """A refused change comes back with the room's real status (as a CHECK_STATUS answer: "you are out of
+    sync"), so the sender's player undoes it at once."""
+    status = playback.extrapolate(state.current, now_ms).status
+    return replace(refusal, direct=(WsMessage(MsgType.CHECK_STATUS, timestamp=now_ms, status=status),))
+
+
 def _on_status(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> Result:
     if not _allowed(actor, Perm.SET_CURRENT_STATUS):
-        return _error(state, "set status error: no permission")
+        return _refuse_status(state, _denied(state, "set status error: no permission"), now_ms)
     if msg.status is None:
-        return _error(state, "playback status is nil")
+        return _refuse_status(state, _error(state, "playback status is nil"), now_ms)
     diff = playback.time_diff(now_ms, msg.timestamp)
     try:
         current = playback.set_status(
@@ -244,7 +238,7 @@ def _on_status(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> R
             now_ms=now_ms,
         )
     except PlaybackError as exc:
-        return _error(state, f"set status error: {exc}")
+        return _refuse_status(state, _error(state, f"set status error: {exc}"), now_ms)
     # Unlike upstream, the broadcast carries the server time the status is valid at, so receivers can
     # compensate their own latency.
     out = WsMessage(MsgType.STATUS, timestamp=now_ms, sender=_sender(actor), status=current.status)
@@ -289,7 +283,7 @@ _RTC_VERB = {
 
 def _on_webrtc_signal(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> Result:
     if not _allowed(actor, Perm.WEBRTC):
-        return _error(state, f"no permission to send webrtc {_RTC_VERB[msg.type]}")
+        return _denied(state, f"no permission to send webrtc {_RTC_VERB[msg.type]}")
     if msg.webrtc is None:
         return _error(state, "webrtc data is nil")
     target = msg.webrtc.to
@@ -310,7 +304,7 @@ def _rtc_others(state: RoomState, me: str) -> tuple[str, ...]:
 
 def _on_webrtc_join(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> Result:
     if not _allowed(actor, Perm.WEBRTC):
-        return _error(state, "no permission to join webrtc")
+        return _denied(state, "no permission to join webrtc")
     me = peer_address(actor.user_id, actor.conn_id)
     out = WsMessage(MsgType.WEBRTC_JOIN, sender=_sender(actor), webrtc=WebRTC(from_=me))
     targets = _rtc_others(state, me)
@@ -327,9 +321,9 @@ def _on_webrtc_leave(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int
             return Result(
                 state=replace(state, rtc_joined=state.rtc_joined - {me}),
                 broadcast=(Outgoing(out, Audience.OTHERS, conn_id=actor.conn_id),),
-                error="no permission to leave webrtc",
+                error=RoomError(ErrorCode.DENIED, "no permission to leave webrtc"),
             )
-        return _error(state, "no permission to leave webrtc")
+        return _denied(state, "no permission to leave webrtc")
     out = WsMessage(MsgType.WEBRTC_LEAVE, sender=_sender(actor), webrtc=WebRTC(from_=me))
     targets = _rtc_others(state, me)
     new_state = replace(state, rtc_joined=state.rtc_joined - {me})
@@ -360,7 +354,7 @@ def _type_name(value: int) -> str:
 def apply(state: RoomState, command: Command, now_ms: int) -> Result:
     """Apply one command to a room's live state."""
     if state.closed:
-        return _error(state, "room closed")
+        return _error(state, "room closed", ErrorCode.CLOSED)
     match command:
         case ClientMessage(actor=actor, msg=msg):
             handler = _CLIENT_HANDLERS.get(msg.type)
@@ -369,25 +363,25 @@ def apply(state: RoomState, command: Command, now_ms: int) -> Result:
             return handler(state, actor, msg, now_ms)
         case SetCurrentMovie(sender=sender, movie=movie):
             current = playback.set_movie(state.current, movie, now_ms=now_ms)
-            out = WsMessage(MsgType.CURRENT, timestamp=now_ms, sender=sender)
+            out = WsMessage(MsgType.CURRENT, timestamp=now_ms, sender=_sender_of(sender))
             return Result(state=replace(state, current=current), broadcast=(Outgoing(out),), persist=True)
         case NotifyMovies(sender=sender):
-            return Result(state=state, broadcast=(Outgoing(WsMessage(MsgType.MOVIES, sender=sender)),))
+            return Result(state=state, broadcast=(Outgoing(WsMessage(MsgType.MOVIES, sender=_sender_of(sender))),))
         case NotifyMyStatus(sender=sender, target_user_id=target):
-            out = WsMessage(MsgType.MY_STATUS, sender=sender)
+            out = WsMessage(MsgType.MY_STATUS, sender=_sender_of(sender))
             return Result(state=state, broadcast=(Outgoing(out, Audience.USER, user_id=target),))
         case KickUser(user_id=user_id, reason=reason):
             rtc = frozenset(a for a in state.rtc_joined if not a.startswith(user_id + ":"))
             return Result(state=replace(state, rtc_joined=rtc), kicks=(Kick(user_id, reason),))
         case CloseRoom(reason=reason):
             return Result(state=replace(state, closed=True, rtc_joined=frozenset()), kicks=(Kick("", reason),))
-        case ConnectionLeft(user_id=user_id, username=username, conn_id=conn_id):
-            me = peer_address(user_id, conn_id)
+        case ConnectionLeft(user=user, conn_id=conn_id):
+            me = peer_address(user.user_id, conn_id)
             if me not in state.rtc_joined:
                 return Result(state=state)
-            out = WsMessage(MsgType.WEBRTC_LEAVE, sender=Sender(user_id, username), webrtc=WebRTC(from_=me))
+            out = WsMessage(MsgType.WEBRTC_LEAVE, sender=_sender_of(user), webrtc=WebRTC(from_=me))
             return Result(state=replace(state, rtc_joined=state.rtc_joined - {me}), broadcast=(Outgoing(out),))
-        case ViewerCountTick(viewer_count=count):
+        case ViewerCount(viewer_count=count):
             if count == state.last_viewer_count:
                 return Result(state=state)
             out = WsMessage(MsgType.VIEWER_COUNT, viewer_count=count)

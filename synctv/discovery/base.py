@@ -93,6 +93,24 @@ class Discovery(Protocol):
         """Call `callback(members)` (sync or async) whenever the membership changes."""
         ...
 
+    def on_health_change(self, callback: Callable[[bool], Any]) -> None:
+        """Call `callback(healthy)` whenever the backend becomes unreachable or reachable again."""
+        ...
+
+    @property
+    def has_lease(self) -> bool:
+        """True when membership expires with a lease/TTL (etcd, Consul): then `lease_valid` can turn False."""
+        ...
+
+    @property
+    def lease_valid(self) -> bool:
+        """False once this instance's registration may have expired on the others (self-fencing)."""
+        ...
+
+    def on_lease_change(self, callback: Callable[[bool], Any]) -> None:
+        """Call `callback(valid)` whenever `lease_valid` changes (never, without a lease)."""
+        ...
+
     async def resolve(self, service_name: str) -> list[Member]:
         """Healthy endpoints of a named service (vendor backends), via the same backend."""
         ...
@@ -120,6 +138,17 @@ class MembershipState:
 
     def on_health_change(self, callback: Callable[[bool], Any]) -> None:
         self._health_listeners.append(callback)
+
+    @property
+    def has_lease(self) -> bool:
+        return False
+
+    @property
+    def lease_valid(self) -> bool:
+        return True
+
+    def on_lease_change(self, callback: Callable[[bool], Any]) -> None:
+        return None  # no lease: it never changes
 
     def _set_healthy(self, value: bool) -> None:
         if value == self._healthy:

@@ -104,6 +104,10 @@ class ConsulDiscovery(MembershipState):
         """False once our TTL check may have gone critical: stop acting as owner (self-fencing)."""
         return self._lease_valid
 
+    @property
+    def has_lease(self) -> bool:
+        return True
+
     def on_lease_change(self, callback: Callable[[bool], Any]) -> None:
         self._lease_listeners.append(callback)
 

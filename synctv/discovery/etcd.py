@@ -86,6 +86,10 @@ class EtcdDiscovery(MembershipState):
         """False once the lease may have expired: stop acting as owner before peers drop this instance."""
         return self._lease_valid
 
+    @property
+    def has_lease(self) -> bool:
+        return True
+
     def on_lease_change(self, callback: Callable[[bool], Any]) -> None:
         self._lease_listeners.append(callback)
 

@@ -1,4 +1,4 @@
-"""The contract between the mesh and the rooms layer: handler and inspector protocols, events, counters."""
+"""The contract between the mesh and the rooms layer: handler and inspector protocols, counters."""
 
 from __future__ import annotations
 
@@ -7,32 +7,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from synctv._generated import mesh_pb2 as pb
 from synctv.discovery.base import Member
-
-
-@dataclass(frozen=True)
-class MeshEvent:
-    seq: int
-    server_ts_ms: int
-    payload: bytes
 
 
 class MeshHandler(Protocol):
     """Implemented by the rooms layer; `peer` is the verified instance id of the sender."""
 
-    async def handle_command(self, peer: str, room_id: str, op_id: str, payload: bytes) -> bytes:
-        """Apply a command; raise NotOwner(owner_id) to redirect, any other exception answers ok=False."""
+    async def handle_command(self, peer: str, command: pb.Command) -> pb.Reply:
+        """Apply a room command at its owner; a refusal (NOT_OWNER, BUSY, ...) is the reply's code."""
         ...
 
-    async def handle_events(self, peer: str, room_id: str, events: Sequence[MeshEvent]) -> None: ...
+    async def handle_query(self, peer: str, query: pb.Query) -> pb.QueryReply: ...
 
-    async def handle_presence(self, peer: str, room_id: str, payload: bytes) -> None: ...
+    async def handle_events(self, peer: str, batch: pb.EventBatch) -> None: ...
 
     async def handle_subscribe(self, peer: str, room_id: str, on: bool) -> None: ...
 
-    async def handle_snapshot(self, peer: str, room_id: str) -> bytes: ...
-
-    async def handle_control(self, peer: str, kind: str, payload: bytes) -> None: ...
+    async def handle_control(self, peer: str, control: pb.Control) -> None: ...
 
     async def handle_peer_down(self, peer: str) -> None:
         """A stream to or from `peer` was lost (called once per loss, not once per stream)."""
@@ -63,6 +55,8 @@ class MeshStats:
     streams_up: Counter[str] = field(default_factory=Counter)
     streams_down: Counter[str] = field(default_factory=Counter)
     unauthenticated: int = 0
+    # Streams refused because the peer speaks another major version of the protocol.
+    protocol_mismatches: int = 0
     # Recent command round-trip times in seconds, newest last.
     command_rtt: deque[float] = field(default_factory=lambda: deque(maxlen=1024))
     rtt_hooks: list[Callable[[str, float], None]] = field(default_factory=list)

@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from synctv._generated import mesh_pb2 as pb
-from synctv._generated import mesh_pb2_grpc as pb_grpc
-from synctv.mesh.core import merge_batches
-from synctv.mesh.errors import MeshError
+from synctv.mesh import wire
+from synctv.mesh.core import build_frame
+from synctv.mesh.errors import MeshError, ProtocolMismatch
 
 if TYPE_CHECKING:
     from synctv.mesh.node import MeshNode
 
 log = logging.getLogger(__name__)
 
+CONNECT_PATH = "/synctv.mesh.v1.Mesh/Connect"
 CONNECT_TIMEOUT = 3.0
 BACKOFF_MIN = 0.05
 BACKOFF_MAX = 2.0
@@ -94,8 +95,9 @@ class PeerLink:
         established = False
         reader: asyncio.Task[None] | None = None
         try:
-            stub = pb_grpc.MeshStub(channel)
-            call = stub.Connect(metadata=self.node.signer.metadata())
+            connect = channel.stream_stream(CONNECT_PATH, request_serializer=wire.serialize_frame,
+                                            response_deserializer=wire.parse_frame)
+            call = connect(metadata=self.node.signer.metadata())
             # Await the server's initial metadata before writing: a rejected stream then reports its real
             # status (UNAUTHENTICATED) instead of a racy INTERNAL error from a write into a dead call.
             await asyncio.wait_for(call.initial_metadata(), CONNECT_TIMEOUT)
@@ -104,16 +106,20 @@ class PeerLink:
                 details = await call.details()
                 self.node.note_rejected(self.peer, code)
                 raise MeshError(f"stream to {self.peer} refused: {code.name} {details}")
-            await call.write(pb.Envelope(hello=self.node.hello()))
+            await call.write(pb.Frame(envelopes=[pb.Envelope(hello=self.node.hello())]))
             first = await asyncio.wait_for(call.read(), CONNECT_TIMEOUT)
-            if first is grpc.aio.EOF or first.WhichOneof("body") != "hello":
+            if first is grpc.aio.EOF or len(first.envelopes) != 1 or first.envelopes[0].WhichOneof("body") != "hello":
                 raise MeshError(f"peer at {address} did not say hello")
-            if first.hello.instance_id != self.peer:
-                raise MeshError(f"{address} is {first.hello.instance_id!r}, expected {self.peer!r}")
+            hello = first.envelopes[0].hello
+            if hello.instance_id != self.peer:
+                raise MeshError(f"{address} is {hello.instance_id!r}, expected {self.peer!r}")
+            refusal = self.node.version_refusal(self.peer, hello)
+            if refusal:
+                raise ProtocolMismatch(refusal)
             established = True
             self.connected = True
             self._broken = False
-            self.node._stream_up(self.peer)
+            self.node.stream_up(self.peer)
             reader = asyncio.create_task(self._read(call))
             await self._write_loop(call)
         finally:
@@ -124,7 +130,7 @@ class PeerLink:
                 call.cancel()
             await channel.close(grace=None)
             if established:
-                self.node._stream_down(self.peer, outbound=True)
+                self.node.stream_down(self.peer, outbound=True)
         return established
 
     async def _read(self, call: Any) -> None:
@@ -144,12 +150,14 @@ class PeerLink:
         while not self._closed:
             await self._wake.wait()
             self._wake.clear()
+            # One loop turn for whatever the same turn's work still adds (a command's reply right after the
+            # events it caused): they leave together, in one frame.
+            await asyncio.sleep(0)
             while self.queue:
                 if self._broken:
                     raise MeshError(f"stream to {self.peer} closed by peer")
                 batch = [self.queue[i] for i in range(min(len(self.queue), MAX_BATCH))]
-                for env in merge_batches(batch):
-                    await call.write(env)
+                await call.write(build_frame(batch))
                 for _ in batch:
                     self.queue.popleft()
             if self._broken:

@@ -1,11 +1,11 @@
 """Transport-independent half of a mesh node: the public send API, reply correlation and inbound dispatch.
 
 A transport (gRPC in `node.py`, in-process in `inprocess.py`) supplies one ordered outbound link per peer
-(`_link(peer).enqueue(envelope)`) and feeds every envelope received from a peer to `_dispatch`, in order.
+(`link(peer).enqueue(envelope)`) and hands every frame received from a peer to `dispatch_frame`, in order.
 
-Everything this instance sends to one peer -- commands, replies, events, presence, snapshots -- goes through
-that peer's single outbound link, so the peer sees it in exactly the order it was sent. Replies therefore
-never overtake (or fall behind) events sent to the same peer.
+Everything this instance sends to one peer -- commands, replies, events, queries -- goes through that peer's
+single outbound link, so the peer sees it in exactly the order it was sent. Replies therefore never overtake
+(or fall behind) events sent to the same peer.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from typing import Any, Protocol
 
 from synctv._generated import mesh_pb2 as pb
 from synctv.discovery.base import Member
-from synctv.mesh.api import MeshEvent, MeshHandler, MeshStats
-from synctv.mesh.errors import MeshError, NotOwner
+from synctv.mesh.api import MeshHandler, MeshStats
+from synctv.mesh.errors import MeshError
+from synctv.mesh.version import PROTOCOL_MAJOR, PROTOCOL_MINOR
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +48,20 @@ class MeshCore:
         # Peers that left the membership but still have a live stream (draining): kept until it closes.
         self._departing: dict[str, Member] = {}
         self._pending_commands: dict[tuple[str, str], list[asyncio.Future[pb.Reply]]] = {}
-        self._pending_snapshots: dict[str, tuple[str, asyncio.Future[pb.SnapshotResponse]]] = {}
+        self._pending_queries: dict[str, tuple[str, asyncio.Future[pb.QueryReply]]] = {}
         self._peer_alive: dict[str, bool] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
 
     # -- transport hooks ---------------------------------------------------------------------------------
 
-    def _link(self, peer: str) -> Link:
+    def link(self, peer: str) -> Link:
         raise NotImplementedError
 
-    def _drop_link(self, peer: str) -> None:
+    def drop_link(self, peer: str) -> None:
         """The peer left the membership: close its outbound link."""
 
-    def _link_connected(self, peer: str) -> bool:
+    def link_connected(self, peer: str) -> bool:
         return False
 
     # -- membership ----------------------------------------------------------------------------------------
@@ -68,6 +69,13 @@ class MeshCore:
     @property
     def peers(self) -> list[str]:
         return sorted(self._members)
+
+    def member(self, peer: str) -> Member | None:
+        """The discovery record of a current (or still draining) peer."""
+        return self._members.get(peer) or self._departing.get(peer)
+
+    def members(self) -> list[Member]:
+        return list(self._members.values())
 
     def set_members(self, members: Sequence[Member]) -> None:
         """Peers to talk to; this instance is skipped. Links to peers that left are closed."""
@@ -80,19 +88,36 @@ class MeshCore:
         for peer in gone:
             # Callers waiting on a departed peer retry elsewhere (the ring no longer names it).
             self._fail_pending(peer, MeshError(f"peer {peer} left the cluster"))
-            if self._link_connected(peer):
+            if self.link_connected(peer):
                 # A peer that leaves gracefully is still draining: keep its stream (its viewers still get
                 # events) until the stream closes or the grace period ends.
                 self._departing[peer] = old[peer]
                 loop = asyncio.get_running_loop()
                 loop.call_later(DEPARTING_GRACE_S, self._forget_departed, peer)
                 continue
-            self._drop_link(peer)
+            self.drop_link(peer)
 
     def _forget_departed(self, peer: str) -> None:
         if self._departing.pop(peer, None) is not None and peer not in self._members:
-            self._drop_link(peer)
+            self.drop_link(peer)
             self._fail_pending(peer, MeshError(f"peer {peer} left the cluster"))
+
+    # -- hello and versions --------------------------------------------------------------------------------
+
+    def hello(self, grpc_address: str = "") -> pb.Hello:
+        return pb.Hello(instance_id=self.instance_id, started_at_ms=self.started_at_ms, grpc_address=grpc_address,
+                        protocol_major=PROTOCOL_MAJOR, protocol_minor=PROTOCOL_MINOR)
+
+    def version_refusal(self, peer: str, hello: pb.Hello) -> str:
+        """Why a peer's hello cannot be accepted ("" = it can); counted and logged once per refusal."""
+        if hello.protocol_major == PROTOCOL_MAJOR:
+            return ""
+        self.stats.protocol_mismatches += 1
+        reason = (f"mesh protocol {hello.protocol_major}.{hello.protocol_minor} of {peer!r} is incompatible with "
+                  f"this instance's {PROTOCOL_MAJOR}.{PROTOCOL_MINOR}")
+        log.error("%s: refusing its stream; run one release on every instance, or upgrade through a release "
+                  "that speaks both", reason)
+        return reason
 
     # -- sending -----------------------------------------------------------------------------------------
 
@@ -102,23 +127,21 @@ class MeshCore:
         if self._closing:
             raise MeshError("mesh is stopping")
         self.stats.sent[(peer, kind_of(envelope))] += 1
-        self._link(peer).enqueue(envelope)
+        self.link(peer).enqueue(envelope)
 
-    async def command(self, peer: str, room_id: str, op_id: str, payload: bytes, timeout: float) -> bytes:
-        """Send a command to `peer` and wait for its reply.
+    async def command(self, peer: str, command: pb.Command, timeout: float) -> pb.Reply:
+        """Send a room command to `peer` and wait for its reply (whatever its code).
 
-        Raises NotOwner(owner) when the peer redirects, MeshError when the peer's handler failed or the
-        stream was lost (the caller may retry with the same op_id), asyncio.TimeoutError on timeout.
+        Raises MeshError when the stream was lost or the mesh is stopping (the caller may retry with the same
+        op id), TimeoutError on timeout.
         """
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[pb.Reply] = loop.create_future()
-        key = (peer, op_id)
+        key = (peer, command.op_id)
         self._pending_commands.setdefault(key, []).append(fut)
-        started = time.monotonic()
+        started = time.perf_counter()
         try:
-            deadline = int(time.time() * 1000 + timeout * 1000)
-            cmd = pb.Command(room_id=room_id, op_id=op_id, deadline_unix_ms=deadline, payload=payload)
-            self._send(peer, pb.Envelope(command=cmd))
+            self._send(peer, pb.Envelope(command=command))
             reply = await asyncio.wait_for(fut, timeout)
         finally:
             waiters = self._pending_commands.get(key)
@@ -127,106 +150,89 @@ class MeshCore:
                     waiters.remove(fut)
                 if not waiters:
                     del self._pending_commands[key]
-        self.stats.record_rtt(peer, time.monotonic() - started)
-        if reply.ok:
-            return bytes(reply.payload)
-        if reply.redirect_to:
-            raise NotOwner(reply.redirect_to)
-        raise MeshError(reply.error or "command failed")
+        self.stats.record_rtt(peer, time.perf_counter() - started)
+        return reply
 
-    def send_events(self, peer: str, room_id: str, events: Sequence[MeshEvent]) -> None:
-        """Queue events for `peer`; never blocks. Adjacent batches of one room are merged before sending."""
-        if not events:
+    async def query(self, peer: str, query: pb.Query, timeout: float) -> pb.QueryReply:
+        """Ask `peer` an instance query and wait for its answer (whatever its code)."""
+        query.query_id = uuid.uuid4().hex
+        fut: asyncio.Future[pb.QueryReply] = asyncio.get_running_loop().create_future()
+        self._pending_queries[query.query_id] = (peer, fut)
+        try:
+            self._send(peer, pb.Envelope(query=query))
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            self._pending_queries.pop(query.query_id, None)
+
+    def send_events(self, peer: str, batch: pb.EventBatch) -> None:
+        """Queue a room's events for `peer`; never blocks."""
+        if not batch.events:
             return
-        batch = pb.EventBatch(
-            room_id=room_id,
-            events=[pb.Event(seq=e.seq, server_ts_ms=e.server_ts_ms, payload=e.payload) for e in events],
-        )
-        self.stats.events_sent[peer] += len(events)
+        self.stats.events_sent[peer] += len(batch.events)
         self._send(peer, pb.Envelope(events=batch))
-
-    def send_presence(self, peer: str, room_id: str, payload: bytes) -> None:
-        self._send(peer, pb.Envelope(presence=pb.Presence(room_id=room_id, payload=payload)))
 
     def subscribe(self, peer: str, room_id: str, on: bool) -> None:
         self._send(peer, pb.Envelope(subscribe=pb.Subscribe(room_id=room_id, on=on)))
 
-    async def snapshot(self, peer: str, room_id: str, timeout: float) -> bytes:
-        request_id = uuid.uuid4().hex
-        fut: asyncio.Future[pb.SnapshotResponse] = asyncio.get_running_loop().create_future()
-        self._pending_snapshots[request_id] = (peer, fut)
-        try:
-            req = pb.SnapshotRequest(request_id=request_id, room_id=room_id)
-            self._send(peer, pb.Envelope(snapshot_request=req))
-            resp = await asyncio.wait_for(fut, timeout)
-        finally:
-            self._pending_snapshots.pop(request_id, None)
-        if not resp.ok:
-            raise MeshError(resp.error or "snapshot failed")
-        return bytes(resp.payload)
-
-    def broadcast_control(self, kind: str, payload: bytes) -> None:
+    def broadcast_control(self, control: pb.Control) -> None:
         for peer in self.peers:
-            self.send_control(peer, kind, payload)
+            self.send_control(peer, control)
 
-    def send_control(self, peer: str, kind: str, payload: bytes) -> None:
-        self._send(peer, pb.Envelope(control=pb.Control(kind=kind, payload=payload)))
+    def send_control(self, peer: str, control: pb.Control) -> None:
+        self._send(peer, pb.Envelope(control=control))
 
     # -- receiving -----------------------------------------------------------------------------------------
 
-    async def _dispatch(self, peer: str, env: pb.Envelope) -> None:
+    async def dispatch_frame(self, peer: str, frame: pb.Frame) -> None:
+        for env in frame.envelopes:
+            await self.dispatch(peer, env)
+
+    async def dispatch(self, peer: str, env: pb.Envelope) -> None:
         """Handle one envelope from `peer`. Called in stream order; returns when ordered work is done."""
         kind = kind_of(env)
         self.stats.received[(peer, kind)] += 1
         try:
             if kind == "events":
-                b = env.events
-                evs = [MeshEvent(e.seq, e.server_ts_ms, bytes(e.payload)) for e in b.events]
-                await self.handler.handle_events(peer, b.room_id, evs)
-            elif kind == "presence":
-                await self.handler.handle_presence(peer, env.presence.room_id, bytes(env.presence.payload))
+                await self.handler.handle_events(peer, env.events)
             elif kind == "subscribe":
                 await self.handler.handle_subscribe(peer, env.subscribe.room_id, env.subscribe.on)
             elif kind == "control":
-                await self.handler.handle_control(peer, env.control.kind, bytes(env.control.payload))
+                await self.handler.handle_control(peer, env.control)
             elif kind == "command":
                 # Commands run concurrently (rooms are independent); tasks start in arrival order, so the
                 # rooms layer sees them in order, and its per-room actor keeps them in order.
                 self._spawn(self._run_command(peer, env.command))
-            elif kind == "snapshot_request":
-                self._spawn(self._run_snapshot(peer, env.snapshot_request))
+            elif kind == "query":
+                self._spawn(self._run_query(peer, env.query))
             elif kind == "reply":
                 for fut in self._pending_commands.get((peer, env.reply.op_id), []):
                     if not fut.done():
                         fut.set_result(env.reply)
-            elif kind == "snapshot_response":
-                entry = self._pending_snapshots.get(env.snapshot_response.request_id)
+            elif kind == "query_reply":
+                entry = self._pending_queries.get(env.query_reply.query_id)
                 if entry is not None and entry[0] == peer and not entry[1].done():
-                    entry[1].set_result(env.snapshot_response)
+                    entry[1].set_result(env.query_reply)
         except Exception:
             # A failing handler must not tear down the stream that also carries other rooms' traffic.
             log.exception("mesh: handler failed for %s from %s", kind, peer)
 
     async def _run_command(self, peer: str, cmd: pb.Command) -> None:
-        reply = pb.Reply(op_id=cmd.op_id)
         try:
-            reply.payload = await self.handler.handle_command(peer, cmd.room_id, cmd.op_id, bytes(cmd.payload))
-            reply.ok = True
-        except NotOwner as exc:
-            reply.redirect_to = exc.owner
-            reply.error = str(exc)
+            reply = await self.handler.handle_command(peer, cmd)
         except Exception as exc:
-            reply.error = str(exc) or type(exc).__name__
+            log.exception("mesh: command handler failed")
+            reply = pb.Reply(code=pb.INTERNAL, error=f"internal error: {type(exc).__name__}")
+        reply.op_id = cmd.op_id
         self._reply(peer, pb.Envelope(reply=reply))
 
-    async def _run_snapshot(self, peer: str, req: pb.SnapshotRequest) -> None:
-        resp = pb.SnapshotResponse(request_id=req.request_id)
+    async def _run_query(self, peer: str, query: pb.Query) -> None:
         try:
-            resp.payload = await self.handler.handle_snapshot(peer, req.room_id)
-            resp.ok = True
+            answer = await self.handler.handle_query(peer, query)
         except Exception as exc:
-            resp.error = str(exc) or type(exc).__name__
-        self._reply(peer, pb.Envelope(snapshot_response=resp))
+            log.exception("mesh: query handler failed")
+            answer = pb.QueryReply(code=pb.INTERNAL, error=f"internal error: {type(exc).__name__}")
+        answer.query_id = query.query_id
+        self._reply(peer, pb.Envelope(query_reply=answer))
 
     def _reply(self, peer: str, env: pb.Envelope) -> None:
         try:
@@ -241,11 +247,11 @@ class MeshCore:
 
     # -- peer liveness -------------------------------------------------------------------------------------
 
-    def _stream_up(self, peer: str) -> None:
+    def stream_up(self, peer: str) -> None:
         self.stats.streams_up[peer] += 1
         self._peer_alive[peer] = True
 
-    def _stream_down(self, peer: str, outbound: bool) -> None:
+    def stream_down(self, peer: str, outbound: bool) -> None:
         """A stream to or from `peer` ended. Fire handle_peer_down once per loss."""
         self.stats.streams_down[peer] += 1
         if outbound:
@@ -256,6 +262,10 @@ class MeshCore:
         if self._peer_alive.get(peer) and not self._closing:
             self._peer_alive[peer] = False
             self._spawn(self._notify_down(peer))
+
+    def stream_superseded(self, peer: str) -> None:
+        """An older inbound stream of a peer that reconnected ended (not a loss of the peer)."""
+        self.stats.streams_down[peer] += 1
 
     async def _notify_down(self, peer: str) -> None:
         try:
@@ -269,11 +279,11 @@ class MeshCore:
                 for fut in futs:
                     if not fut.done():
                         fut.set_exception(exc)
-        for p, fut2 in list(self._pending_snapshots.values()):
+        for p, fut2 in list(self._pending_queries.values()):
             if p == peer and not fut2.done():
                 fut2.set_exception(exc)
 
-    async def _close_core(self) -> None:
+    async def close_core(self) -> None:
         self._closing = True
         for peer in list(self._peer_alive):
             self._fail_pending(peer, MeshError("mesh is stopping"))
@@ -285,25 +295,15 @@ class MeshCore:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def merge_batches(envs: list[pb.Envelope]) -> list[pb.Envelope]:
-    """Merge adjacent event batches of the same room into one envelope; keeps every other order intact."""
-    out: list[pb.Envelope] = []
-    merged: set[int] = set()
+def build_frame(envs: list[pb.Envelope]) -> pb.Frame:
+    """One stream write's worth of envelopes; adjacent event batches of the same room are merged."""
+    frame = pb.Frame()
+    last: pb.Envelope | None = None
     for env in envs:
-        last = out[-1] if out else None
-        if (
-            last is not None
-            and kind_of(env) == "events"
-            and kind_of(last) == "events"
-            and last.events.room_id == env.events.room_id
-        ):
-            if id(last) not in merged:
-                # Copy before extending: the caller may still hold the original envelope.
-                copy = pb.Envelope()
-                copy.CopyFrom(last)
-                out[-1] = last = copy
-                merged.add(id(copy))
+        if (last is not None and kind_of(env) == "events" and kind_of(last) == "events"
+                and last.events.room_id == env.events.room_id):
             last.events.events.extend(env.events.events)
-        else:
-            out.append(env)
-    return out
+            continue
+        last = frame.envelopes.add()
+        last.CopyFrom(env)
+    return frame

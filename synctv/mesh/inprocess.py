@@ -1,8 +1,9 @@
 """In-process mesh transport with the same API as `MeshNode`, for fast tests of cluster logic.
 
-Envelopes are serialized and parsed on the way (as on the wire) and delivered by one pump task per
-(sender, receiver) pair, so ordering matches the gRPC transport: everything from A to B arrives in send order.
-`InProcessNetwork.crash(id)` drops a node without goodbye; its peers get `handle_peer_down`.
+Frames are serialized and parsed on the way (by the same codec as on the wire) and delivered by one pump task
+per (sender, receiver) pair, batched like the gRPC link, so ordering matches the gRPC transport: everything
+from A to B arrives in send order. `InProcessNetwork.crash(id)` drops a node without goodbye; its peers get
+`handle_peer_down`. A node may be given another protocol version to test refusals.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from synctv._generated import mesh_pb2 as pb
+from synctv.mesh import wire
 from synctv.mesh.api import MeshHandler, MeshInspector
-from synctv.mesh.core import MeshCore
+from synctv.mesh.core import MeshCore, build_frame
+from synctv.mesh.version import PROTOCOL_MAJOR, PROTOCOL_MINOR
 
 log = logging.getLogger(__name__)
 
@@ -36,32 +38,42 @@ class _Link:
     def __init__(self, src: InProcessNode, peer: str) -> None:
         self.src = src
         self.peer = peer
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.queue: list[pb.Envelope] = []
+        self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.up = False
 
     def enqueue(self, envelope: pb.Envelope) -> None:
-        self.queue.put_nowait(envelope.SerializeToString())
+        self.queue.append(envelope)
+        self.wake.set()
         if self.task is None:
             self.task = asyncio.create_task(self._pump())
 
+    def _handshake(self, dst: InProcessNode) -> bool:
+        src = self.src
+        if dst.version_refusal(src.instance_id, src.hello()) or src.version_refusal(dst.instance_id, dst.hello()):
+            return False
+        self.up = True
+        src.stream_up(self.peer)
+        dst.stream_up(src.instance_id)
+        return True
+
     async def _pump(self) -> None:
         while True:
-            data = await self.queue.get()
+            await self.wake.wait()
+            self.wake.clear()
+            await asyncio.sleep(0)  # as the gRPC link: what this loop turn still adds leaves in the same frame
+            batch, self.queue = self.queue, []
+            if not batch:
+                continue
             dst = self.src.network.nodes.get(self.peer)
-            if dst is None or dst.stopped:
-                # Like a refused connection: the envelope is lost and the peer counts as down.
+            if dst is None or dst.stopped or (not self.up and not self._handshake(dst)):
+                # Like a refused connection: the envelopes are lost and the peer counts as down.
                 if self.up:
                     self.up = False
-                    self.src._stream_down(self.peer, outbound=True)
+                    self.src.stream_down(self.peer, outbound=True)
                 continue
-            if not self.up:
-                self.up = True
-                self.src._stream_up(self.peer)
-                dst._stream_up(self.src.instance_id)
-            env = pb.Envelope()
-            env.ParseFromString(data)
-            await dst._dispatch(self.src.instance_id, env)
+            await dst.dispatch_frame(self.src.instance_id, wire.parse_frame(wire.serialize_frame(build_frame(batch))))
 
     async def close(self) -> None:
         if self.task is not None:
@@ -78,13 +90,20 @@ class InProcessNode(MeshCore):
         handler: MeshHandler,
         *,
         inspector: MeshInspector | None = None,
+        protocol: tuple[int, int] = (PROTOCOL_MAJOR, PROTOCOL_MINOR),
     ) -> None:
         super().__init__(instance_id, handler)
         self.network = network
         self.inspector = inspector
+        self.protocol = protocol
         self.bound_port = 0
         self.stopped = True
         self._links: dict[str, _Link] = {}
+
+    def hello(self, grpc_address: str = "") -> pb.Hello:
+        hello = super().hello(grpc_address)
+        hello.protocol_major, hello.protocol_minor = self.protocol
+        return hello
 
     async def start(self) -> None:
         self.stopped = False
@@ -95,32 +114,42 @@ class InProcessNode(MeshCore):
         self.stopped = True
         if self.network.nodes.get(self.instance_id) is self:
             del self.network.nodes[self.instance_id]
-        await self._close_core()
+        await self.close_core()
         links, self._links = list(self._links.values()), {}
         for link in links:
             await link.close()
         # Peers notice at once, as they would from a reset TCP connection.
         for other in list(self.network.nodes.values()):
-            other._peer_gone(self.instance_id)
+            other.peer_gone(self.instance_id)
 
     def set_serving(self, serving: bool) -> None:
         return None
 
-    def _peer_gone(self, peer: str) -> None:
+    def connect(self, peer: str) -> None:
+        return None  # links open on first use
+
+    def is_connected(self, peer: str) -> bool:
+        link = self._links.get(peer)
+        return link is not None and link.up
+
+    def link_connected(self, peer: str) -> bool:
+        return self.is_connected(peer)
+
+    def peer_gone(self, peer: str) -> None:
         link = self._links.get(peer)
         if link is not None and link.up:
             link.up = False
-            self._stream_down(peer, outbound=True)
+            self.stream_down(peer, outbound=True)
         elif self._peer_alive.get(peer):
-            self._stream_down(peer, outbound=False)
+            self.stream_down(peer, outbound=False)
 
-    def _link(self, peer: str) -> Any:
+    def link(self, peer: str) -> _Link:
         link = self._links.get(peer)
         if link is None:
             link = self._links[peer] = _Link(self, peer)
         return link
 
-    def _drop_link(self, peer: str) -> None:
+    def drop_link(self, peer: str) -> None:
         link = self._links.pop(peer, None)
         if link is not None:
             self._spawn(link.close())

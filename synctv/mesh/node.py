@@ -12,7 +12,6 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from synctv._generated import mesh_pb2 as pb
-from synctv._generated import mesh_pb2_grpc as pb_grpc
 from synctv.mesh.api import MeshHandler, MeshInspector
 from synctv.mesh.auth import AuthInterceptor, TokenSigner
 from synctv.mesh.client import PeerLink
@@ -85,7 +84,7 @@ class MeshNode(MeshCore):
 
     async def start(self) -> None:
         server = grpc.aio.server(interceptors=[self._interceptor], options=_SERVER_OPTIONS)
-        pb_grpc.add_MeshServicer_to_server(MeshServicer(self), server)
+        server.add_generic_rpc_handlers((MeshServicer(self).handler(),))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (MESH_SERVICE, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
@@ -111,7 +110,7 @@ class MeshNode(MeshCore):
 
     async def stop(self, grace: float | None = 1.0) -> None:
         await self._set_health(False)
-        await self._close_core()
+        await self.close_core()
         links, self._links = list(self._links.values()), {}
         await asyncio.gather(*(link.close() for link in links), return_exceptions=True)
         if self._server is not None:
@@ -141,16 +140,14 @@ class MeshNode(MeshCore):
         """The address peers dial back (known only once the port is bound when listening on port 0)."""
         self._advertise = address
 
-    def hello(self) -> pb.Hello:
-        return pb.Hello(
-            instance_id=self.instance_id, started_at_ms=self.started_at_ms, grpc_address=self.advertise_address
-        )
+    def hello(self, grpc_address: str = "") -> pb.Hello:
+        return super().hello(grpc_address or self.advertise_address)
 
-    def _link_connected(self, peer: str) -> bool:
+    def link_connected(self, peer: str) -> bool:
         return self.is_connected(peer)
 
     def address_of(self, peer: str) -> str:
-        member = self._members.get(peer) or self._departing.get(peer)
+        member = self.member(peer)
         if member is not None and member.grpc_address:
             return member.grpc_address
         return self._learned.get(peer, "")
@@ -173,13 +170,13 @@ class MeshNode(MeshCore):
 
     # -- links ---------------------------------------------------------------------------------------------
 
-    def _link(self, peer: str) -> PeerLink:
+    def link(self, peer: str) -> PeerLink:
         link = self._links.get(peer)
         if link is None:
             link = self._links[peer] = PeerLink(self, peer)
         return link
 
-    def _drop_link(self, peer: str) -> None:
+    def drop_link(self, peer: str) -> None:
         link = self._links.pop(peer, None)
         self._learned.pop(peer, None)
         if link is not None:
@@ -187,7 +184,7 @@ class MeshNode(MeshCore):
 
     def connect(self, peer: str) -> None:
         """Open the stream to `peer` now instead of on first use (optional warm-up)."""
-        self._link(peer).ensure_started()
+        self.link(peer).ensure_started()
 
     def is_connected(self, peer: str) -> bool:
         link = self._links.get(peer)

@@ -10,8 +10,8 @@ import grpc
 import jwt
 
 from synctv._generated import mesh_pb2 as pb
-from synctv._generated import mesh_pb2_grpc as pb_grpc
 from synctv.discovery.base import Member
+from synctv.mesh import wire
 from synctv.mesh.auth import METADATA_KEY, verify_token
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 5.0
+SERVICE = "synctv.mesh.v1.Mesh"
 
 
 def _member_info(m: Member) -> pb.MemberInfo:
@@ -32,12 +33,28 @@ def _member_info(m: Member) -> pb.MemberInfo:
     )
 
 
-class MeshServicer(pb_grpc.MeshServicer):  # type: ignore[misc]
+class MeshServicer:
     def __init__(self, node: MeshNode) -> None:
         self.node = node
         # peer -> the task serving its current inbound stream; a reconnect supersedes the older stream.
         self._inbound: dict[str, asyncio.Task[Any]] = {}
         self._superseded: set[asyncio.Task[Any]] = set()
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        """The service, with the stream's frames (de)serialized by the mesh's one codec."""
+        return grpc.method_handlers_generic_handler(SERVICE, {
+            "Connect": grpc.stream_stream_rpc_method_handler(
+                self.Connect, request_deserializer=wire.parse_frame, response_serializer=wire.serialize_frame),
+            "Describe": grpc.unary_unary_rpc_method_handler(
+                self.Describe, request_deserializer=pb.Empty.FromString,
+                response_serializer=pb.InstanceInfo.SerializeToString),
+            "Owner": grpc.unary_unary_rpc_method_handler(
+                self.Owner, request_deserializer=pb.OwnerRequest.FromString,
+                response_serializer=pb.OwnerReply.SerializeToString),
+            "OwnedRooms": grpc.unary_unary_rpc_method_handler(
+                self.OwnedRooms, request_deserializer=pb.Empty.FromString,
+                response_serializer=pb.RoomList.SerializeToString),
+        })
 
     def _caller(self, context: Any) -> str | None:
         for key, value in context.invocation_metadata() or ():
@@ -60,14 +77,19 @@ class MeshServicer(pb_grpc.MeshServicer):  # type: ignore[misc]
         except TimeoutError:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "no hello")
             return
-        if first is grpc.aio.EOF or first.WhichOneof("body") != "hello":
+        if first is grpc.aio.EOF or len(first.envelopes) != 1 or first.envelopes[0].WhichOneof("body") != "hello":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "first message must be hello")
             return
-        if first.hello.instance_id != peer:
+        hello = first.envelopes[0].hello
+        if hello.instance_id != peer:
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "hello does not match the token issuer")
             return
-        self.node.learn_address(peer, first.hello.grpc_address)
-        await context.write(pb.Envelope(hello=self.node.hello()))
+        refusal = self.node.version_refusal(peer, hello)
+        if refusal:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, refusal)
+            return
+        self.node.learn_address(peer, hello.grpc_address)
+        await context.write(pb.Frame(envelopes=[pb.Envelope(hello=self.node.hello())]))
 
         me = asyncio.current_task()
         assert me is not None
@@ -77,21 +99,21 @@ class MeshServicer(pb_grpc.MeshServicer):  # type: ignore[misc]
             self._superseded.add(old)
             old.cancel()
         self._inbound[peer] = me
-        self.node._stream_up(peer)
+        self.node.stream_up(peer)
         try:
             while True:
-                env = await context.read()
-                if env is grpc.aio.EOF:
+                frame = await context.read()
+                if frame is grpc.aio.EOF:
                     break
-                await self.node._dispatch(peer, env)
+                await self.node.dispatch_frame(peer, frame)
         finally:
             if self._inbound.get(peer) is me:
                 del self._inbound[peer]
             if me in self._superseded:
                 self._superseded.discard(me)
-                self.node.stats.streams_down[peer] += 1
+                self.node.stream_superseded(peer)
             else:
-                self.node._stream_down(peer, outbound=False)
+                self.node.stream_down(peer, outbound=False)
 
     async def Describe(self, request: pb.Empty, context: Any) -> pb.InstanceInfo:
         insp = self.node.inspector
@@ -100,7 +122,7 @@ class MeshServicer(pb_grpc.MeshServicer):  # type: ignore[misc]
             members = list(insp.members())
         else:
             me = Member(instance_id=self.node.instance_id, started_at_ms=self.node.started_at_ms)
-            members = [me, *self.node._members.values()]
+            members = [me, *self.node.members()]
         return pb.InstanceInfo(
             instance_id=me.instance_id,
             http_address=me.http_address,

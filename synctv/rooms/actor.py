@@ -2,7 +2,8 @@
 
 Every change to a room's live state goes through `submit`; commands are applied one at a time by the sans-IO
 state machine, the new state is persisted (fenced by the ownership epoch) and only then are the resulting
-events published, each with the next per-room sequence number.
+events published, each with the next per-room sequence number. Client frames are decoded here, once, and the
+sender's permissions are resolved here from the database: commands say who the user is, never their role.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from synctv.core import commands as c
 from synctv.core import playback
 from synctv.core import room as core
+from synctv.core.errors import ErrorCode, RoomError
 from synctv.core.permissions import GUEST_USER_ID, MemberRole, Membership, MemberStatus, Role, Subject
 from synctv.core.permissions import effective_permissions as _effective
-from synctv.core.playback import CurrentMovie
+from synctv.core.presence import PresenceTable
 from synctv.observability import tracing
-from synctv.rooms import commands as c
 from synctv.rooms import frames
 from synctv.rooms.delivery import Delivery, from_kick, from_outgoing
 from synctv.store import Store
@@ -43,6 +45,10 @@ Publisher = Callable[[str, int, int, list[Delivery]], None]
 
 class RoomUnavailable(Exception):
     """The room cannot be served by this actor (missing, closed, or ownership lost)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -68,13 +74,13 @@ class RoomActor:
         self.state = core.RoomState()
         self.seq = 0
         self.epoch = 0
-        self.presence: dict[str, dict[str, int]] = {}
+        self.presence = PresenceTable()
         self.recent_ops: OrderedDict[str, c.Reply] = OrderedDict()
-        self._presence_versions: dict[str, dict[str, int]] = {}
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(QUEUE_LIMIT)
         self._creator_id = ""
         self._settings: dict[str, Any] | None = None
         self._members: dict[str, Membership | None] = {}
+        self._roles: dict[str, Role] = {}
         self._current_op = ""
         self._loop_task: asyncio.Task[None] | None = None
         self._tick_task: asyncio.Task[None] | None = None
@@ -86,14 +92,14 @@ class RoomActor:
         """Take ownership: raise the epoch in the database, then load state (or continue from a snapshot)."""
         taken = await self._store.rooms.take_ownership(self.room_id)
         if taken is None:
-            raise RoomUnavailable("room not found")
+            raise RoomUnavailable(ErrorCode.NOT_FOUND, "room not found")
         self.epoch, current_json, ops_json = taken
         for op in json.loads(ops_json) if ops_json else []:
             self.recent_ops[str(op)] = c.Reply()
         self.recent_ops.update(recent_ops or {})
         if snapshot is not None:
             self.state, self.seq = snapshot.state, snapshot.seq
-            self.presence = {k: dict(v) for k, v in snapshot.presence.items()}
+            self.presence = PresenceTable(snapshot.presence)
         else:
             current = playback.current_from_json(json.loads(current_json)) if current_json else playback.Current()
             self.state = core.RoomState(current=current)
@@ -104,7 +110,7 @@ class RoomActor:
     async def _load_room(self) -> None:
         row = await self._store.rooms.get(self.room_id)
         if row is None:
-            raise RoomUnavailable("room not found")
+            raise RoomUnavailable(ErrorCode.NOT_FOUND, "room not found")
         self._creator_id = row.creator_id
         self._settings = await self._store.rooms.get_settings(self.room_id) or {}
         self._members.clear()
@@ -112,12 +118,12 @@ class RoomActor:
     async def submit(self, cmd: c.RoomCommand, op_id: str = "") -> c.Reply:
         """Apply a command in order; a command whose op id was already applied gets the first reply again."""
         if self.stopped:
-            raise RoomUnavailable("room actor stopped")
+            raise RoomUnavailable(ErrorCode.MOVING, "room actor stopped")
         fut: asyncio.Future[c.Reply] = asyncio.get_running_loop().create_future()
         try:
             self._queue.put_nowait(_Job(cmd, fut, tracing.current_context(), op_id))
         except asyncio.QueueFull:
-            return c.Reply(error="room is busy, try again")
+            return c.Reply.fail(ErrorCode.BUSY, "room is busy, try again")
         return await fut
 
     async def stop(self) -> None:
@@ -131,43 +137,15 @@ class RoomActor:
                 await self._loop_task
 
     def snapshot(self) -> core.Snapshot:
-        return core.Snapshot(state=self.state, seq=self.seq, presence={k: dict(v) for k, v in self.presence.items()})
+        return core.Snapshot(state=self.state, seq=self.seq, presence=self.presence.copy_counts())
 
     # --- viewers ---
 
     def viewer_count(self) -> int:
-        users = {u for counts in self.presence.values() for u, n in counts.items() if n > 0}
-        return len(users)
-
-    def online_counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for counts in self.presence.values():
-            for user, n in counts.items():
-                if n > 0:
-                    out[user] = out.get(user, 0) + n
-        return out
+        return self.presence.viewer_count()
 
     def drop_instance(self, instance_id: str) -> None:
-        self.presence.pop(instance_id, None)
-        self._presence_versions.pop(instance_id, None)
-
-    def _apply_presence(self, cmd: c.Presence) -> None:
-        """Per-user last-writer-wins on the edge's version, so late updates cannot undo newer ones."""
-        counts = self.presence.setdefault(cmd.instance_id, {})
-        versions = self._presence_versions.setdefault(cmd.instance_id, {})
-        users = set(cmd.counts)
-        if cmd.replace_all:
-            users |= set(counts) | set(versions)
-        for user in users:
-            if cmd.version and cmd.version <= versions.get(user, 0):
-                continue
-            if cmd.version:
-                versions[user] = cmd.version
-            n = cmd.counts.get(user, 0)
-            if n > 0:
-                counts[user] = n
-            else:
-                counts.pop(user, None)
+        self.presence.drop_instance(instance_id)
 
     # --- the loop ---
 
@@ -196,14 +174,14 @@ class RoomActor:
             except FenceRejected as exc:
                 log.error("ownership lost; actor stops", extra={"room_id": self.room_id, "error": str(exc)})
                 if not job.future.done():
-                    job.future.set_result(c.Reply(error="room moved to another instance, try again"))
+                    job.future.set_result(_MOVED)
                 self._fail_pending()
                 if self._on_fenced:
                     self._on_fenced(self.room_id)
                 return
             except Exception as exc:  # a bug in one command must not kill the room
                 log.exception("room command failed", extra={"room_id": self.room_id})
-                reply = c.Reply(error=f"internal error: {type(exc).__name__}")
+                reply = c.Reply.fail(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}")
             if job.op_id:
                 self._remember(job.op_id, reply)
             if not job.future.done():
@@ -221,7 +199,7 @@ class RoomActor:
         while not self._queue.empty():
             job = self._queue.get_nowait()
             if job.future is not None and not job.future.done():
-                job.future.set_result(c.Reply(error="room moved to another instance, try again"))
+                job.future.set_result(_MOVED)
 
     async def _membership(self, user_id: str) -> Membership | None:
         if user_id not in self._members:
@@ -231,55 +209,56 @@ class RoomActor:
                 admin_permissions=row.admin_permissions)
         return self._members[user_id]
 
-    async def _permissions(self, user_id: str, role: int) -> int:
-        subject = Subject(user_id, Role(role) if role in Role._value2member_map_ else Role.USER)
+    async def _role(self, user_id: str) -> Role:
+        role = self._roles.get(user_id)
+        if role is None:
+            user = None if user_id == GUEST_USER_ID else await self._store.users.get(user_id)
+            role = self._roles[user_id] = Role(user.role) if user is not None else Role.USER
+        return role
+
+    async def _permissions(self, user_id: str) -> int:
+        subject = Subject(user_id, await self._role(user_id))
         member = None if user_id == GUEST_USER_ID else await self._membership(user_id)
         return _effective(subject, self._creator_id, member, self._settings or {})
 
     async def _handle(self, cmd: c.RoomCommand) -> c.Reply:
         now = now_ms()
         match cmd:
-            case c.WsIn():
-                perms = await self._permissions(cmd.user_id, cmd.role)
-                actor = core.Actor(cmd.user_id, cmd.username, cmd.conn_id, perms)
-                return await self._commit(core.apply(self.state, core.ClientMessage(actor, cmd.msg), now), now)
-            case c.SetCurrent():
-                movie = CurrentMovie(id=cmd.movie_id, is_live=cmd.is_live, sub_path=cmd.sub_path)
-                command = core.SetCurrentMovie(core.Sender(cmd.user_id, cmd.username), movie)
-                return await self._commit(core.apply(self.state, command, now), now)
-            case c.NotifyMovies():
-                command2 = core.NotifyMovies(core.Sender(cmd.user_id, cmd.username))
-                return await self._commit(core.apply(self.state, command2, now), now)
+            case c.ClientFrame():
+                try:
+                    msg = frames.decode(cmd.frame)
+                except frames.FrameError as exc:
+                    return c.Reply.fail(ErrorCode.MALFORMED, str(exc))
+                perms = await self._permissions(cmd.user.user_id)
+                actor = core.Actor(cmd.user.user_id, cmd.user.username, cmd.conn_id, perms)
+                return await self._commit(core.apply(self.state, core.ClientMessage(actor, msg), now), now)
             case c.NotifyMyStatus():
                 self._members.pop(cmd.target_user_id, None)
-                command3 = core.NotifyMyStatus(core.Sender(cmd.user_id, cmd.username), cmd.target_user_id)
-                return await self._commit(core.apply(self.state, command3, now), now)
             case c.KickUser():
                 self._members.pop(cmd.user_id, None)
-                return await self._commit(core.apply(self.state, cmd, now), now)
             case c.CloseRoom():
                 reply = await self._commit(core.apply(self.state, cmd, now), now)
                 self.stopped = True
                 return reply
-            case c.ConnectionLeft():
-                return await self._commit(core.apply(self.state, cmd, now), now)
-            case c.Presence():
-                self._apply_presence(cmd)
-                return c.Reply(value={"viewerCount": self.viewer_count()})
+            case c.UpdatePresence():
+                self.presence.apply(cmd)
+                return c.Reply(value=self.viewer_count())
             case c.Invalidate():
-                if cmd.what == "member":
+                if cmd.what is c.CacheKind.MEMBER:
                     self._members.pop(cmd.user_id, None)
+                elif cmd.what is c.CacheKind.USER:
+                    self._roles.pop(cmd.user_id, None)
                 else:
                     await self._load_room()
                 return c.Reply()
             case c.GetState():
                 current = playback.extrapolate(self.state.current, now)
-                return c.Reply(value={"current": playback.current_to_json(current),
-                                      "viewerCount": self.viewer_count(), "online": self.online_counts()})
+                return c.Reply(value=c.StateView(current=current, viewer_count=self.viewer_count(),
+                                                 online=self.presence.online()))
             case c.Tick():
-                return await self._commit(core.apply(self.state, core.ViewerCountTick(self.viewer_count()), now),
-                                          now)
-        return c.Reply(error="unknown command")
+                return await self._commit(core.apply(self.state, core.ViewerCount(self.viewer_count()), now), now)
+        # The state machine's own commands pass straight through.
+        return await self._commit(core.apply(self.state, cmd, now), now)
 
     async def _commit(self, result: core.Result, now: int) -> c.Reply:
         if result.persist:
@@ -296,3 +275,6 @@ class RoomActor:
             self.seq += len(deliveries)
             self._publish(self.room_id, first, now, deliveries)
         return c.Reply(error=result.error, frames=tuple(frames.encode(m) for m in result.direct))
+
+
+_MOVED = c.Reply(error=RoomError(ErrorCode.MOVING, "room moved to another instance, try again"))

@@ -70,6 +70,16 @@ def decode(data: bytes) -> WsMessage:
     )
 
 
+def peek_type(data: bytes) -> MsgType:
+    """The message type of a frame from its first field, without parsing it (for span names and logs)."""
+    if len(data) >= 2 and data[0] == 0x08 and data[1] < 0x80:
+        try:
+            return MsgType(data[1])
+        except ValueError:
+            pass
+    return MsgType.UNKNOWN
+
+
 def error_frame(text: str) -> bytes:
     return encode(WsMessage(MsgType.ERROR, error_message=text))
 

@@ -59,7 +59,6 @@ class Connection:
     room_id: str
     user_id: str
     username: str
-    role: int
     conn_id: str
     socket: Socket
     transport: Transport

@@ -1,7 +1,12 @@
-"""RoomRouter: where is a room's owner, and how does a command reach it.
+"""RoomRouter: where is a room's owner, and how does a command reach it. The only place that knows whether a
+room's actor is local.
 
-The only place that knows whether a room's actor is local. On a single node every room is owned locally; the
-cluster runtime (rooms/cluster.py) extends this with the ring and the mesh.
+Every room has one owner, named by the same consistent-hash ring on every instance; a single node is the
+cluster of one (a ring of one, no mesh) and takes exactly the same paths. Commands for a room owned elsewhere
+travel to the owner over the mesh and are applied there once per op id; the owner's events travel back to
+every instance with viewers of the room. Presence is announced by each edge and re-announced after any owner
+change, so counts are rebuilt rather than migrated. Each room's ownership lifecycle here is the pure state
+machine of `core.ownership`.
 """
 
 from __future__ import annotations
@@ -10,35 +15,72 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from synctv.core.room import Snapshot
+from synctv._generated import mesh_pb2 as pb
+from synctv.core import commands as c
+from synctv.core import ownership as own
+from synctv.core.errors import ErrorCode
+from synctv.core.room import MsgType, WsMessage
+from synctv.discovery import Member
+from synctv.mesh import MeshError, MeshNode
 from synctv.observability import tracing
-from synctv.rooms import commands as c
+from synctv.rooms import frames, wire
 from synctv.rooms.actor import RoomActor, RoomUnavailable
+from synctv.rooms.cluster.feeds import EdgeFeeds, Subscribers
+from synctv.rooms.cluster.handoff import Handoffs
+from synctv.rooms.cluster.ownership import Ownerships
+from synctv.rooms.cluster.placement import Placement
+from synctv.rooms.cluster.queries import ClusterQueries
 from synctv.rooms.delivery import Delivery
 from synctv.rooms.hub import LocalHub
 from synctv.store import Store
 
 log = logging.getLogger(__name__)
 
+_UNREACHABLE = c.Reply.fail(ErrorCode.UNAVAILABLE, "room owner is unreachable, try again")
+_HELD = c.Reply.fail(ErrorCode.UNAVAILABLE, "room is owned by another instance right now, try again")
+
 
 class RoomRouter:
-    def __init__(self, store: Store, hub: LocalHub, instance_id: str, *, idle_unload_s: float = 60.0) -> None:
+    def __init__(self, store: Store, hub: LocalHub, instance_id: str, *, idle_unload_s: float = 60.0,
+                 command_timeout_s: float = 5.0) -> None:
         self.store = store
         self.hub = hub
         self.instance_id = instance_id
         self.idle_unload_s = idle_unload_s
+        self.command_timeout_s = command_timeout_s
+        self.mesh: MeshNode | None = None
+        self.placement = Placement(instance_id)
+        self.ownership = Ownerships()
+        self.subscribers = Subscribers()
+        self.feeds = EdgeFeeds()
+        self.handoff = Handoffs(self)
+        self.queries = ClusterQueries(self)
         self._actors: dict[str, RoomActor] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._janitor: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._presence_version = 0
         # Plain counters, read by the metrics collector at scrape time.
         self.delivered = 0
         self.events_published = 0
         self.commands_applied = 0
+        self.remote_commands = 0
         self.fence_rejections = 0
         self.handoffs: dict[str, int] = {}
-        self._presence_version = 0
+        hub.on_first_viewer = self._repoint
+        hub.on_last_viewer = self._last_viewer
+
+    def attach(self, mesh: MeshNode, self_member: Member) -> None:
+        self.mesh = mesh
+        self.placement.self_member = self_member
+
+    @property
+    def self_member(self) -> Member:
+        return self.placement.self_member
 
     async def start(self) -> None:
         self._janitor = asyncio.create_task(self._unload_idle_loop(), name="room-janitor")
@@ -46,11 +88,13 @@ class RoomRouter:
     async def stop(self) -> None:
         if self._janitor:
             self._janitor.cancel()
+        for task in list(self._tasks):
+            task.cancel()
         for actor in list(self._actors.values()):
             await actor.stop()
         self._actors.clear()
 
-    # --- ownership ---
+    # --- actors here ---
 
     def local_actor(self, room_id: str) -> RoomActor | None:
         actor = self._actors.get(room_id)
@@ -59,90 +103,289 @@ class RoomRouter:
     def owned_rooms(self) -> list[str]:
         return [r for r, a in self._actors.items() if not a.stopped]
 
-    async def _load(self, room_id: str) -> RoomActor:
+    def take_actor(self, room_id: str, actor: RoomActor) -> None:
+        """The actor stopped for good here (handed over, unloaded, closed)."""
+        if self._actors.get(room_id) is actor:
+            del self._actors[room_id]
+
+    def drop_instance(self, instance_id: str) -> None:
+        for actor in self._actors.values():
+            actor.drop_instance(instance_id)
+
+    async def load(self, room_id: str) -> RoomActor:
+        """The room's actor here, started (from a pushed or pulled snapshot, or the database) if needed."""
         actor = self.local_actor(room_id)
         if actor is not None:
             return actor
-        lock = self._locks.setdefault(room_id, asyncio.Lock())
-        async with lock:
+        async with self._locks.setdefault(room_id, asyncio.Lock()):
             actor = self.local_actor(room_id)
-            if actor is None:
-                self._check_can_load(room_id)
+            if actor is not None:
+                return actor
+            if not self.ownership.can_own:
+                raise RoomUnavailable(ErrorCode.UNAVAILABLE,
+                                      "this instance is not allowed to own rooms right now (lease lost)")
+            pushed = self.handoff.take_adopted(room_id)
+            try:
+                self.ownership.apply(room_id, own.AdoptStarted() if pushed else own.LoadStarted())
+            except own.InvalidTransition:
+                raise RoomUnavailable(ErrorCode.UNAVAILABLE, "room is owned by another instance") from None
+            try:
+                moved = pushed or await self.handoff.pull(room_id)
                 actor = RoomActor(room_id, self.store, self.publish, on_fenced=self._fenced,
                                   instance_id=self.instance_id)
-                snapshot = await self._takeover_snapshot(room_id)
-                await actor.start(snapshot, self._takeover_ops(room_id))
-                self._actors[room_id] = actor
-                # Presence is rebuilt, not migrated: announce this instance's viewers to the new actor.
-                presence = self.hub.presence(room_id)
-                if presence:
-                    await actor.submit(self.presence(presence, replace_all=True))
+                if moved is not None:
+                    self.subscribers.add_all(room_id, (p for p in moved.subscribers if p != self.instance_id))
+                await actor.start(moved.snapshot if moved else None, moved.recent_ops if moved else None)
+            except BaseException:
+                self.ownership.apply(room_id, own.LoadFailed())
+                raise
+            self._actors[room_id] = actor
+            self.ownership.apply(room_id, own.LoadDone())
+            # Presence is rebuilt, not migrated: announce this instance's viewers to the new actor.
+            presence = self.hub.presence(room_id)
+            if presence:
+                await actor.submit(self.presence(presence, replace_all=True))
         return actor
-
-    def presence(self, counts: dict[str, int], *, replace_all: bool = False) -> c.Presence:
-        """A presence update from this instance, versioned so the owner applies updates in the order made."""
-        self._presence_version = max(time.time_ns(), self._presence_version + 1)
-        return c.Presence(self.instance_id, counts, replace_all=replace_all, version=self._presence_version)
-
-    def _check_can_load(self, room_id: str) -> None:
-        """Raise RoomUnavailable when this instance must not take the room over right now."""
-
-    async def _takeover_snapshot(self, room_id: str) -> Snapshot | None:
-        """State handed over by a previous owner, if any (single node: none, load from the database)."""
-        return None
-
-    def _takeover_ops(self, room_id: str) -> dict[str, c.Reply] | None:
-        """Op ids the previous owner already applied (handed over with the snapshot)."""
-        return None
 
     def _fenced(self, room_id: str) -> None:
         self.fence_rejections += 1
         self._actors.pop(room_id, None)
+        # Another instance took the room over with a higher epoch: leave it alone for a while instead of
+        # taking it back at once (which would make the two fence each other in turn).
+        self.ownership.apply(room_id, own.FenceRejected())
+
+    def _stopped(self, room_id: str, actor: RoomActor) -> None:
+        self.take_actor(room_id, actor)
+        with contextlib.suppress(own.InvalidTransition):
+            self.ownership.apply(room_id, own.Stopped())
+
+    def presence(self, counts: dict[str, int], *, replace_all: bool = False) -> c.UpdatePresence:
+        """A presence update from this instance, versioned so the owner applies updates in the order made."""
+        self._presence_version = max(time.time_ns(), self._presence_version + 1)
+        return c.UpdatePresence(self.instance_id, counts, replace_all=replace_all, version=self._presence_version)
 
     def count_handoff(self, result: str) -> None:
         self.handoffs[result] = self.handoffs.get(result, 0) + 1
 
-    # --- commands and events ---
+    # --- membership ---
+
+    def members(self) -> Sequence[Member]:
+        return self.placement.members()
+
+    def owner(self, room_id: str) -> str:
+        """Us while our actor runs or loads; the new owner for a while after we handed the room over;
+        otherwise the ring's answer."""
+        route, target = self.ownership.route(room_id)
+        if route is own.Route.LOCAL:
+            return self.instance_id
+        if route is own.Route.REDIRECT:
+            return target
+        return self.placement.owner(room_id)
+
+    def set_members(self, members: Sequence[Member]) -> None:
+        """A new membership view: rebuild the ring, drop departed peers, move subscriptions and ownership."""
+        departed, current, changed = self.placement.set_members(members)
+        if self.mesh is not None:
+            self.mesh.set_members([m for m in self.placement.members() if m.instance_id != self.instance_id])
+            for peer in current - {self.instance_id}:
+                self.mesh.connect(peer)  # streams up before they are needed (and liveness is known)
+        if changed:
+            self.ownership.clear_holds()
+        # A peer leaving gracefully keeps its stream while it drains; forget it when that stream closes.
+        self._forget_peers({p for p in departed if self.mesh is None or not self.mesh.is_connected(p)})
+        self.handoff.move_rooms()
+        for room_id in self.hub.rooms():
+            self._repoint(room_id, departed)
+
+    def _forget_peers(self, peers: set[str]) -> None:
+        if peers:
+            self.subscribers.forget(peers)
+            for peer in peers:
+                self.drop_instance(peer)
+
+    async def begin_leave(self, timeout: float) -> None:
+        """Graceful leave: every owned room goes to its next owner; local viewers follow the new owners."""
+        self.placement.begin_leave()
+        tasks = self.handoff.move_rooms()
+        for room_id in self.hub.rooms():
+            self._repoint(room_id)
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+    def set_can_own(self, allowed: bool) -> None:
+        """Self-fencing: without a valid lease this instance must stop acting as an owner."""
+        if allowed == self.ownership.can_own:
+            return
+        self.ownership.can_own = allowed
+        if not allowed:
+            log.warning("lease lost: stopping every room owned here")
+            for room_id, actor in list(self._actors.items()):
+                self._stopped(room_id, actor)
+                self.spawn(actor.stop())
+
+    # --- edge subscriptions ---
+
+    def _repoint(self, room_id: str, departed: frozenset[str] | set[str] = frozenset()) -> None:
+        owner = self.owner(room_id)
+        previous = self.feeds.subscribed.get(room_id)
+        if previous == owner or (previous is None and owner == self.instance_id):
+            return
+        if previous and previous not in departed:
+            self._subscribe(previous, room_id, False)
+        self.feeds.follow(room_id, None if owner == self.instance_id else owner)
+        if owner != self.instance_id:
+            self._subscribe(owner, room_id, True)
+        self.spawn(self._announce(room_id))
+
+    def follow_owner(self, room_id: str, owner: str) -> None:
+        """Our own viewers of a room we handed over follow its new owner like any edge's."""
+        self.feeds.follow(room_id, owner)
+        self._subscribe(owner, room_id, True)
+
+    def _subscribe(self, peer: str, room_id: str, on: bool) -> None:
+        if self.mesh is not None:
+            with contextlib.suppress(MeshError):
+                self.mesh.subscribe(peer, room_id, on)
+
+    async def _announce(self, room_id: str) -> None:
+        presence = self.hub.presence(room_id)
+        with contextlib.suppress(Exception):
+            await self.submit(room_id, self.presence(presence, replace_all=True))
+
+    def _last_viewer(self, room_id: str) -> None:
+        owner = self.feeds.drop(room_id)
+        if owner:
+            self._subscribe(owner, room_id, False)
+
+    # --- commands ---
 
     async def submit(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
+        """Apply `cmd` at the room's owner, wherever it is; retries keep the same op id."""
+        owner = self.owner(room_id)
         with tracing.span("router.submit", {"synctv.instance": self.instance_id, "synctv.room": room_id,
-                                            "synctv.owner": self.instance_id, "synctv.route": "local"}):
-            return await self._submit_to_actor(room_id, cmd)
+                                            "synctv.owner": owner,
+                                            "synctv.route": "local" if owner == self.instance_id else "mesh"}):
+            return await self._route(room_id, cmd)
 
-    async def _submit_to_actor(self, room_id: str, cmd: c.RoomCommand, op_id: str = "") -> c.Reply:
+    async def _route(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.command_timeout_s
+        op_id = uuid.uuid4().hex
+        command: pb.Command | None = None
+        delay = 0.02
+        hint = ""
+        while True:
+            target = hint or self.owner(room_id)
+            hint = ""
+            remaining = deadline - loop.time()
+            if target == self.instance_id:
+                if self.ownership.route(room_id)[0] is own.Route.HOLD:
+                    return _HELD
+                if self.ownership.can_own:
+                    return await self.submit_local(room_id, cmd, op_id)
+            elif self.mesh is not None and remaining > 0:
+                if command is None:
+                    command = pb.Command(room_id=room_id, op_id=op_id, body=wire.command_to_pb(cmd),
+                                         trace=tracing.inject())
+                try:
+                    answer = await self.mesh.command(target, command, timeout=remaining)
+                    if answer.code == pb.NOT_OWNER:
+                        # Views disagree for a moment: follow the hint once, then re-resolve; same op id.
+                        hint = answer.redirect_to if answer.redirect_to != target else ""
+                    else:
+                        self.remote_commands += 1
+                        return wire.reply_from_pb(answer)
+                except (MeshError, TimeoutError) as exc:
+                    log.debug("command to %s failed: %s", target, exc)
+            if loop.time() + delay >= deadline:
+                return _UNREACHABLE
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    async def submit_local(self, room_id: str, cmd: c.RoomCommand, op_id: str = "") -> c.Reply:
         last = ""
         for _ in range(3):
             try:
-                actor = await self._load(room_id)
+                actor = await self.load(room_id)
                 reply = await actor.submit(cmd, op_id)
                 self.commands_applied += 1
                 return reply
             except RoomUnavailable as exc:
                 self._actors.pop(room_id, None)
+                if exc.code is ErrorCode.NOT_FOUND:
+                    return c.Reply.fail(exc.code, str(exc))  # gone for good: no point reading it again
                 last = str(exc)
-                if last == "room not found":
-                    return c.Reply(error=last)  # gone for good: no point reading it again
-        return c.Reply(error=f"room is unavailable ({last}), try again")
+        return c.Reply.fail(ErrorCode.UNAVAILABLE, f"room is unavailable ({last}), try again")
+
+    def refusal(self, room_id: str) -> c.Reply | None:
+        """Why a peer's command for the room must not be applied here (None: it may)."""
+        owner = self.owner(room_id)
+        if owner != self.instance_id:
+            return c.Reply.fail(ErrorCode.NOT_OWNER, f"not owner; owner is {owner or 'unknown'}")
+        if not self.ownership.can_own or self.ownership.route(room_id)[0] is own.Route.HOLD:
+            return c.Reply.fail(ErrorCode.NOT_OWNER, "not owner; owner is unknown")
+        return None
+
+    # --- events ---
 
     def publish(self, room_id: str, first_seq: int, server_ts_ms: int, deliveries: list[Delivery]) -> None:
-        """Called by a local actor, in sequence order: fan out to this instance's viewers."""
+        """Called by a local actor, in sequence order: fan out here, and once to every subscribed instance."""
         self.events_published += len(deliveries)
         self.delivered += self.hub.deliver(room_id, deliveries)
+        peers = self.subscribers.get(room_id)
+        if not peers or self.mesh is None:
+            return
+        batch = pb.EventBatch(room_id=room_id)
+        for i, d in enumerate(deliveries):
+            wire.delivery_to_pb(d, batch.events.add(seq=first_seq + i, server_ts_ms=server_ts_ms).delivery)
+        for peer in list(peers):
+            try:
+                self.mesh.send_events(peer, batch)
+            except MeshError:
+                log.debug("could not send events to %s", peer)
+
+    def receive_events(self, peer: str, batch: pb.EventBatch) -> None:
+        fresh, gap = self.feeds.accept(peer, batch)
+        self.delivered += self.hub.deliver(batch.room_id, [wire.delivery_from_pb(ev.delivery) for ev in fresh])
+        if gap:
+            self.spawn(self._resync(batch.room_id))
+
+    async def _resync(self, room_id: str) -> None:
+        """After a sequence gap, bring local viewers back to the owner's state with a fresh STATUS."""
+        with contextlib.suppress(Exception):
+            status = (await self.state(room_id)).current.status
+            frame = frames.encode(WsMessage(MsgType.STATUS, timestamp=status.last_update_ms, status=status))
+            self.hub.deliver(room_id, [Delivery(frame=frame)])
+
+    def peer_down(self, peer: str) -> None:
+        # A stream can drop and come back; membership (discovery) decides when a peer is gone, except for a
+        # peer that already left the membership and was only draining.
+        log.info("mesh stream to %s lost", peer)
+        if not self.placement.is_member(peer):
+            self._forget_peers({peer})
+
+    # --- reads and room-wide actions ---
 
     async def close_room(self, room_id: str, reason: str) -> None:
-        """Disconnect everyone and unload (room deleted, banned or set pending)."""
+        """Disconnect everyone, on every instance, and unload (room deleted, banned or set pending)."""
+        if self.mesh is not None:
+            self.mesh.broadcast_control(pb.Control(room_closed=pb.RoomClosed(room_id=room_id, reason=reason)))
+        await self.close_local(room_id, reason)
+
+    async def close_local(self, room_id: str, reason: str) -> None:
         actor = self.local_actor(room_id)
         if actor is not None:
             with contextlib.suppress(RoomUnavailable):
                 await actor.submit(c.CloseRoom(reason))
             await actor.stop()
-            self._actors.pop(room_id, None)
+            self._stopped(room_id, actor)
         self.hub.deliver(room_id, [Delivery(kick=True, reason=reason)])
 
-    async def state(self, room_id: str) -> dict[str, Any]:
+    async def state(self, room_id: str) -> c.StateView:
         reply = await self.submit(room_id, c.GetState())
-        if reply.error or reply.value is None:
-            raise RoomUnavailable(reply.error or "room unavailable")
+        if not isinstance(reply.value, c.StateView):
+            raise RoomUnavailable(reply.code if reply.error else ErrorCode.INTERNAL,
+                                  reply.error.message if reply.error else "room unavailable")
         return reply.value
 
     def local_viewer_count(self, room_id: str) -> int:
@@ -150,24 +393,19 @@ class RoomRouter:
         actor = self.local_actor(room_id)
         return actor.viewer_count() if actor is not None else 0
 
-    async def viewer_counts(self, room_ids: list[str]) -> dict[str, int]:
-        """Viewer counts of rooms, wherever they are owned (0 for rooms not loaded)."""
-        return {r: self.local_viewer_count(r) for r in room_ids}
-
     def local_hot_rooms(self) -> list[tuple[str, int]]:
         return [(r, a.viewer_count()) for r, a in self._actors.items() if not a.stopped and a.viewer_count() > 0]
 
+    async def viewer_counts(self, room_ids: list[str]) -> dict[str, int]:
+        return await self.queries.viewer_counts(room_ids)
+
     async def hot_rooms(self) -> list[tuple[str, int]]:
-        """Rooms with viewers, cluster-wide."""
-        return self.local_hot_rooms()
+        return await self.queries.hot_rooms()
 
     async def describe(self) -> list[dict[str, Any]]:
-        """This instance as the only member, with the rooms it owns (the cluster router lists every member)."""
-        return [{"instanceId": self.instance_id, "self": True, "healthy": True, "rooms": self.owned_rooms(),
-                 "connections": self.hub.connection_count()}]
+        return await self.queries.describe()
 
-    def owner(self, room_id: str) -> str:
-        return self.instance_id
+    # --- idle rooms ---
 
     async def _unload_idle_loop(self) -> None:
         interval = max(1.0, min(self.idle_unload_s / 2, 30.0))
@@ -182,6 +420,30 @@ class RoomRouter:
             if actor.viewer_count() == 0 and not self.hub.presence(room_id) and \
                     now - actor.last_active >= self.idle_unload_s:
                 await actor.stop()
-                if self._actors.get(room_id) is actor:
-                    del self._actors[room_id]
+                self._stopped(room_id, actor)
                 log.debug("room unloaded", extra={"room_id": room_id})
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+class Inspector:
+    """Adapts the router to the mesh's inspection RPCs (Describe, Owner, OwnedRooms)."""
+
+    def __init__(self, router: RoomRouter) -> None:
+        self.router = router
+
+    def self_member(self) -> Member:
+        return self.router.self_member
+
+    def members(self) -> Sequence[Member]:
+        return self.router.members()
+
+    def owner(self, room_id: str) -> str:
+        return self.router.owner(room_id)
+
+    def owned_rooms(self) -> Sequence[str]:
+        return self.router.owned_rooms()

@@ -13,7 +13,8 @@ from synctv import __version__
 from synctv.config import Config
 from synctv.discovery import Discovery, Member, create_discovery
 from synctv.mesh import MeshNode
-from synctv.rooms.cluster import ClusterRouter, Inspector
+from synctv.rooms.cluster.mesh_handler import RouterMeshHandler
+from synctv.rooms.router import Inspector, RoomRouter
 from synctv.runtime.invalidation import Invalidator
 from synctv.services import Services
 
@@ -41,7 +42,7 @@ class LeaseGuard:
     can expire on the others. The database epoch remains the final guard either way.
     """
 
-    def __init__(self, router: ClusterRouter, mesh: MeshNode) -> None:
+    def __init__(self, router: RoomRouter, mesh: MeshNode) -> None:
         self.router = router
         self.mesh = mesh
         self._task: asyncio.Task[None] | None = None
@@ -65,7 +66,7 @@ class LeaseGuard:
     async def _watch(self) -> None:
         while True:
             reachable = self.peers_reachable()
-            if not reachable and self.router.can_own:
+            if not reachable and self.router.ownership.can_own:
                 log.warning("lease not renewed and peers unreachable: no longer acting as owner")
             self.router.set_can_own(reachable)
             await asyncio.sleep(0.5)
@@ -75,7 +76,7 @@ class LeaseGuard:
 class ClusterParts:
     mesh: MeshNode
     discovery: Discovery
-    router: ClusterRouter
+    router: RoomRouter
     guard: LeaseGuard | None = None
 
     async def leave(self, drain_timeout: float) -> None:
@@ -95,7 +96,7 @@ class ClusterParts:
         await self.mesh.stop(grace=1.0)
 
 
-async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, invalidator: Invalidator,
+async def start_cluster(cfg: Config, svc: Services, router: RoomRouter, invalidator: Invalidator,
                         http_port: int) -> ClusterParts:
     cl = cfg.cluster
     host = advertise_host(cfg)
@@ -103,7 +104,7 @@ async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, inval
     if host.count(":") == 1:  # "host:port": peers reach the mesh through a different port (proxy, NAT)
         host, grpc_port_override = host.split(":")
     mesh = MeshNode(
-        router.instance_id, cl.secret, router, listen=cl.grpc.listen, port=cl.grpc.port,
+        router.instance_id, cl.secret, RouterMeshHandler(router), listen=cl.grpc.listen, port=cl.grpc.port,
         version=__version__, tls_cert_path=str(cfg.resolve_path(cl.grpc.tls_cert_path)) if cl.grpc.tls_cert_path
         else "", tls_key_path=str(cfg.resolve_path(cl.grpc.tls_key_path)) if cl.grpc.tls_key_path else "",
         tls_ca_path=str(cfg.resolve_path(cl.grpc.tls_ca_path)) if cl.grpc.tls_ca_path else "",
@@ -117,18 +118,16 @@ async def start_cluster(cfg: Config, svc: Services, router: ClusterRouter, inval
     router.attach(mesh, me)
     discovery = create_discovery(cl, me)
     discovery.on_change(router.set_members)
-    on_health = getattr(discovery, "on_health_change", None)
-    if on_health is not None:
-        def count_error(healthy: bool) -> None:
-            if not healthy:
-                svc.discovery_errors += 1
 
-        on_health(count_error)
-    on_lease = getattr(discovery, "on_lease_change", None)
+    def count_error(healthy: bool) -> None:
+        if not healthy:
+            svc.discovery_errors += 1
+
+    discovery.on_health_change(count_error)
     guard = None
-    if on_lease is not None:
+    if discovery.has_lease:
         guard = LeaseGuard(router, mesh)
-        on_lease(guard.lease_changed)
+        discovery.on_lease_change(guard.lease_changed)
     try:
         await discovery.start()
     except Exception:

@@ -1,51 +1,63 @@
 """Changes that every instance must see at once: settings, ended sessions, users' roles and bans.
 
-The instance that makes a change applies it locally and broadcasts it over the mesh; the others apply it
-when the message arrives (no cache timeouts).
+The instance that makes a change applies it locally and sends it to every peer as a typed control message,
+waiting for each to acknowledge (no cache timeouts); a single node just applies it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
+from synctv._generated import mesh_pb2 as pb
+from synctv.core import commands as c
 from synctv.core.permissions import Role
-from synctv.rooms.cluster import ClusterRouter
 from synctv.rooms.hub import CLOSE_KICKED
 from synctv.services import Services
 
 log = logging.getLogger(__name__)
 
-CONTROL_KIND = "invalidate"
+# The kinds callers name (`Services.invalidate(kind, key)`), and their mesh form.
+KINDS = {"settings": pb.INVALIDATE_SETTINGS, "sessions": pb.INVALIDATE_SESSIONS, "user": pb.INVALIDATE_USER}
+_NAMES = {v: k for k, v in KINDS.items()}
 
 
 class Invalidator:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
-        if isinstance(svc.router, ClusterRouter):
-            svc.router.on_control = self.on_control
+        svc.router.queries.on_control = self.on_control
 
     async def broadcast(self, kind: str, key: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown invalidation kind {kind!r}")
         await self.apply(kind, key)
-        router = self.svc.router
-        if isinstance(router, ClusterRouter):
-            await router.control_all(CONTROL_KIND, json.dumps({"kind": kind, "key": key}).encode())
+        if self.svc.router.mesh is not None:
+            await self.svc.router.queries.control_all(
+                pb.Control(invalidation=pb.Invalidation(kind=KINDS[kind], key=key)))
 
-    async def on_control(self, kind: str, payload: bytes) -> None:
-        if kind != CONTROL_KIND:
+    async def on_control(self, control: pb.Control) -> None:
+        if control.WhichOneof("body") != "invalidation":
             return
-        data = json.loads(payload)
-        await self.apply(str(data.get("kind", "")), str(data.get("key", "")))
+        kind = _NAMES.get(control.invalidation.kind)
+        if kind is None:
+            log.warning("ignoring an invalidation of unknown kind %d", control.invalidation.kind)
+            return
+        await self.apply(kind, control.invalidation.key)
 
     async def apply(self, kind: str, key: str) -> None:
-        store = self.svc.store
+        svc = self.svc
+        store = svc.store
         if kind == "settings":
             await store.settings.reload()
         elif kind == "sessions":
             await store.sessions.load()
         elif kind == "user" and key:
+            # Owners resolve roles themselves: drop the cached role in every room loaded here.
+            for room_id in svc.router.owned_rooms():
+                actor = svc.router.local_actor(room_id)
+                if actor is not None:
+                    await actor.submit(c.Invalidate(c.CacheKind.USER, key))
             user = await store.users.get(key)
             if user is None or user.role in (Role.BANNED, Role.PENDING):
-                closed = self.svc.hub.close_user(key, CLOSE_KICKED, "account disabled")
+                closed = svc.hub.close_user(key, CLOSE_KICKED, "account disabled")
                 if closed:
                     log.info("closed connections of a disabled account", extra={"user_id": key, "count": closed})

@@ -8,6 +8,8 @@ from dataclasses import replace
 import pytest
 
 from synctv.core import room as r
+from synctv.core.commands import UserRef
+from synctv.core.errors import ErrorCode
 from synctv.core.permissions import ALL_PERMISSIONS, DEFAULT_PERMISSIONS, Perm
 from synctv.core.playback import Current, CurrentMovie, Status
 
@@ -57,7 +59,8 @@ def test_permission_gate(name: str, msg: r.WsMessage, perm: Perm | None, err: st
         assert client(NOBODY, msg).error is None
         return
     denied = client(replace(NOBODY, permissions=ALL_PERMISSIONS & ~int(perm)), msg)
-    assert denied.error == err
+    assert denied.error is not None and denied.error.message == err
+    assert denied.error.code is ErrorCode.DENIED
     assert denied.state.current == playing_state().current and not denied.persist and not denied.broadcast
     only = client(replace(NOBODY, permissions=int(perm)), msg)
     assert only.error is None
@@ -67,7 +70,7 @@ def test_permission_gate(name: str, msg: r.WsMessage, perm: Perm | None, err: st
                                    r.MsgType.VIEWER_COUNT, r.MsgType.MY_STATUS])
 def test_server_only_types_are_refused(mtype: r.MsgType) -> None:
     out = client(ALICE, r.WsMessage(mtype))
-    assert out.error == f"unknown message type: {mtype.name}"
+    assert out.error.message == f"unknown message type: {mtype.name}"
     assert not out.broadcast and not out.persist
 
 
@@ -103,15 +106,26 @@ def test_status_paused_is_exact() -> None:
 def test_status_invalid_rate_changes_nothing(rate: float) -> None:
     state = playing_state()
     out = client(ALICE, status_msg(True, 1.0, rate), state)
-    assert out.error is not None and out.error.startswith("set status error:")
+    assert out.error is not None and out.error.message.startswith("set status error:")
     assert out.state == state and not out.persist and not out.broadcast
+    # The sender is told where the room really is, so its player undoes the refused change at once.
+    (sync,) = out.direct
+    assert sync.type == r.MsgType.CHECK_STATUS and sync.status == r.playback.extrapolate(state.current, NOW).status
+
+
+def test_refused_status_without_permission_comes_back_with_the_rooms_status() -> None:
+    state = playing_state()
+    out = client(replace(NOBODY, permissions=0), status_msg(False, 99.0, 1.0), state)
+    assert out.error is not None and out.error.code is ErrorCode.DENIED and out.state == state
+    assert [m.type for m in out.direct] == [r.MsgType.CHECK_STATUS] and out.direct[0].status is not None
+    assert out.direct[0].status.is_playing
 
 
 def test_status_without_payload() -> None:
     out = client(ALICE, r.WsMessage(r.MsgType.STATUS))
-    assert out.error == "playback status is nil"
+    assert out.error.message == "playback status is nil"
     out = client(ALICE, r.WsMessage(r.MsgType.CHECK_STATUS))
-    assert out.error == "playback status is nil"
+    assert out.error.message == "playback status is nil"
 
 
 def test_status_on_live_is_pinned() -> None:
@@ -182,15 +196,15 @@ def test_chat_escaping(text: str, escaped: str) -> None:
 
 
 def test_chat_limits() -> None:
-    assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="")).error == "message is empty"
-    assert client(ALICE, r.WsMessage(r.MsgType.CHAT)).error == "message is empty"
+    assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="")).error.message == "message is empty"
+    assert client(ALICE, r.WsMessage(r.MsgType.CHAT)).error.message == "message is empty"
     assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="x" * 4096)).error is None
-    assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="x" * 4097)).error == "message too long"
+    assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="x" * 4097)).error.message == "message too long"
     # the limit is on the escaped bytes: 1000 "<" become 4000 bytes, 1025 become 4100
     assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="<" * 1024)).error is None
-    assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="<" * 1025)).error == "message too long"
+    assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="<" * 1025)).error.message == "message too long"
     assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="é" * 2048)).error is None
-    assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="é" * 2049)).error == "message too long"
+    assert client(ALICE, r.WsMessage(r.MsgType.CHAT, chat_content="é" * 2049)).error.message == "message too long"
 
 
 def test_webrtc_routing() -> None:
@@ -215,37 +229,40 @@ def test_webrtc_routing() -> None:
         assert o.msg.type == mtype and o.msg.sender == r.Sender(c.user_id, "carol")
     for bad in ("", "nocolon", ":conn", "user:"):
         msg = r.WsMessage(r.MsgType.WEBRTC_OFFER, webrtc=r.WebRTC(data="{}", to=bad))
-        assert r.apply(state, r.ClientMessage(c, msg), NOW).error == "target user id is invalid"
-    assert r.apply(state, r.ClientMessage(c, r.WsMessage(r.MsgType.WEBRTC_OFFER)), NOW).error == "webrtc data is nil"
+        assert r.apply(state, r.ClientMessage(c, msg), NOW).error.message == "target user id is invalid"
+    nil = r.apply(state, r.ClientMessage(c, r.WsMessage(r.MsgType.WEBRTC_OFFER)), NOW)
+    assert nil.error is not None and nil.error.message == "webrtc data is nil"
     # explicit leave: the other joined connections
     out = r.apply(state, r.ClientMessage(a, r.WsMessage(r.MsgType.WEBRTC_LEAVE)), NOW)
     (lv,) = out.broadcast
     assert lv.conn_ids == ("cb",) and out.state.rtc_joined == {f"{b.user_id}:cb"}
     # implicit leave on disconnect: everyone
-    out = r.apply(state, r.ConnectionLeft(b.user_id, "bob", "cb"), NOW)
+    out = r.apply(state, r.ConnectionLeft(UserRef(b.user_id, "bob"), "cb"), NOW)
     (lv,) = out.broadcast
     assert lv.audience is r.Audience.ALL and lv.msg.type == r.MsgType.WEBRTC_LEAVE
-    assert r.apply(out.state, r.ConnectionLeft(b.user_id, "bob", "cb"), NOW).broadcast == ()
+    assert r.apply(out.state, r.ConnectionLeft(UserRef(b.user_id, "bob"), "cb"), NOW).broadcast == ()
     # leave after the permission was revoked while joined: announced, and an error to the sender
     out = r.apply(state, r.ClientMessage(replace(b, permissions=0), r.WsMessage(r.MsgType.WEBRTC_LEAVE)), NOW)
-    assert out.error == "no permission to leave webrtc" and f"{b.user_id}:cb" not in out.state.rtc_joined
+    assert out.error.message == "no permission to leave webrtc" and f"{b.user_id}:cb" not in out.state.rtc_joined
     assert out.broadcast[0].msg.type == r.MsgType.WEBRTC_LEAVE
 
 
 def test_commands() -> None:
-    sender = r.Sender("u" * 32, "alice")
+    sender = UserRef("u" * 32, "alice")
     state = playing_state(50.0, 1.5)
     out = r.apply(state, r.SetCurrentMovie(sender, CurrentMovie(id="b" * 32)), NOW)
     assert out.persist and out.state.current.movie.id == "b" * 32
     st = out.state.current.status
     assert (st.is_playing, st.current_time, st.playback_rate, st.last_update_ms) == (True, 0.0, 1.5, NOW)
     (b,) = out.broadcast
-    assert b.audience is r.Audience.ALL and b.msg.type == r.MsgType.CURRENT and b.msg.sender == sender
+    assert b.audience is r.Audience.ALL and b.msg.type == r.MsgType.CURRENT
+    assert b.msg.sender == r.Sender(sender.user_id, "alice")
     out = r.apply(state, r.SetCurrentMovie(sender, CurrentMovie()), NOW)
     assert out.state.current.movie.id == "" and not out.state.current.status.is_playing and out.persist
 
     (b,) = r.apply(state, r.NotifyMovies(sender), NOW).broadcast
-    assert b.msg.type == r.MsgType.MOVIES and b.audience is r.Audience.ALL and b.msg.sender == sender
+    assert b.msg.type == r.MsgType.MOVIES and b.audience is r.Audience.ALL and b.msg.sender == r.Sender(
+        sender.user_id, "alice")
     (b,) = r.apply(state, r.NotifyMyStatus(sender, "t" * 32), NOW).broadcast
     assert b.msg.type == r.MsgType.MY_STATUS and b.audience is r.Audience.USER and b.user_id == "t" * 32
 
@@ -255,13 +272,13 @@ def test_commands() -> None:
 
     out = r.apply(joined, r.CloseRoom("deleted"), NOW)
     assert out.state.closed and out.kicks == (r.Kick("", "deleted"),)
-    assert r.apply(out.state, r.NotifyMovies(sender), NOW).error == "room closed"
+    assert r.apply(out.state, r.NotifyMovies(sender), NOW).error.message == "room closed"
 
-    out = r.apply(state, r.ViewerCountTick(2), NOW)
+    out = r.apply(state, r.ViewerCount(2), NOW)
     (b,) = out.broadcast
     assert b.msg.type == r.MsgType.VIEWER_COUNT and b.msg.viewer_count == 2
-    assert r.apply(out.state, r.ViewerCountTick(2), NOW).broadcast == ()
-    assert r.apply(out.state, r.ViewerCountTick(1), NOW).broadcast[0].msg.viewer_count == 1
+    assert r.apply(out.state, r.ViewerCount(2), NOW).broadcast == ()
+    assert r.apply(out.state, r.ViewerCount(1), NOW).broadcast[0].msg.viewer_count == 1
 
 
 def test_every_client_type_has_a_rule() -> None:

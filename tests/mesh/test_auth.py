@@ -13,7 +13,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from synctv._generated import mesh_pb2 as pb
 from synctv._generated import mesh_pb2_grpc as pb_grpc
 from synctv.mesh.auth import AUDIENCE, TokenSigner, verify_token
-from tests.support.mesh import CLUSTER_SECRET, MeshFactory
+from tests.support.mesh import CLUSTER_SECRET, MeshFactory, command
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -25,7 +25,7 @@ async def _open_stream(port: int, metadata: tuple[tuple[str, str], ...]) -> grpc
         call = pb_grpc.MeshStub(channel).Connect(metadata=metadata)
         await call.initial_metadata()
         if not call.done():
-            await call.write(pb.Envelope(hello=pb.Hello(instance_id="intruder")))
+            await call.write(pb.Frame(envelopes=[pb.Envelope(hello=pb.Hello(instance_id="intruder"))]))
         code: grpc.StatusCode = await call.code()
         return code
 
@@ -79,7 +79,7 @@ async def test_peer_with_wrong_secret_cannot_send(mesh_factory: MeshFactory) -> 
     intruder, _ = await mesh_factory("x", secret=WRONG_SECRET)
     intruder.set_members([Member("a", grpc_address=f"127.0.0.1:{a.bound_port}")])
     with pytest.raises(TimeoutError):
-        await intruder.command("a", "r", "op", b"", timeout=0.5)
+        await intruder.command("a", command("r", "op", b""), timeout=0.5)
     assert a.stats.unauthenticated >= 1
     assert a.stats.received == {}
 

@@ -12,7 +12,7 @@ import pytest
 from synctv._generated import mesh_pb2, mesh_pb2_grpc
 from synctv.discovery import Member
 from synctv.mesh import MeshError
-from tests.support.mesh import MeshFactory
+from tests.support.mesh import MeshFactory, command, echoed
 
 pytestmark = [pytest.mark.timeout(60),
               pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")]
@@ -45,8 +45,8 @@ async def test_mutual_tls_mesh_carries_commands(mesh_factory: MeshFactory, tmp_p
     b, hb = await mesh_factory("b", **pki)
     a.set_members([member(a), member(b)])
     b.set_members([member(a), member(b)])
-    assert await a.command("b", "room", "op1", b"play", timeout=10) == b"ok:b:play"
-    assert hb.commands[0][:3] == ("a", "room", "op1")
+    assert echoed(await a.command("b", command("room", "op1", b"play"), timeout=10)) == b"ok:b:play"
+    assert (hb.commands[0][0], hb.commands[0][1].room_id, hb.commands[0][1].op_id) == ("a", "room", "op1")
 
 
 async def test_mutual_tls_refuses_a_client_without_a_certificate(mesh_factory: MeshFactory, tmp_path: Path) -> None:
@@ -67,4 +67,4 @@ async def test_plaintext_peer_cannot_talk_to_a_tls_mesh(mesh_factory: MeshFactor
     b, _ = await mesh_factory("b", **pki)
     a.set_members([member(a), member(b)])
     with pytest.raises((MeshError, TimeoutError)):
-        await a.command("b", "room", "op1", b"play", timeout=3)
+        await a.command("b", command("room", "op1", b"play"), timeout=3)

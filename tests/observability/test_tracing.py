@@ -111,7 +111,7 @@ async def test_status_from_an_edge_is_one_trace_across_two_instances(
         assert (ws_span.attributes or {})["synctv.instance"] == edge
         assert (by_name["router.submit"].attributes or {})["synctv.route"] == "mesh"
         assert (by_name["mesh.command"].attributes or {})["synctv.instance"] == owner
-        apply = by_name["room.apply WsIn"]
+        apply = by_name["room.apply ClientFrame"]
         assert (apply.attributes or {})["synctv.instance"] == owner
         db_spans = [s for s in in_trace if s.parent and s.parent.span_id == apply.context.span_id]
         assert any(s.name == "db UPDATE" for s in db_spans), [s.name for s in in_trace]

@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from synctv.api.responses import ApiError, error
+from synctv.api.responses import ApiError, error, room_error_status
 from synctv.core.playback import PlaybackError
 from synctv.core.site_settings import SettingError
 from synctv.core.validation import ValidationError
@@ -26,8 +26,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except (ValidationError, SettingError, PlaybackError, Conflict) as exc:
         return error(400, str(exc))
     except RoomUnavailable as exc:
-        # Transient (the room is moving between instances or its owner is unreachable): retry later.
-        return error(503, str(exc))
+        # Usually transient (the room is moving between instances or its owner is unreachable): retry later.
+        return error(room_error_status(exc.code), str(exc))
     except web.HTTPException as exc:
         if exc.status < 400 or request.path.startswith("/web"):
             raise

@@ -369,7 +369,8 @@ export class RoomView {
       case MessageType.ERROR:
         $('room-error').textContent = msg.errorMessage || 'Error';
         this.toast(msg.errorMessage || 'Error', { error: true });
-        if (/status/i.test(msg.errorMessage || '')) this.send({ type: MessageType.SYNC }); // undo a refused change
+        // A refused playback change needs no handling here: the server follows it with a CHECK_STATUS of the
+        // room's real status, which undoes it.
         break;
       default:
         break; // WebRTC signalling is not used by this client

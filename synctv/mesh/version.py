@@ -1,0 +1,8 @@
+"""The mesh protocol version this build speaks (`Hello.protocol_major/minor`, see `proto/mesh.proto`)."""
+
+from __future__ import annotations
+
+# Bump the major for any change an instance of the previous release cannot understand; peers of different
+# majors refuse each other. A minor bump only adds fields older readers ignore.
+PROTOCOL_MAJOR = 2
+PROTOCOL_MINOR = 0

@@ -1,0 +1,204 @@
+"""In-process twins of the multi-process cluster tests: routing, redirect, handoff, gap resync, fencing and an
+owner crash, with real routers, actors, hubs and SQLite over the in-process mesh, in one event loop.
+
+The multi-process suite (`tests/cluster/`) runs the same scenarios over gRPC, etcd and real processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from synctv._generated import mesh_pb2 as pb
+from synctv.core import commands as c
+from synctv.core import ownership as own
+from synctv.core.errors import ErrorCode
+from synctv.core.playback import Status
+from synctv.core.room import MsgType, WsMessage
+from tests.support.inprocess_cluster import InProcessCluster
+from tests.support.mesh import wait_until
+
+pytestmark = pytest.mark.timeout(20)
+
+
+def status(playing: bool, at: float) -> WsMessage:
+    return WsMessage(MsgType.STATUS, timestamp=time.time_ns() // 1_000_000,
+                     status=Status(is_playing=playing, current_time=at, playback_rate=1.0))
+
+
+def chat(text: str) -> WsMessage:
+    return WsMessage(MsgType.CHAT, chat_content=text)
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[InProcessCluster]:
+    cl = await InProcessCluster.start(tmp_path / "data", "n1", "n2", "n3")
+    yield cl
+    await cl.stop()
+
+
+async def test_routing_inprocess(cluster: InProcessCluster) -> None:
+    """A command sent at any instance is applied by the owner; viewers everywhere see events in one order."""
+    room_id, creator = await cluster.room_owned_by("n1")
+    sender = await cluster.viewer("n2", room_id, creator.username)
+    watchers = [await cluster.viewer(n, room_id, f"watcher-{n}") for n in ("n1", "n2", "n3")]
+    for i in range(20):
+        reply = await sender.send(chat(f"m{i}"))
+        assert reply.error is None, reply.error
+    for w in watchers:
+        await wait_until(lambda w=w: len(w.of_type(MsgType.CHAT)) == 20)  # type: ignore[misc]
+        assert [m.chat_content for m in w.of_type(MsgType.CHAT)] == [f"m{i}" for i in range(20)]
+    n1, n2 = cluster.nodes["n1"].router, cluster.nodes["n2"].router
+    assert n1.owned_rooms() == [room_id] and n2.owned_rooms() == []
+    assert n2.remote_commands >= 20
+    # Presence is aggregated by the owner: 4 distinct users on 3 instances.
+    assert (await n2.state(room_id)).viewer_count == 4
+
+
+async def test_redirect_inprocess(cluster: InProcessCluster) -> None:
+    """Views disagree for a moment: n1 still thinks n2 owns the room, n2 knows n3 does; the command follows
+    the redirect with the same op id and is applied once, at n3."""
+    room_id, creator = await cluster.room_owned_by("n3", among=("n1", "n2", "n3"))
+    # n1 only sees n1 and n2 (with that ring the room would be n2's, if it hashes there; find such a room).
+    for _ in range(100):
+        if (await _ring_owner(("n1", "n2"), room_id)) == "n2":
+            break
+        room_id, creator = await cluster.room_owned_by("n3", among=("n1", "n2", "n3"))
+    cluster.set_view("n1", "n2", on=("n1",))
+    assert cluster.nodes["n1"].router.owner(room_id) == "n2"
+    sender = await cluster.viewer("n1", room_id, creator.username)
+    reply = await sender.send(status(True, 42.0))
+    assert reply.error is None, reply.error
+    assert cluster.nodes["n3"].router.owned_rooms() == [room_id]
+    assert cluster.nodes["n2"].router.owned_rooms() == []
+    assert cluster.nodes["n2"].mesh.stats.sent[("n1", "reply")] >= 1
+    assert (await cluster.saved_status(room_id))["currentTime"] == pytest.approx(42.0, abs=0.5)
+
+
+async def _ring_owner(ids: tuple[str, ...], room_id: str) -> str:
+    from synctv.mesh import Ring
+
+    return Ring(ids).owner(room_id)
+
+
+async def test_handoff_inprocess(tmp_path: Path) -> None:
+    """A joining instance takes its rooms with their state, sequence and viewers; a leaving one hands its
+    rooms on. No event is lost, no viewer is told to resync."""
+    cluster = await InProcessCluster.start(tmp_path / "data", "n1", "n2")
+    try:
+        await cluster.add("n3")
+        room_id, creator = await cluster.room_owned_by("n3", among=("n1", "n2", "n3"))
+        cluster.set_view("n1", "n2", on=("n1", "n2"))
+        cluster.set_view("n3", on=("n3",))
+        first = cluster.nodes["n1"].router.placement.owner(room_id)
+        sender = await cluster.viewer("n1", room_id, creator.username)
+        far = await cluster.viewer("n2", room_id, "far")
+        assert (await sender.send(status(True, 30.0))).error is None
+        assert (await sender.send(chat("before"))).error is None
+        assert cluster.nodes[first].router.owned_rooms() == [room_id]
+
+        cluster.set_view("n1", "n2", "n3")  # n3 joins: the room moves to it
+        await wait_until(lambda: cluster.nodes["n3"].router.owned_rooms() == [room_id])
+        assert (await sender.send(chat("after"))).error is None
+        await wait_until(lambda: [m.chat_content for m in far.of_type(MsgType.CHAT)] == ["before", "after"])
+        moved = cluster.nodes["n3"].router
+        assert moved.handoffs.get("pulled", 0) + cluster.nodes[first].router.handoffs.get("pushed", 0) >= 1
+        state = await moved.state(room_id)
+        assert state.current.status.is_playing and state.current.status.current_time >= 30.0
+        assert state.viewer_count == 2
+        # The sequence continued across owners: the edges saw no gap (a gap would send them a STATUS resync).
+        assert len(far.of_type(MsgType.STATUS)) == 1
+
+        await moved.begin_leave(timeout=5)  # n3 leaves gracefully: the room goes back
+        cluster.set_view("n1", "n2", on=("n1", "n2"))
+        await wait_until(lambda: cluster.nodes[first].router.owned_rooms() == [room_id])
+        assert (await sender.send(chat("back"))).error is None
+        await wait_until(lambda: far.of_type(MsgType.CHAT)[-1].chat_content == "back")
+        assert [m.chat_content for m in far.of_type(MsgType.CHAT)] == ["before", "after", "back"]
+        assert moved.ownership.phase(room_id) is own.Phase.HANDED_OFF
+    finally:
+        await cluster.stop()
+
+
+async def test_gap_resync_inprocess(cluster: InProcessCluster) -> None:
+    """An edge that misses events (a lost batch) brings its viewers back with the owner's STATUS."""
+    room_id, creator = await cluster.room_owned_by("n1")
+    sender = await cluster.viewer("n1", room_id, creator.username)
+    far = await cluster.viewer("n2", room_id, "far")
+    assert (await sender.send(status(True, 12.0))).error is None
+    await wait_until(lambda: len(far.of_type(MsgType.STATUS)) == 1)
+    edge = cluster.nodes["n2"].router
+    owner = cluster.nodes["n1"].router
+    seq = owner.local_actor(room_id).seq  # type: ignore[union-attr]
+    lost = pb.EventBatch(room_id=room_id)
+    lost.events.add(seq=seq + 5, server_ts_ms=1).delivery.frame = b""  # the events in between never came
+    edge.receive_events("n1", lost)
+    await wait_until(lambda: len(far.of_type(MsgType.STATUS)) == 2)
+    resync = far.of_type(MsgType.STATUS)[-1]
+    assert resync.status is not None and resync.status.is_playing and resync.status.current_time >= 12.0
+
+
+async def test_fencing_inprocess(tmp_path: Path) -> None:
+    """Two instances that both believe they own a room: the later owner's epoch fences the earlier one,
+    which stops its actor, holds off, and answers "try again" instead of writing."""
+    cluster = await InProcessCluster.start(tmp_path / "data", "n1", "n2")
+    try:
+        room_id, creator = await cluster.make_room()
+        cluster.set_view("n1", on=("n1",))
+        cluster.set_view("n2", on=("n2",))
+        a = await cluster.viewer("n1", room_id, creator.username)
+        assert (await a.send(status(True, 10.0))).error is None
+        b = await cluster.viewer("n2", room_id, creator.username)
+        assert (await b.send(status(False, 20.0))).error is None  # n2 took the room over (higher epoch)
+        fenced = await a.send(status(True, 99.0))
+        assert fenced.error is not None and fenced.code.transient, fenced.error
+        n1 = cluster.nodes["n1"].router
+        assert n1.fence_rejections == 1 and n1.owned_rooms() == []
+        assert n1.ownership.phase(room_id) is own.Phase.FENCED
+        again = await a.send(status(True, 99.0))
+        assert again.error is not None and again.code is ErrorCode.UNAVAILABLE
+        saved = await cluster.saved_status(room_id)
+        assert saved["currentTime"] == pytest.approx(20.0) and saved["isPlaying"] is False
+        assert cluster.nodes["n2"].router.fence_rejections == 0
+    finally:
+        await cluster.stop()
+
+
+async def test_owner_crash_inprocess(cluster: InProcessCluster) -> None:
+    """The owner dies without goodbye: once the others drop it from their view, the new owner loads the
+    room from the database with what was acknowledged."""
+    room_id, creator = await cluster.room_owned_by("n1")
+    sender = await cluster.viewer("n2", room_id, creator.username)
+    assert (await sender.send(status(False, 33.0))).error is None
+    await cluster.crash("n1")
+    cluster.set_view("n2", "n3")
+    reply = await sender.send(chat("still here"))
+    assert reply.error is None, reply.error
+    owner = cluster.nodes["n2"].router.owner(room_id)
+    state = await cluster.nodes[owner].router.state(room_id)
+    assert state.current.status.current_time == pytest.approx(33.0) and not state.current.status.is_playing
+
+
+async def test_unknown_room_is_not_found_everywhere(cluster: InProcessCluster) -> None:
+    for name in ("n1", "n2", "n3"):
+        reply = await cluster.nodes[name].router.submit("f" * 32, c.GetState())
+        assert reply.code is ErrorCode.NOT_FOUND, (name, reply)
+
+
+async def test_each_remote_command_round_trip_is_recorded_once(cluster: InProcessCluster) -> None:
+    """`synctv_mesh_command_duration_seconds` observes through the mesh's RTT hooks: one per command."""
+    room_id, creator = await cluster.room_owned_by("n1")
+    sender = await cluster.viewer("n2", room_id, creator.username)
+    edge = cluster.nodes["n2"]
+    observed: list[tuple[str, float]] = []
+    edge.mesh.stats.rtt_hooks.append(lambda peer, seconds: observed.append((peer, seconds)))
+    before = edge.router.remote_commands
+    for i in range(10):
+        assert (await sender.send(chat(f"x{i}"))).error is None
+    await asyncio.sleep(0.05)  # the edge's own presence announcement may still be on its way
+    sent = edge.router.remote_commands - before
+    assert sent >= 10 and len(observed) == sent and {p for p, _ in observed} == {"n1"}
