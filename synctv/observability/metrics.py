@@ -32,6 +32,7 @@ METRIC_NAMES = frozenset({
     "synctv_fence_rejections_total", "synctv_discovery_errors_total", "synctv_discovery_healthy",
     "synctv_mesh_messages_sent_total", "synctv_mesh_messages_received_total", "synctv_mesh_stream_up",
     "synctv_mesh_stream_ups_total", "synctv_mesh_stream_downs_total", "synctv_mesh_unauthenticated_total",
+    "synctv_mesh_protocol_mismatches_total",
 })
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -165,6 +166,9 @@ def _cluster(svc: Services) -> Iterator[Any]:
     yield downs
     yield _counter("synctv_mesh_unauthenticated_total", "Mesh calls refused for a missing or bad token",
                    stats.unauthenticated)
+    yield _counter("synctv_mesh_protocol_mismatches_total",
+                   "Mesh streams refused because the peer speaks another major protocol version",
+                   stats.protocol_mismatches)
 
 
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:

@@ -414,6 +414,8 @@ class RoomRouter:
             await self.unload_idle()
 
     async def unload_idle(self) -> None:
+        self.ownership.sweep()
+        self.handoff.sweep()
         now = time.monotonic()
         for room_id, actor in list(self._actors.items()):
             # A room with viewers anywhere is never evicted.

@@ -8,7 +8,6 @@ import json
 import re
 from pathlib import Path
 
-
 import pytest
 from google.protobuf.message import Message
 

@@ -202,3 +202,25 @@ async def test_each_remote_command_round_trip_is_recorded_once(cluster: InProces
     await asyncio.sleep(0.05)  # the edge's own presence announcement may still be on its way
     sent = edge.router.remote_commands - before
     assert sent >= 10 and len(observed) == sent and {p for p, _ in observed} == {"n1"}
+
+
+async def test_bad_mesh_input_gets_a_code_and_changes_nothing(cluster: InProcessCluster) -> None:
+    """A peer's malformed command or query is answered with INVALID (or MALFORMED for a client frame that is
+    not a protobuf Message); the owner keeps serving."""
+    room_id, creator = await cluster.room_owned_by("n1")
+    sender = await cluster.viewer("n2", room_id, creator.username)
+    mesh = cluster.nodes["n2"].mesh
+    empty = await mesh.command("n1", pb.Command(room_id=room_id, op_id="x1"), timeout=2)
+    assert empty.code == pb.INVALID and "unknown room command" in empty.error
+    bad_kind = pb.Command(room_id=room_id, op_id="x2")
+    bad_kind.body.invalidate.what = 42  # type: ignore[assignment]
+    assert (await mesh.command("n1", bad_kind, timeout=2)).code == pb.INVALID
+    garbage = pb.Command(room_id=room_id, op_id="x3")
+    garbage.body.client_frame.frame = b"\xff\xff\xff"
+    garbage.body.client_frame.user.user_id = creator.user_id
+    assert (await mesh.command("n1", garbage, timeout=2)).code == pb.MALFORMED
+    unknown = await mesh.query("n1", pb.Query(), timeout=2)
+    assert unknown.code == pb.INVALID
+    not_loaded = await mesh.query("n1", pb.Query(pull=pb.PullRoom(room_id="f" * 32)), timeout=2)
+    assert not_loaded.code == pb.NOT_FOUND
+    assert (await sender.send(chat("still fine"))).error is None

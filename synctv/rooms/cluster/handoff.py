@@ -39,6 +39,12 @@ class Handoffs:
     def take_adopted(self, room_id: str) -> wire.Handoff | None:
         return self._adopted.pop(room_id, None)
 
+    def sweep(self) -> None:
+        """Drop kept snapshots of rooms whose redirect ended."""
+        for room_id in list(self._released):
+            if self.router.ownership.phase(room_id) is not own.Phase.HANDED_OFF:
+                del self._released[room_id]
+
     # --- old owner ---
 
     def move_rooms(self) -> list[asyncio.Task[Any]]:

@@ -39,6 +39,11 @@ class Ownerships:
     def route(self, room_id: str) -> tuple[own.Route, str]:
         return own.route(self.get(room_id), time.monotonic())
 
+    def sweep(self) -> None:
+        """Forget redirects and holds whose time is over (rooms nobody asked about since)."""
+        for room_id in list(self._rooms):
+            self.get(room_id)
+
     def clear_holds(self) -> None:
         """A new membership view: whoever the ring names may take fenced rooms again."""
         for room_id, state in list(self._rooms.items()):
