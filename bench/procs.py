@@ -133,9 +133,13 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-2000:] if log.exists() else ""
 
 
+# Every simulated viewer connects from 127.0.0.1: lift the per-address WebSocket limit for the load runs.
+LOAD_ENV = {"SYNCTV_ROOMS_MAX_CONNECTIONS_PER_ADDRESS": "1000000"}
+
+
 def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     with open(log_path, "ab") as log:
-        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **LOAD_ENV})
 
 
 async def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
@@ -273,7 +277,7 @@ async def start_cluster(backends: ClusterBackends, users: int, size: int = 3) ->
     dsn = backends.pg.create_database("load_" + uuid.uuid4().hex[:8])
     # The default discovery TTL (5 s), not the tests' 3 s.
     procs = ClusterProcesses(size, dsn, backends.etcd.endpoint, ttl="5s",
-                             extra_env={"SYNCTV_JWT_SECRET": CLUSTER_JWT_SECRET})
+                             extra_env={"SYNCTV_JWT_SECRET": CLUSTER_JWT_SECRET, **LOAD_ENV})
     first = procs.instances[0]
     first.data_dir.mkdir(parents=True, exist_ok=True)
     cfg = config.load(first.data_dir, env=first.env, write_back=False)

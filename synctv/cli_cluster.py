@@ -38,9 +38,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
 async def _run(args: argparse.Namespace, cfg: Config, address: str) -> int:
     from synctv._generated import mesh_pb2, mesh_pb2_grpc
-    from synctv.mesh.auth import TokenSigner
+    from synctv.mesh.auth import inspection_metadata
 
-    metadata = TokenSigner("synctv-cli", cfg.cluster.secret).metadata()
+    metadata = inspection_metadata(cfg.cluster.secret)
     async with grpc.aio.insecure_channel(address) as channel:
         stub = mesh_pb2_grpc.MeshStub(channel)
         if args.cluster_command == "owner":

@@ -8,6 +8,7 @@ with `_`, e.g. `server.http.port` -> `SYNCTV_SERVER_HTTP_PORT`.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import secrets
@@ -105,6 +106,9 @@ class RateLimitConfig:
     limit: int = 300
     trust_forward_header: bool = False
     trusted_client_ip_header: str = ""
+    # Proxies (addresses or CIDRs) whose forwarded headers are believed; empty with trust_forward_header: the
+    # immediate peer only.
+    trusted_proxies: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -113,6 +117,15 @@ class RoomsConfig:
     idle_unload: str = "60s"
     # Outbound frames buffered per WebSocket before that client is considered too slow and dropped.
     client_queue_size: int = 128
+    # Open WebSockets per instance: per logged-in user (guests share one id, so only the address limit applies
+    # to them) and per client address.
+    max_connections_per_user: int = 32
+    max_connections_per_address: int = 256
+    # Messages a connection may send: per second, with a burst on top; chat has a lower allowance of its own.
+    messages_per_second: float = 100.0
+    message_burst: int = 200
+    chats_per_second: float = 5.0
+    chat_burst: int = 20
 
 
 @dataclass
@@ -294,9 +307,20 @@ def validate(cfg: Config) -> None:
     parse_duration(cfg.rate_limit.period, "rate_limit.period")
     if cfg.rate_limit.limit < 1:
         raise ConfigError("rate_limit.limit: must be at least 1")
+    for proxy in cfg.rate_limit.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(f"rate_limit.trusted_proxies: {proxy!r} is not an address or CIDR") from None
     parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload")
     if cfg.rooms.client_queue_size < 1:
         raise ConfigError("rooms.client_queue_size: must be at least 1")
+    for key in ("max_connections_per_user", "max_connections_per_address", "message_burst", "chat_burst"):
+        if getattr(cfg.rooms, key) < 1:
+            raise ConfigError(f"rooms.{key}: must be at least 1")
+    for key in ("messages_per_second", "chats_per_second"):
+        if not getattr(cfg.rooms, key) > 0:
+            raise ConfigError(f"rooms.{key}: must be above 0")
     if not 0.0 <= cfg.tracing.sample_ratio <= 1.0:
         raise ConfigError(f"tracing.sample_ratio: must be between 0 and 1, got {cfg.tracing.sample_ratio}")
     if cfg.tracing.enabled and not cfg.tracing.otlp_endpoint:

@@ -35,6 +35,14 @@ class Audience(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIENCE_CONNS: _ClassVar[Audience]
     AUDIENCE_USER: _ClassVar[Audience]
 
+class ThrottleOp(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    THROTTLE_UNSPECIFIED: _ClassVar[ThrottleOp]
+    THROTTLE_LEASE: _ClassVar[ThrottleOp]
+    THROTTLE_CHECK: _ClassVar[ThrottleOp]
+    THROTTLE_FAIL: _ClassVar[ThrottleOp]
+    THROTTLE_RESET: _ClassVar[ThrottleOp]
+
 class InvalidationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     INVALIDATE_UNSPECIFIED: _ClassVar[InvalidationKind]
@@ -60,6 +68,11 @@ AUDIENCE_ALL: Audience
 AUDIENCE_OTHERS: Audience
 AUDIENCE_CONNS: Audience
 AUDIENCE_USER: Audience
+THROTTLE_UNSPECIFIED: ThrottleOp
+THROTTLE_LEASE: ThrottleOp
+THROTTLE_CHECK: ThrottleOp
+THROTTLE_FAIL: ThrottleOp
+THROTTLE_RESET: ThrottleOp
 INVALIDATE_UNSPECIFIED: InvalidationKind
 INVALIDATE_SETTINGS: InvalidationKind
 INVALIDATE_SESSIONS: InvalidationKind
@@ -435,8 +448,32 @@ class PullRoom(_message.Message):
     room_id: str
     def __init__(self, room_id: _Optional[str] = ...) -> None: ...
 
+class ThrottleRequest(_message.Message):
+    __slots__ = ("op", "key", "limit", "period_ms", "want")
+    OP_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_MS_FIELD_NUMBER: _ClassVar[int]
+    WANT_FIELD_NUMBER: _ClassVar[int]
+    op: ThrottleOp
+    key: str
+    limit: int
+    period_ms: int
+    want: int
+    def __init__(self, op: _Optional[_Union[ThrottleOp, str]] = ..., key: _Optional[str] = ..., limit: _Optional[int] = ..., period_ms: _Optional[int] = ..., want: _Optional[int] = ...) -> None: ...
+
+class ThrottleGrant(_message.Message):
+    __slots__ = ("granted", "lease_ms", "retry_after_ms")
+    GRANTED_FIELD_NUMBER: _ClassVar[int]
+    LEASE_MS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
+    granted: int
+    lease_ms: int
+    retry_after_ms: int
+    def __init__(self, granted: _Optional[int] = ..., lease_ms: _Optional[int] = ..., retry_after_ms: _Optional[int] = ...) -> None: ...
+
 class Query(_message.Message):
-    __slots__ = ("query_id", "viewer_counts", "hot_rooms", "owned_rooms", "adopt", "pull", "control")
+    __slots__ = ("query_id", "viewer_counts", "hot_rooms", "owned_rooms", "adopt", "pull", "control", "throttle")
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     VIEWER_COUNTS_FIELD_NUMBER: _ClassVar[int]
     HOT_ROOMS_FIELD_NUMBER: _ClassVar[int]
@@ -444,6 +481,7 @@ class Query(_message.Message):
     ADOPT_FIELD_NUMBER: _ClassVar[int]
     PULL_FIELD_NUMBER: _ClassVar[int]
     CONTROL_FIELD_NUMBER: _ClassVar[int]
+    THROTTLE_FIELD_NUMBER: _ClassVar[int]
     query_id: str
     viewer_counts: ViewerCountsQuery
     hot_rooms: HotRoomsQuery
@@ -451,14 +489,15 @@ class Query(_message.Message):
     adopt: AdoptRoom
     pull: PullRoom
     control: Control
-    def __init__(self, query_id: _Optional[str] = ..., viewer_counts: _Optional[_Union[ViewerCountsQuery, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRoomsQuery, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRoomsQuery, _Mapping]] = ..., adopt: _Optional[_Union[AdoptRoom, _Mapping]] = ..., pull: _Optional[_Union[PullRoom, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ...) -> None: ...
+    throttle: ThrottleRequest
+    def __init__(self, query_id: _Optional[str] = ..., viewer_counts: _Optional[_Union[ViewerCountsQuery, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRoomsQuery, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRoomsQuery, _Mapping]] = ..., adopt: _Optional[_Union[AdoptRoom, _Mapping]] = ..., pull: _Optional[_Union[PullRoom, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleRequest, _Mapping]] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class QueryReply(_message.Message):
-    __slots__ = ("query_id", "code", "error", "ack", "viewer_counts", "hot_rooms", "owned_rooms", "snapshot")
+    __slots__ = ("query_id", "code", "error", "ack", "viewer_counts", "hot_rooms", "owned_rooms", "snapshot", "throttle")
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -467,6 +506,7 @@ class QueryReply(_message.Message):
     HOT_ROOMS_FIELD_NUMBER: _ClassVar[int]
     OWNED_ROOMS_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    THROTTLE_FIELD_NUMBER: _ClassVar[int]
     query_id: str
     code: ErrorCode
     error: str
@@ -475,7 +515,8 @@ class QueryReply(_message.Message):
     hot_rooms: HotRooms
     owned_rooms: OwnedRooms
     snapshot: RoomSnapshot
-    def __init__(self, query_id: _Optional[str] = ..., code: _Optional[_Union[ErrorCode, str]] = ..., error: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., viewer_counts: _Optional[_Union[ViewerCounts, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRooms, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRooms, _Mapping]] = ..., snapshot: _Optional[_Union[RoomSnapshot, _Mapping]] = ...) -> None: ...
+    throttle: ThrottleGrant
+    def __init__(self, query_id: _Optional[str] = ..., code: _Optional[_Union[ErrorCode, str]] = ..., error: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., viewer_counts: _Optional[_Union[ViewerCounts, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRooms, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRooms, _Mapping]] = ..., snapshot: _Optional[_Union[RoomSnapshot, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleGrant, _Mapping]] = ...) -> None: ...
 
 class Invalidation(_message.Message):
     __slots__ = ("kind", "key")

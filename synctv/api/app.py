@@ -48,7 +48,7 @@ def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics |
     if metrics is not None:
         middlewares.insert(0, metrics_middleware(metrics))
     if svc.cfg.rate_limit.enable:
-        middlewares.append(rate_limit_middleware(svc.cfg.rate_limit))
+        middlewares.append(rate_limit_middleware(svc.cfg.rate_limit, svc.router.throttle))
     app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[SERVICES] = svc
     app[routes_public.CAPTCHAS] = CaptchaStore()

@@ -37,6 +37,8 @@ class UserCtx:
     username: str
     role: Role
     session_id: str = ""
+    user_version: int = 0
+    issued_at: int = 0  # when the session's token was issued (a fresh login may change the password)
 
     @property
     def ref(self) -> UserRef:
@@ -107,7 +109,7 @@ async def user_from_token(svc: Services, token: str) -> UserCtx:
         claims = svc.tokens.parse(token)
     except TokenError as exc:
         raise unauthorized(str(exc)) from None
-    if svc.store.sessions.is_revoked(token):
+    if svc.store.sessions.is_revoked(claims.session_id):
         raise unauthorized("authentication token expired")
     user = await svc.store.users.get(claims.user_id)
     if user is None or user.id == GUEST_USER_ID:
@@ -118,7 +120,8 @@ async def user_from_token(svc: Services, token: str) -> UserCtx:
         raise unauthorized("user account has been banned")
     if user.role == Role.PENDING:
         raise unauthorized("user account is pending approval")
-    return UserCtx(user.id, user.username, Role(user.role), claims.session_id)
+    return UserCtx(user.id, user.username, Role(user.role), claims.session_id, claims.user_version,
+                   claims.issued_at)
 
 
 async def require_user(request: web.Request) -> UserCtx:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any
 
@@ -18,10 +19,11 @@ def now_us() -> int:
 class ApiError(Exception):
     """Raised by handlers; rendered by the error middleware as an error envelope."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 def bad_request(message: str) -> ApiError:
@@ -38,6 +40,10 @@ def forbidden(message: str) -> ApiError:
 
 def not_found(message: str) -> ApiError:
     return ApiError(404, message)
+
+
+def too_many_requests(message: str, retry_after_s: float) -> ApiError:
+    return ApiError(429, message, {"Retry-After": str(max(1, math.ceil(retry_after_s)))})
 
 
 _ROOM_ERROR_STATUS = {ErrorCode.NOT_FOUND: 404, ErrorCode.DENIED: 403, ErrorCode.CLOSED: 404}

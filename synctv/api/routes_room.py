@@ -14,6 +14,7 @@ from synctv.api.auth import (
     room_access,
     room_admin_access,
 )
+from synctv.api.bruteforce import Attempt, verify
 from synctv.api.context import services
 from synctv.api.requests import field_bool, field_id, field_str, json_object, list_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
@@ -119,7 +120,8 @@ async def room_login(request: web.Request) -> web.Response:
     settings = await svc.store.rooms.get_settings(room_id) or {}
     row = await svc.store.members.get(room_id, user.id)
     if row is None:
-        if room.hashed_password and not user.is_admin and not await check_password(password, room.hashed_password):
+        if room.hashed_password and not user.is_admin and \
+                not await verify(Attempt(request, "room-password", room_id), password, room.hashed_password):
             raise forbidden("password error")
         if settings.get("disable_join_new_user") and not user.is_admin:
             raise forbidden("room does not accept new members")
@@ -182,7 +184,8 @@ async def room_settings(request: web.Request) -> web.Response:
 async def check_pwd(request: web.Request) -> web.Response:
     ctx = await room_access(request, allow_guest=False)
     password = field_str(await json_object(request), "password")
-    valid = bool(ctx.room.hashed_password) and await check_password(password, ctx.room.hashed_password)
+    valid = bool(ctx.room.hashed_password) and await verify(Attempt(request, "room-password", ctx.room_id), password,
+                                                            ctx.room.hashed_password)
     return ok({"valid": valid or (not ctx.room.hashed_password and not password)})
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from aiohttp import web
 
 from synctv.api.auth import UserCtx, load_room, request_room_id, request_token, require_user
+from synctv.api.bruteforce import Attempt, verify
 from synctv.api.context import services
 from synctv.api.requests import field_id, field_str, json_object, list_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
@@ -41,9 +43,11 @@ async def login(request: web.Request) -> web.Response:
     if bool(username) == bool(email):
         raise bad_request("give either username or email")
     user = await (svc.store.users.get_by_username(username) if username else svc.store.users.get_by_email(email))
-    if user is None or user.id == GUEST_USER_ID:
-        raise not_found("user not found")
-    if not await check_password(password, user.hashed_password):
+    if user is not None and user.id == GUEST_USER_ID:
+        user = None
+    # The same answer, after the same work, for an unknown account and a wrong password.
+    if not await verify(Attempt(request, "login", username or email), password,
+                        user.hashed_password if user is not None else None) or user is None:
         raise forbidden("password incorrect")
     return token_response(svc, user.id, user.hashed_password, user.role)
 
@@ -67,10 +71,9 @@ async def signup(request: web.Request) -> web.Response:
 @routes.post("/api/user/logout", "End this session (the token stops working; the account stays)", auth="user")
 async def logout(request: web.Request) -> web.Response:
     svc = services(request)
-    await require_user(request)
-    token = request_token(request)
-    claims_exp = _token_expiry(svc, token)
-    await svc.store.sessions.revoke(token, claims_exp)
+    me_ = await require_user(request)
+    claims_exp = _token_expiry(svc, request_token(request))
+    await svc.store.sessions.revoke(me_.session_id, claims_exp)
     await svc.invalidate("sessions")
     return no_content()
 
@@ -158,16 +161,27 @@ async def set_username(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.post("/api/user/password", "Change my password (older tokens stop working)", auth="user",
-             body={"password": "string"}, status=200)
+FRESH_LOGIN_S = 600
+
+
+@routes.post("/api/user/password", "Change my password (every other session ends); needs a login within the "
+             "last 10 minutes or the current password as oldPassword", auth="user",
+             body={"password": "string", "oldPassword": "string"}, status=200)
 async def set_password(request: web.Request) -> web.Response:
     svc = services(request)
     me_ = await require_user(request)
     body = await json_object(request)
     password = validated(validation.password, field_str(body, "password"))
+    old = field_str(body, "oldPassword", required=False)
     user = await svc.store.users.get(me_.id)
     if user is None:
         raise not_found("user not found")
+    # A stolen token alone must not take the account over: prove it is you (a fresh login, or the password).
+    if old:
+        if not await check_password(old, user.hashed_password):
+            raise forbidden("password incorrect")
+    elif time.time() - me_.issued_at > FRESH_LOGIN_S:
+        raise forbidden("log in again (or send your current password as oldPassword) to change the password")
     if await check_password(password, user.hashed_password):
         raise bad_request("password is the same")
     hashed = await hash_password(password)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 
 from aiohttp import WSMsgType, hdrs, web
@@ -14,10 +15,13 @@ from aiohttp import WSMsgType, hdrs, web
 from synctv import logs
 from synctv.api.auth import room_access
 from synctv.api.context import services
+from synctv.api.middleware.ratelimit import client_ip, trusted_networks
 from synctv.api.responses import error
 from synctv.api.routing import Routes
 from synctv.core import commands as c
 from synctv.core.errors import ErrorCode
+from synctv.core.room import MsgType
+from synctv.core.throttle import TokenBucket
 from synctv.observability import tracing
 from synctv.rooms import frames
 from synctv.rooms.hub import CLOSE_TRY_AGAIN, Connection
@@ -39,6 +43,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         return error(503, "server is shutting down, reconnect to another instance")
     ctx = await room_access(request)
     logs.set_fields(room_id=ctx.room_id, user_id=ctx.user.id)  # every line of this session carries them
+    limits = svc.cfg.rooms
+    address = client_ip(request, svc.cfg.rate_limit, trusted_networks(svc.cfg.rate_limit))
+    if not ctx.user.is_guest and svc.hub.per_user.get(ctx.user.id, 0) >= limits.max_connections_per_user:
+        return too_many(f"too many connections for this user (at most {limits.max_connections_per_user})")
+    if svc.hub.per_address.get(address, 0) >= limits.max_connections_per_address:
+        return too_many(f"too many connections from this address (at most {limits.max_connections_per_address})")
     proto = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "").strip()
     # Browsers send the token as the subprotocol and require it to be echoed back.
     # No per-message compression: frames are built once per event and written as they are to every socket.
@@ -50,7 +60,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         return ws
     conn = Connection(room_id=ctx.room_id, user_id=ctx.user.id, username=ctx.user.username,
                       conn_id=uuid.uuid4().hex, socket=ws, transport=transport,
-                      queue_size=svc.cfg.rooms.client_queue_size)
+                      queue_size=svc.cfg.rooms.client_queue_size, session_id=ctx.user.session_id,
+                      user_version=ctx.user.user_version, address=address)
     count = svc.hub.register(conn)
     try:
         reply = await svc.router.submit(ctx.room_id, svc.router.presence({ctx.user.id: count}))
@@ -102,14 +113,43 @@ async def _register_later(svc: Services, conn: Connection) -> None:
     conn.close(CLOSE_TRY_AGAIN, "room owner is unreachable")
 
 
+def too_many(message: str) -> web.Response:
+    resp = error(429, message)
+    resp.headers["Retry-After"] = "5"
+    return resp
+
+
+class _Allowance:
+    """What one connection may send: every message, and chat on its own lower allowance (a chat flood is the
+    cheapest way to bother a room). A refused message gets one ERROR per second at most."""
+
+    def __init__(self, svc: Services) -> None:
+        r, now = svc.cfg.rooms, time.monotonic()
+        self.all = TokenBucket(r.messages_per_second, r.message_burst, now)
+        self.chat = TokenBucket(r.chats_per_second, r.chat_burst, now)
+        self._warned = 0.0
+
+    def admit(self, conn: Connection, data: bytes) -> bool:
+        now = time.monotonic()
+        if self.all.take(now) and (frames.peek_type(data) is not MsgType.CHAT or self.chat.take(now)):
+            return True
+        if now - self._warned >= 1.0:
+            self._warned = now
+            conn.send_payload(frames.error_frame("too many messages, slow down"))
+        return False
+
+
 async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Connection, user: c.UserRef) -> None:
     svc = services(request)
+    allowance = _Allowance(svc)
     # When the server closes the connection (kick, slow client, shutdown), aiohttp wakes this receive with
     # a CLOSING message, so no extra task per message is needed to watch for it.
     while not conn.closed.is_set():
         msg = await ws.receive()
         if msg.type == WSMsgType.BINARY:
             svc.hub.frames_received += 1
+            if not allowance.admit(conn, msg.data):
+                continue
             # The frame travels as it arrived; the room's owner decodes it, once.
             cmd = c.ClientFrame(user, conn.conn_id, msg.data)
             attrs = {"synctv.instance": svc.instance_id, "synctv.room": conn.room_id, "synctv.user": conn.user_id}

@@ -17,7 +17,8 @@ class TokenError(Exception):
 class TokenClaims:
     user_id: str
     user_version: int
-    session_id: str = ""  # the token's `jti`
+    session_id: str = ""  # the token's `jti`: revocation acts on it, whatever the token's encoding
+    issued_at: int = 0
 
 
 class TokenCodec:
@@ -36,7 +37,7 @@ class TokenCodec:
     def parse(self, token: str) -> TokenClaims:
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=["HS256"], options={"require": ["u", "exp"]}, leeway=5
+                token, self._secret, algorithms=["HS256"], options={"require": ["u", "exp", "jti"]}, leeway=5
             )
         except jwt.ExpiredSignatureError:
             raise TokenError("authentication token expired") from None
@@ -46,5 +47,7 @@ class TokenCodec:
         version = claims.get("uv", 0)
         if not isinstance(user_id, str) or len(user_id) != 32 or not isinstance(version, int):
             raise TokenError("authentication failed")
-        jti = claims.get("jti", "")
-        return TokenClaims(user_id=user_id, user_version=version, session_id=jti if isinstance(jti, str) else "")
+        jti, nbf = claims.get("jti"), claims.get("nbf", 0)
+        if not isinstance(jti, str) or not jti or not isinstance(nbf, int):
+            raise TokenError("authentication failed")
+        return TokenClaims(user_id=user_id, user_version=version, session_id=jti, issued_at=nbf)

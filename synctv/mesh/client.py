@@ -32,6 +32,8 @@ BACKOFF_MAX = 2.0
 # Envelopes queued for an unreachable peer before the oldest are dropped (the peer will resync by snapshot).
 MAX_QUEUE = 50_000
 MAX_BATCH = 256
+# A write the peer does not take within this time means the stream is dead (or the peer is stuck): reconnect.
+WRITE_TIMEOUT_S = 10.0
 
 
 class PeerLink:
@@ -97,7 +99,7 @@ class PeerLink:
         try:
             connect = channel.stream_stream(CONNECT_PATH, request_serializer=wire.serialize_frame,
                                             response_deserializer=wire.parse_frame)
-            call = connect(metadata=self.node.signer.metadata())
+            call = connect(metadata=self.node.signer.metadata(self.peer))
             # Await the server's initial metadata before writing: a rejected stream then reports its real
             # status (UNAUTHENTICATED) instead of a racy INTERNAL error from a write into a dead call.
             await asyncio.wait_for(call.initial_metadata(), CONNECT_TIMEOUT)
@@ -106,7 +108,8 @@ class PeerLink:
                 details = await call.details()
                 self.node.note_rejected(self.peer, code)
                 raise MeshError(f"stream to {self.peer} refused: {code.name} {details}")
-            await call.write(pb.Frame(envelopes=[pb.Envelope(hello=self.node.hello())]))
+            await asyncio.wait_for(call.write(pb.Frame(envelopes=[pb.Envelope(hello=self.node.hello())])),
+                                   WRITE_TIMEOUT_S)
             first = await asyncio.wait_for(call.read(), CONNECT_TIMEOUT)
             if first is grpc.aio.EOF or len(first.envelopes) != 1 or first.envelopes[0].WhichOneof("body") != "hello":
                 raise MeshError(f"peer at {address} did not say hello")
@@ -157,7 +160,7 @@ class PeerLink:
                 if self._broken:
                     raise MeshError(f"stream to {self.peer} closed by peer")
                 batch = [self.queue[i] for i in range(min(len(self.queue), MAX_BATCH))]
-                await call.write(build_frame(batch))
+                await asyncio.wait_for(call.write(build_frame(batch)), WRITE_TIMEOUT_S)
                 for _ in batch:
                     self.queue.popleft()
             if self._broken:

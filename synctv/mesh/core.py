@@ -34,6 +34,8 @@ def kind_of(envelope: pb.Envelope) -> str:
     return envelope.WhichOneof("body") or "empty"
 
 
+# Commands one peer may have running here at once; beyond that they are answered BUSY (the sender retries).
+MAX_INFLIGHT_PER_PEER = 4096
 # How long a gracefully departing peer's stream is kept after it left the membership (its drain time).
 DEPARTING_GRACE_S = 45.0
 
@@ -50,6 +52,7 @@ class MeshCore:
         self._pending_commands: dict[tuple[str, str], list[asyncio.Future[pb.Reply]]] = {}
         self._pending_queries: dict[str, tuple[str, asyncio.Future[pb.QueryReply]]] = {}
         self._peer_alive: dict[str, bool] = {}
+        self._inflight: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
 
@@ -201,6 +204,11 @@ class MeshCore:
             elif kind == "command":
                 # Commands run concurrently (rooms are independent); tasks start in arrival order, so the
                 # rooms layer sees them in order, and its per-room actor keeps them in order.
+                if self._inflight.get(peer, 0) >= MAX_INFLIGHT_PER_PEER:
+                    self._reply(peer, pb.Envelope(reply=pb.Reply(op_id=env.command.op_id, code=pb.BUSY,
+                                                                 error="too many commands in flight, try again")))
+                    return
+                self._inflight[peer] = self._inflight.get(peer, 0) + 1
                 self._spawn(self._run_command(peer, env.command))
             elif kind == "query":
                 self._spawn(self._run_query(peer, env.query))
@@ -222,6 +230,8 @@ class MeshCore:
         except Exception as exc:
             log.exception("mesh: command handler failed")
             reply = pb.Reply(code=pb.INTERNAL, error=f"internal error: {type(exc).__name__}")
+        finally:
+            self._inflight[peer] -= 1
         reply.op_id = cmd.op_id
         self._reply(peer, pb.Envelope(reply=reply))
 
@@ -264,7 +274,7 @@ class MeshCore:
             self._spawn(self._notify_down(peer))
 
     def stream_superseded(self, peer: str) -> None:
-        """An older inbound stream of a peer that reconnected ended (not a loss of the peer)."""
+        """One of several inbound streams of a peer ended while another is up (not a loss of the peer)."""
         self.stats.streams_down[peer] += 1
 
     async def _notify_down(self, peer: str) -> None:

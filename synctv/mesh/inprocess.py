@@ -51,6 +51,8 @@ class _Link:
 
     def _handshake(self, dst: InProcessNode) -> bool:
         src = self.src
+        if dst.member(src.instance_id) is None:
+            return False  # as the gRPC mesh: only members may open a stream
         if dst.version_refusal(src.instance_id, src.hello()) or src.version_refusal(dst.instance_id, dst.hello()):
             return False
         self.up = True

@@ -22,20 +22,24 @@ log = logging.getLogger(__name__)
 
 MESH_SERVICE = pb.DESCRIPTOR.services_by_name["Mesh"].full_name
 
+# The largest frame a peer may send: a batch of events or a room snapshot is far smaller.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 # Keep idle streams alive through NATs/LBs and notice a dead peer within ~15 s even without traffic.
 _CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_time_ms", 10_000),
     ("grpc.keepalive_timeout_ms", 5_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
-    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
 ]
 _SERVER_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_time_ms", 10_000),
     ("grpc.keepalive_timeout_ms", 5_000),
     ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
     ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
 ]
 
 
@@ -75,15 +79,15 @@ class MeshNode(MeshCore):
         self._tls_ca = Path(tls_ca_path).read_bytes() if tls_ca_path else None
         self._tls_server_name = tls_server_name
         self._links: dict[str, PeerLink] = {}
-        self._learned: dict[str, str] = {}
         self._server: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
-        self._interceptor = AuthInterceptor(secret, on_reject=self._on_reject)
+        self.auth = AuthInterceptor(secret, instance_id, is_member=lambda peer: self.member(peer) is not None,
+                                    on_reject=self._on_reject)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        server = grpc.aio.server(interceptors=[self._interceptor], options=_SERVER_OPTIONS)
+        server = grpc.aio.server(interceptors=[self.auth], options=_SERVER_OPTIONS)
         server.add_generic_rpc_handlers((MeshServicer(self).handler(),))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
@@ -147,15 +151,9 @@ class MeshNode(MeshCore):
         return self.is_connected(peer)
 
     def address_of(self, peer: str) -> str:
+        """Where to dial `peer`: only ever the address discovery gave, never one a caller named."""
         member = self.member(peer)
-        if member is not None and member.grpc_address:
-            return member.grpc_address
-        return self._learned.get(peer, "")
-
-    def learn_address(self, peer: str, address: str) -> None:
-        # Lets us answer a peer that dialled us before our discovery view includes it.
-        if address:
-            self._learned[peer] = address
+        return member.grpc_address if member is not None else ""
 
     def make_channel(self, address: str) -> grpc.aio.Channel:
         options = list(_CHANNEL_OPTIONS)
@@ -178,7 +176,6 @@ class MeshNode(MeshCore):
 
     def drop_link(self, peer: str) -> None:
         link = self._links.pop(peer, None)
-        self._learned.pop(peer, None)
         if link is not None:
             self._spawn(link.close())
 

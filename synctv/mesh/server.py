@@ -7,12 +7,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import grpc
-import jwt
 
 from synctv._generated import mesh_pb2 as pb
 from synctv.discovery.base import Member
 from synctv.mesh import wire
-from synctv.mesh.auth import METADATA_KEY, verify_token
+from synctv.mesh.auth import CONNECT_METHOD
 
 if TYPE_CHECKING:
     from synctv.mesh.node import MeshNode
@@ -36,9 +35,11 @@ def _member_info(m: Member) -> pb.MemberInfo:
 class MeshServicer:
     def __init__(self, node: MeshNode) -> None:
         self.node = node
-        # peer -> the task serving its current inbound stream; a reconnect supersedes the older stream.
-        self._inbound: dict[str, asyncio.Task[Any]] = {}
-        self._superseded: set[asyncio.Task[Any]] = set()
+        # Inbound streams per peer. A reconnecting peer's new stream does not end the old one: a second stream
+        # under the same id is not proof that the first is dead (or that the second is the real peer), so each
+        # lives until it ends by itself (the peer closes it, or keepalive finds it dead). The peer counts as
+        # down only when its last inbound stream ends.
+        self._inbound: dict[str, int] = {}
 
     def handler(self) -> grpc.GenericRpcHandler:
         """The service, with the stream's frames (de)serialized by the mesh's one codec."""
@@ -56,20 +57,13 @@ class MeshServicer:
                 response_serializer=pb.RoomList.SerializeToString),
         })
 
-    def _caller(self, context: Any) -> str | None:
-        for key, value in context.invocation_metadata() or ():
-            if key == METADATA_KEY and isinstance(value, str) and value.startswith("Bearer "):
-                try:
-                    return verify_token(value[len("Bearer ") :], self.node.secret)
-                except jwt.InvalidTokenError:
-                    return None
-        return None
-
     async def Connect(self, request_iterator: Any, context: Any) -> None:
-        peer = self._caller(context)
-        if peer is None:  # the interceptor already rejects these; this is defence in depth
+        caller = self.node.auth.caller(context.invocation_metadata())
+        # The interceptor already refuses these; checked again here, where the stream is bound to the caller.
+        if isinstance(caller, str) or self.node.auth.check(CONNECT_METHOD, context.invocation_metadata()):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid or missing cluster token")
             return
+        peer = caller.instance_id
         # Initial metadata first, so the client learns the stream was accepted before it writes.
         await context.send_initial_metadata((("x-synctv-instance", self.node.instance_id),))
         try:
@@ -88,17 +82,8 @@ class MeshServicer:
         if refusal:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, refusal)
             return
-        self.node.learn_address(peer, hello.grpc_address)
         await context.write(pb.Frame(envelopes=[pb.Envelope(hello=self.node.hello())]))
-
-        me = asyncio.current_task()
-        assert me is not None
-        old = self._inbound.get(peer)
-        if old is not None and not old.done():
-            # The peer reconnected, so its previous stream is dead from its side: retire it quietly.
-            self._superseded.add(old)
-            old.cancel()
-        self._inbound[peer] = me
+        self._inbound[peer] = self._inbound.get(peer, 0) + 1
         self.node.stream_up(peer)
         try:
             while True:
@@ -107,12 +92,11 @@ class MeshServicer:
                     break
                 await self.node.dispatch_frame(peer, frame)
         finally:
-            if self._inbound.get(peer) is me:
-                del self._inbound[peer]
-            if me in self._superseded:
-                self._superseded.discard(me)
+            self._inbound[peer] -= 1
+            if self._inbound[peer] > 0:
                 self.node.stream_superseded(peer)
             else:
+                del self._inbound[peer]
                 self.node.stream_down(peer, outbound=False)
 
     async def Describe(self, request: pb.Empty, context: Any) -> pb.InstanceInfo:

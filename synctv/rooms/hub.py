@@ -63,6 +63,10 @@ class Connection:
     socket: Socket
     transport: Transport
     queue_size: int = 128
+    # The session and password version it was opened with: a logout or a password change closes it.
+    session_id: str = ""
+    user_version: int = 0
+    address: str = ""  # the client's address, for the per-address connection limit
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int = 1000
     close_reason: str = ""
@@ -116,6 +120,9 @@ class LocalHub:
         self.frames_received = 0
         self.slow_dropped = 0
         self._by_user: dict[str, dict[str, set[Connection]]] = {}
+        # Open connections per user and per client address, in every room (for the connection limits).
+        self.per_user: dict[str, int] = {}
+        self.per_address: dict[str, int] = {}
         self.on_first_viewer: Callable[[str], None] | None = None
         self.on_last_viewer: Callable[[str], None] | None = None
 
@@ -126,6 +133,8 @@ class LocalHub:
         room[conn.conn_id] = conn
         users = self._by_user.setdefault(conn.room_id, {})
         users.setdefault(conn.user_id, set()).add(conn)
+        self.per_user[conn.user_id] = self.per_user.get(conn.user_id, 0) + 1
+        self.per_address[conn.address] = self.per_address.get(conn.address, 0) + 1
         if first and self.on_first_viewer:
             self.on_first_viewer(conn.room_id)
         return len(users[conn.user_id])
@@ -135,6 +144,10 @@ class LocalHub:
         room = self._rooms.get(conn.room_id)
         if room is None or room.pop(conn.conn_id, None) is None:
             return self.user_connections(conn.room_id, conn.user_id)
+        for counts, key in ((self.per_user, conn.user_id), (self.per_address, conn.address)):
+            counts[key] -= 1
+            if not counts[key]:
+                del counts[key]
         users = self._by_user[conn.room_id]
         conns = users.get(conn.user_id, set())
         conns.discard(conn)
@@ -198,7 +211,10 @@ class LocalHub:
 
     def close_user(self, user_id: str, code: int, reason: str) -> int:
         """Close every local connection of a user, in every room (banned or deleted accounts)."""
-        conns = [c for c in self.connections() if c.user_id == user_id]
+        return self.close_where(lambda c: c.user_id == user_id, code, reason)
+
+    def close_where(self, which: Callable[[Connection], bool], code: int, reason: str) -> int:
+        conns = [c for c in self.connections() if which(c)]
         for conn in conns:
             conn.close(code, reason)
         return len(conns)

@@ -34,6 +34,7 @@ from synctv.rooms.cluster.handoff import Handoffs
 from synctv.rooms.cluster.ownership import Ownerships
 from synctv.rooms.cluster.placement import Placement
 from synctv.rooms.cluster.queries import ClusterQueries
+from synctv.rooms.cluster.throttle import ClusterThrottle
 from synctv.rooms.delivery import Delivery
 from synctv.rooms.hub import LocalHub
 from synctv.store import Store
@@ -59,6 +60,7 @@ class RoomRouter:
         self.feeds = EdgeFeeds()
         self.handoff = Handoffs(self)
         self.queries = ClusterQueries(self)
+        self.throttle = ClusterThrottle(self)
         self._actors: dict[str, RoomActor] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._janitor: asyncio.Task[None] | None = None
@@ -309,6 +311,8 @@ class RoomRouter:
                 actor = await self.load(room_id)
                 reply = await actor.submit(cmd, op_id)
                 self.commands_applied += 1
+                if isinstance(cmd, c.CloseRoom) and reply.error is None:
+                    self._closed_here(room_id, cmd.reason)
                 return reply
             except RoomUnavailable as exc:
                 self._actors.pop(room_id, None)
@@ -316,6 +320,11 @@ class RoomRouter:
                     return c.Reply.fail(exc.code, str(exc))  # gone for good: no point reading it again
                 last = str(exc)
         return c.Reply.fail(ErrorCode.UNAVAILABLE, f"room is unavailable ({last}), try again")
+
+    def entitled(self, peer: str, room_id: str) -> bool:
+        """Whether `peer` may act on the room's ownership (push it here, close it): it owns the room in our
+        view, or it is the owner our ring names (a view that has not caught up with a leave)."""
+        return peer in (self.owner(room_id), self.placement.owner(room_id))
 
     def refusal(self, room_id: str) -> c.Reply | None:
         """Why a peer's command for the room must not be applied here (None: it may)."""
@@ -367,10 +376,20 @@ class RoomRouter:
     # --- reads and room-wide actions ---
 
     async def close_room(self, room_id: str, reason: str) -> None:
-        """Disconnect everyone, on every instance, and unload (room deleted, banned or set pending)."""
+        """Disconnect everyone, on every instance, and unload (room deleted, banned or set pending).
+
+        The close goes to the room's owner like any command: its kick reaches every subscribed edge as an
+        event, and the owner (only it) tells the other instances too."""
+        await self.submit(room_id, c.CloseRoom(reason))
+        await self.close_local(room_id, reason)
+
+    def _closed_here(self, room_id: str, reason: str) -> None:
+        actor = self._actors.get(room_id)
+        if actor is not None:
+            self._stopped(room_id, actor)
+            self.spawn(actor.stop())
         if self.mesh is not None:
             self.mesh.broadcast_control(pb.Control(room_closed=pb.RoomClosed(room_id=room_id, reason=reason)))
-        await self.close_local(room_id, reason)
 
     async def close_local(self, room_id: str, reason: str) -> None:
         actor = self.local_actor(room_id)

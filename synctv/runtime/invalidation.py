@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 
 from synctv._generated import mesh_pb2 as pb
+from synctv.auth.passwords import user_version
 from synctv.core import commands as c
-from synctv.core.permissions import Role
+from synctv.core.permissions import GUEST_USER_ID, Role
 from synctv.rooms.hub import CLOSE_KICKED
 from synctv.services import Services
 
@@ -48,8 +49,14 @@ class Invalidator:
         store = svc.store
         if kind == "settings":
             await store.settings.reload()
+            if not store.settings.bool("enable_guest"):
+                svc.hub.close_where(lambda conn: conn.user_id == GUEST_USER_ID, CLOSE_KICKED, "guests are disabled")
         elif kind == "sessions":
             await store.sessions.load()
+            closed = svc.hub.close_where(lambda conn: store.sessions.is_revoked(conn.session_id), CLOSE_KICKED,
+                                         "session ended")
+            if closed:
+                log.info("closed connections of ended sessions", extra={"count": closed})
         elif kind == "user" and key:
             # Owners resolve roles themselves: drop the cached role in every room loaded here.
             for room_id in svc.router.owned_rooms():
@@ -61,3 +68,8 @@ class Invalidator:
                 closed = svc.hub.close_user(key, CLOSE_KICKED, "account disabled")
                 if closed:
                     log.info("closed connections of a disabled account", extra={"user_id": key, "count": closed})
+            else:
+                # A password change ends every session opened with the old password.
+                version = user_version(user.hashed_password)
+                svc.hub.close_where(lambda conn: conn.user_id == key and conn.user_version != version,
+                                    CLOSE_KICKED, "password changed")

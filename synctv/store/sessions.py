@@ -1,6 +1,7 @@
-"""Ended sessions: a logout revokes its token (JWTs are otherwise valid until they expire).
+"""Ended sessions: a logout revokes its session (JWTs are otherwise valid until they expire).
 
-Revoked hashes are cached in memory and reloaded when another instance announces a logout.
+A session is the token's id (`jti`), so every encoding of the same token is revoked with it. Revoked ids are
+stored hashed, cached in memory and reloaded when another instance announces a logout.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from synctv.store.ids import utcnow
 from synctv.store.models import RevokedToken
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def session_hash(session_id: str) -> str:
+    return hashlib.sha256(b"session:" + session_id.encode()).hexdigest()
 
 
 class SessionStore:
@@ -31,8 +32,8 @@ class SessionStore:
             await s.commit()
             self._revoked = set(await s.scalars(select(RevokedToken.token_hash)))
 
-    async def revoke(self, token: str, expires_at: datetime) -> None:
-        digest = token_hash(token)
+    async def revoke(self, session_id: str, expires_at: datetime) -> None:
+        digest = session_hash(session_id)
         async with self._sessions() as s:
             s.add(RevokedToken(token_hash=digest, expires_at=expires_at))
             try:
@@ -41,5 +42,5 @@ class SessionStore:
                 pass
         self._revoked.add(digest)
 
-    def is_revoked(self, token: str) -> bool:
-        return bool(self._revoked) and token_hash(token) in self._revoked
+    def is_revoked(self, session_id: str) -> bool:
+        return bool(self._revoked) and session_hash(session_id) in self._revoked

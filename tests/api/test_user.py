@@ -23,7 +23,7 @@ async def test_login_signup_and_envelope(server: Server) -> None:
     assert {"id", "username", "email", "createdAt", "role"} <= set(me)
 
     status, body = await api.call("POST", "/api/user/login", json={"username": "nobody", "password": "password1"})
-    assert_error(status, body, 404)
+    assert_error(status, body, 403, "password incorrect")  # unknown accounts are not told apart
     status, body = await api.call("POST", "/api/user/login", json={"username": "alice", "password": "wrong11"})
     assert_error(status, body, 403, "password incorrect")
     status, body = await api.call("POST", "/api/user/login", json={"password": "password1"})

@@ -122,10 +122,13 @@ class Workload:
                 [i for i in self.alive if i not in self.down]
             await v.connect(candidates[hash(v.name) % len(candidates)])
 
-    async def stop(self) -> None:
+    async def stop(self, drain: float = 1.0) -> None:
+        """Stop sending, give what was acknowledged `drain` seconds to arrive, then close every viewer (a
+        delivery is only counted missing if its viewer stayed connected through its grace time)."""
         self._stop.set()
         for t in self._tasks:
             t.cancel()
+        await asyncio.sleep(drain)
         for v in self.viewers:
             await v.close()
 
@@ -273,7 +276,7 @@ async def test_d_slow_mesh_link_moves_nothing(pg_server: PostgresServer, etcd: E
             work = Workload(viewers, [next(v for v in viewers if v.room == r) for r in rooms], ids)
             work.start()
             await asyncio.sleep(12.0)
-            await work.stop()
+            await work.stop(drain=2.5)
             owners_after = {i: await _owned(session, procs, i) for i in ids}
         acked, missing = lost_acknowledged(viewers, grace=2.0)
         lat = ack_latencies(viewers)

@@ -196,7 +196,7 @@ async def test_mesh_refuses_forged_peers_but_serves_health_and_reflection(cluste
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-    from synctv.mesh.auth import TokenSigner
+    from synctv.mesh.auth import TokenSigner, audience_of
 
     target = f"127.0.0.1:{cluster.instances[0].grpc_port}"
     async with grpc.aio.insecure_channel(target) as channel:
@@ -204,7 +204,7 @@ async def test_mesh_refuses_forged_peers_but_serves_health_and_reflection(cluste
         with pytest.raises(grpc.aio.AioRpcError) as no_token:
             await stub.Describe(mesh_pb2.Empty(), timeout=5)
         assert no_token.value.code() == grpc.StatusCode.UNAUTHENTICATED
-        forged = TokenSigner("intruder", "not-the-cluster-secret-0123456789abcdef").token()
+        forged = TokenSigner("intruder", "not-the-cluster-secret-0123456789abcdef").token(audience_of("n1"))
         with pytest.raises(grpc.aio.AioRpcError) as bad:
             await stub.Describe(mesh_pb2.Empty(), metadata=(("authorization", f"Bearer {forged}"),), timeout=5)
         assert bad.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -17,16 +17,6 @@ def member(node: object) -> Member:
     return Member(instance_id=node.instance_id, grpc_address=f"127.0.0.1:{node.bound_port}")  # type: ignore[attr-defined]
 
 
-async def test_reply_without_discovery_view_uses_hello_address(mesh_factory: MeshFactory) -> None:
-    a, _ = await mesh_factory("a")
-    b, _ = await mesh_factory("b")
-    # b's view does not include a yet; a's Hello carries its address (listen 127.0.0.1 => advertised) so b
-    # can still dial back with the reply.
-    a.set_members([member(a), member(b)])
-    assert a.advertise_address == f"127.0.0.1:{a.bound_port}"
-    assert echoed(await a.command("b", command("r", "op", b"p"), timeout=5)) == b"ok:b:p"
-
-
 async def test_reconnect_after_peer_restart(mesh_factory: MeshFactory) -> None:
     a, ha = await mesh_factory("a")
     b, _hb = await mesh_factory("b")

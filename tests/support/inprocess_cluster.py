@@ -133,7 +133,8 @@ class InProcessCluster:
             self.nodes[name].router.set_members(members)
 
     def _member(self, name: str) -> Member:
-        port = getattr(self.nodes[name].mesh, "bound_port", 0)
+        node = self.nodes.get(name)  # a member other views still list after it left may be gone
+        port = getattr(node.mesh, "bound_port", 0) if node is not None else 0
         return Member(name, grpc_address=f"127.0.0.1:{port}" if port else "")
 
     async def crash(self, name: str) -> None:

@@ -22,7 +22,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as exc:
-        return error(exc.status, exc.message)
+        resp = error(exc.status, exc.message)
+        resp.headers.update(exc.headers)
+        return resp
     except (ValidationError, SettingError, PlaybackError, Conflict) as exc:
         return error(400, str(exc))
     except RoomUnavailable as exc:

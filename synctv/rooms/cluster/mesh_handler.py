@@ -49,7 +49,7 @@ class RouterMeshHandler:
         self.router.subscribers.change(room_id, peer, on)
 
     async def handle_control(self, peer: str, control: pb.Control) -> None:
-        await self.router.queries.apply_control(control)
+        await self.router.queries.apply_control(peer, control)
 
     async def handle_peer_down(self, peer: str) -> None:
         self.router.peer_down(peer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,8 @@ from synctv.mesh import MeshError
 
 if TYPE_CHECKING:
     from synctv.rooms.router import RoomRouter
+
+log = logging.getLogger(__name__)
 
 QUERY_TIMEOUT_S = 2.0
 ControlHandler = Callable[[pb.Control], Awaitable[None]]
@@ -117,16 +120,30 @@ class ClusterQueries:
             return pb.QueryReply(owned_rooms=pb.OwnedRooms(room_ids=router.owned_rooms(),
                                                            connections=router.hub.connection_count()))
         if kind == "control":
-            await self.apply_control(query.control)
+            if not await self.apply_control(peer, query.control):
+                return pb.QueryReply(code=pb.DENIED, error="not entitled to that control")
             return pb.QueryReply(ack=pb.Ack())
         if kind == "adopt":
+            room_id = query.adopt.snapshot.room_id
+            if router.placement.owner(room_id) not in (router.instance_id, peer):
+                return pb.QueryReply(code=pb.DENIED, error="the ring does not give this room here")
             return await router.handoff.adopt(query.adopt.snapshot)
+        if kind == "throttle":
+            return router.throttle.answer(peer, query.throttle)
         if kind == "pull":
+            if router.placement.owner(query.pull.room_id) != peer:
+                return pb.QueryReply(code=pb.DENIED, error="the ring does not give this room to the caller")
             return await router.handoff.answer_pull(peer, query.pull.room_id)
         return pb.QueryReply(code=pb.INVALID, error=f"unknown query {kind!r}")
 
-    async def apply_control(self, control: pb.Control) -> None:
+    async def apply_control(self, peer: str, control: pb.Control) -> bool:
+        """Apply a peer's control message; False if the peer may not send it (a room closed by a non-owner)."""
         if control.WhichOneof("body") == "room_closed":
-            await self.router.close_local(control.room_closed.room_id, control.room_closed.reason or "room closed")
+            room_id = control.room_closed.room_id
+            if not self.router.entitled(peer, room_id):
+                log.warning("ignoring a room close from %s, which does not own the room", peer)
+                return False
+            await self.router.close_local(room_id, control.room_closed.reason or "room closed")
         elif self.on_control is not None:
             await self.on_control(control)
+        return True

@@ -1,0 +1,72 @@
+"""WebSocket limits: connections per user and per address, and messages (chat especially) per connection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from synctv._generated import message_pb2 as pb
+from tests.api.test_ws import setup_room, still_works
+from tests.support.api_client import Api
+from tests.support.servers import Server, start_server
+
+T = pb.MessageType
+
+
+@pytest.fixture
+async def tight(tmp_path: Path) -> AsyncIterator[Server]:
+    runtime, base = await start_server(tmp_path / "data", SYNCTV_ROOMS_MAX_CONNECTIONS_PER_USER="3",
+                                       SYNCTV_ROOMS_MAX_CONNECTIONS_PER_ADDRESS="5")
+    async with aiohttp.ClientSession() as session:
+        yield Server(runtime, Api(base, session))
+    await runtime.stop()
+
+
+async def test_connections_per_user_and_per_address(tight: Server) -> None:
+    api, rid, alice, bob = await setup_room(tight)
+    mine = [await api.ws(rid, alice) for _ in range(3)]
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await api.ws(rid, alice)
+    assert refused.value.status == 429
+    others = [await api.ws(rid, bob), await api.ws(rid)]  # 5 from this address now
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await api.ws(rid)
+    assert refused.value.status == 429
+    await mine[0].close()
+    await asyncio.sleep(0.1)
+    again = await api.ws(rid, alice)  # a closed connection frees its place
+    await still_works(again)
+    for ws in (*mine[1:], *others, again):
+        await ws.close()
+
+
+async def test_a_chat_flood_is_cut_to_the_allowance(sqlite_server: Server) -> None:
+    api, rid, alice, bob = await setup_room(sqlite_server)
+    flooder = await api.ws(rid, alice)
+    victim = await api.ws(rid, bob)
+    for i in range(200):
+        await flooder.send(pb.Message(type=T.CHAT, chat_content=f"spam {i}"))
+    await flooder.send(pb.Message(type=T.SYNC))
+    errors = 0
+    while True:
+        msg = await flooder.recv()
+        if msg.type == T.ERROR:
+            assert msg.error_message == "too many messages, slow down"
+            errors += 1
+        elif msg.type == T.SYNC:
+            break  # other messages (a SYNC) still go through the general allowance
+    assert errors >= 1
+    chats = 0
+    try:
+        while True:
+            if (await victim.recv(0.5)).type == T.CHAT:
+                chats += 1
+    except TimeoutError:
+        pass
+    assert 20 <= chats <= 25  # the burst, and what a few milliseconds refill
+    await flooder.close()
+    await victim.close()
