@@ -1,0 +1,65 @@
+"""The media proxy's per-instance objects, created on first use and closed with the application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synctv.config import parse_duration
+from synctv.media.fetcher import DEFAULT_USER_AGENT, Fetcher, FetcherSettings
+from synctv.media.ssrf import AddressPolicy
+from synctv.media.streams import StreamRegistry
+from synctv.media.tokens import TargetTokens
+from synctv.services import Services
+
+
+@dataclass
+class MediaProxy:
+    fetcher: Fetcher
+    tokens: TargetTokens
+    streams: StreamRegistry
+    playlist_max_bytes: int
+
+    async def close(self) -> None:
+        await self.fetcher.close()
+
+
+def _policy_source(svc: Services) -> AddressPolicy:
+    settings = svc.store.settings
+    key = (settings.bool("allow_proxy_to_local"), str(settings.get("proxy_allowlist") or ""))
+    cached = _POLICIES.get(key)
+    if cached is None:
+        if len(_POLICIES) > 64:
+            _POLICIES.clear()
+        cached = _POLICIES[key] = AddressPolicy.parse(*key)
+    return cached
+
+
+_POLICIES: dict[tuple[bool, str], AddressPolicy] = {}
+
+
+def fetcher_settings(svc: Services) -> FetcherSettings:
+    px = svc.cfg.proxy
+    return FetcherSettings(user_agent=px.user_agent or DEFAULT_USER_AGENT,
+                           connect_timeout=parse_duration(px.connect_timeout, "proxy.connect_timeout"),
+                           read_timeout=parse_duration(px.read_timeout, "proxy.read_timeout"),
+                           max_redirects=px.max_redirects, max_streams=px.max_streams,
+                           max_streams_per_user=px.max_streams_per_user)
+
+
+def media_proxy(svc: Services) -> MediaProxy:
+    """This instance's media proxy (the shared fetcher lives in it), created on first use."""
+    if svc.media is None:
+        svc.media = MediaProxy(
+            fetcher=Fetcher(lambda: _policy_source(svc), fetcher_settings(svc)),
+            tokens=TargetTokens(svc.cfg.jwt.secret, parse_duration(svc.cfg.proxy.target_token_ttl,
+                                                                   "proxy.target_token_ttl")),
+            streams=StreamRegistry(),
+            playlist_max_bytes=svc.cfg.proxy.playlist_max_bytes)
+    return svc.media
+
+
+def cancel_proxy_streams(svc: Services, movie_id: str) -> int:
+    """Stop every proxy stream of `movie_id` on this instance; the cluster's invalidation path calls this too."""
+    if svc.media is None:
+        return 0
+    return svc.media.streams.cancel_movie(movie_id)
