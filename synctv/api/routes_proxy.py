@@ -18,8 +18,9 @@ from synctv.api.routing import Routes
 from synctv.api.views import movie_base
 from synctv.core.validation import is_id
 from synctv.media import hls
+from synctv.media.cache import NotCacheable, SliceCache, SourceInfo, parse_content_range, source_key
 from synctv.media.errors import ProxyError, UpstreamRefused
-from synctv.media.service import MediaProxy, media_proxy
+from synctv.media.service import MediaProxy, media_proxy, slice_cache
 from synctv.media.streams import StreamScope, watch_disconnect
 from synctv.media.tokens import source_version
 from synctv.services import Services
@@ -128,8 +129,18 @@ async def _serve_bytes(request: web.Request, mp: MediaProxy, ctx: RoomCtx, movie
     range_header = client_range(request)
     head = request.method == hdrs.METH_HEAD
 
+    cache = None if head else slice_cache(services(request))
+
     async def body(scope: StreamScope) -> web.StreamResponse:
         method = "HEAD" if head else "GET"
+        if cache is not None:
+            try:
+                return await _serve_cached(request, mp, cache, url, movie_headers, range_header)
+            except NotCacheable:
+                pass  # an origin without usable ranges: pass through
+            except UpstreamRefused as exc:
+                if exc.upstream_status != 416:
+                    raise
         try:
             return await _relay(request, mp, url, movie_headers, method, range_header)
         except UpstreamRefused as exc:
@@ -138,6 +149,91 @@ async def _serve_bytes(request: web.Request, mp: MediaProxy, ctx: RoomCtx, movie
         return await _relay(request, mp, url, movie_headers, "GET", range_header)  # origins that refuse HEAD
 
     return await _run_scoped(request, mp, ctx, movie.id, body)
+
+
+class _Unsatisfiable(Exception):
+    pass
+
+
+def resolve_range(range_header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive byte span a normalised Range asks of a `size`-byte source (None: the whole source)."""
+    if range_header is None:
+        return None
+    first, _, last = range_header.removeprefix("bytes=").partition("-")
+    if not first:  # a suffix: the last N bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            raise _Unsatisfiable
+        return max(0, size - n), size - 1
+    start = int(first)
+    if start >= size:
+        raise _Unsatisfiable
+    return start, min(int(last), size - 1) if last else size - 1
+
+
+async def _serve_cached(request: web.Request, mp: MediaProxy, cache: SliceCache, url: str,
+                        movie_headers: dict[str, str], range_header: str | None) -> web.StreamResponse:
+    source = source_key(url, movie_headers)
+    size_s = cache.slice_size
+
+    async def fetch(start: int, end: int) -> tuple[bytes, SourceInfo]:
+        async with mp.fetcher.open(url, headers=movie_headers, range_header=f"bytes={start}-{end}") as up:
+            if up.status != 206:
+                raise NotCacheable("origin does not serve byte ranges")
+            got_start, _, total = parse_content_range(up.headers.get("Content-Range", ""))
+            if got_start != start:
+                raise NotCacheable("origin answered another range")
+            want = end - start + 1
+            body = bytearray()
+            async for chunk in up.content.iter_chunked(CHUNK):
+                body += chunk
+                if len(body) > want:
+                    raise NotCacheable("origin sent more than the range asked for")
+            data = bytes(body)
+            return data, SourceInfo(total, up.headers.get("Content-Type", ""), up.headers.get("ETag", ""),
+                                    up.headers.get("Last-Modified", ""))
+
+    info = await cache.info(source)
+    hit = info is not None
+    if info is None:
+        first = range_header.removeprefix("bytes=").partition("-")[0] if range_header else ""
+        await cache.slice(source, int(first) // size_s if first else 0, fetch)
+        info = await cache.info(source)
+        assert info is not None
+    try:
+        span = resolve_range(range_header, info.size)
+    except _Unsatisfiable:
+        refusal = error(416, "requested range not satisfiable")
+        refusal.headers["Content-Range"] = f"bytes */{info.size}"
+        return refusal
+    start, end = span if span is not None else (0, info.size - 1)
+    first_slice, last_slice = start // size_s, end // size_s
+    hit = hit and cache.cached(source, first_slice, last_slice)
+    resp = web.StreamResponse(status=206 if span is not None else 200)
+    resp.headers["Accept-Ranges"] = "bytes"
+    resp.headers["Content-Length"] = str(max(0, end - start + 1))
+    if span is not None:
+        resp.headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
+    for name, value in (("Content-Type", info.content_type), ("ETag", info.etag),
+                        ("Last-Modified", info.last_modified)):
+        if value:
+            resp.headers[name] = value
+    resp.headers["X-Cache-Status"] = "HIT" if hit else "MISS"
+    await resp.prepare(request)
+    if info.size == 0:
+        await resp.write_eof()
+        return resp
+    try:
+        for index in range(first_slice, last_slice + 1):
+            data = await cache.slice(source, index, fetch)
+            base = index * size_s
+            await resp.write(data[max(start - base, 0):end - base + 1])
+    except (ProxyError, NotCacheable, ConnectionResetError):
+        if request.transport is not None:
+            request.transport.close()
+        return resp
+    await resp.write_eof()
+    return resp
 
 
 async def _relay(request: web.Request, mp: MediaProxy, url: str, movie_headers: dict[str, str], method: str,

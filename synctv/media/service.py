@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synctv.config import parse_duration
+from synctv.config import parse_duration, parse_size
+from synctv.media.cache import DiskStore, MemoryStore, SliceCache, SliceStore
 from synctv.media.fetcher import DEFAULT_USER_AGENT, Fetcher, FetcherSettings
 from synctv.media.ssrf import AddressPolicy
 from synctv.media.streams import StreamRegistry
@@ -18,6 +19,7 @@ class MediaProxy:
     tokens: TargetTokens
     streams: StreamRegistry
     playlist_max_bytes: int
+    cache: SliceCache | None = None
 
     async def close(self) -> None:
         await self.fetcher.close()
@@ -56,6 +58,19 @@ def media_proxy(svc: Services) -> MediaProxy:
             streams=StreamRegistry(),
             playlist_max_bytes=svc.cfg.proxy.playlist_max_bytes)
     return svc.media
+
+
+def slice_cache(svc: Services) -> SliceCache | None:
+    """The slice cache when the site setting `proxy_cache_enable` is on (memory, or `server.proxy_cache_path`)."""
+    if not svc.store.settings.bool("proxy_cache_enable"):
+        return None
+    mp = media_proxy(svc)
+    if mp.cache is None:
+        size = parse_size(svc.cfg.server.proxy_cache_size, "server.proxy_cache_size")
+        store: SliceStore = (DiskStore(svc.cfg.resolve_path(svc.cfg.server.proxy_cache_path), size)
+                             if svc.cfg.server.proxy_cache_path else MemoryStore(size))
+        mp.cache = SliceCache(store)
+    return mp.cache
 
 
 def cancel_proxy_streams(svc: Services, movie_id: str) -> int:

@@ -340,3 +340,57 @@ async def test_concurrency_bound_per_user(tmp_path: Any, origin: MediaOrigin) ->
             resp.close()
     finally:
         await runtime.stop()
+
+
+@pytest.mark.parametrize("where", ["memory", "disk"])
+async def test_slice_cache(tmp_path: Any, origin: MediaOrigin, where: str) -> None:
+    from tests.support.api_client import Api
+    from tests.support.servers import start_server
+
+    env = {"SYNCTV_SERVER_PROXY_CACHE_SIZE": "16MB"}
+    if where == "disk":
+        env["SYNCTV_SERVER_PROXY_CACHE_PATH"] = str(tmp_path / "cache")
+    runtime, base = await start_server(tmp_path / "data", **env)
+    try:
+        async with aiohttp.ClientSession() as session:
+            server = Server(runtime, Api(base, session))
+            await server.store.settings.set_many({"proxy_cache_enable": True})
+            await allow_local(server)
+            alice, rid, mid = await room_with(server, origin.url("gated/big.bin"), headers=GATE)
+            data = origin.files.read("big.bin")
+            n = len(data)
+            path = f"/api/room/movie/proxy/{mid}"
+            origin.seen.clear()
+            # many viewers at once ask for the same bytes: each 2 MiB slice is fetched once
+            results = await asyncio.gather(*(get(server, path, alice, rid, {"Range": "bytes=100-2097251"})
+                                             for _ in range(8)))
+            for status, hdrs, body in results:
+                assert status == 206 and body == data[100:2097252]
+                assert hdrs["Content-Range"] == f"bytes 100-2097251/{n}"
+            fetched = [s for s in origin.seen if s.path == "/gated/big.bin"]
+            assert sorted(s.headers["Range"] for s in fetched) == ["bytes=0-2097151", f"bytes=2097152-{n - 1}"]
+            assert all(s.headers[GATE_HEADER[0]] == GATE_HEADER[1] for s in fetched)
+            assert {h["X-Cache-Status"] for _, h, _ in results} == {"MISS"}
+            for rng, lo, hi in (("bytes=0-99", 0, 99), ("bytes=-500", n - 500, n - 1),
+                                ("bytes=2097000-2097300", 2097000, 2097300), (None, 0, n - 1)):
+                status, hdrs, body = await get(server, path, alice, rid, {"Range": rng} if rng else {})
+                assert status == (206 if rng else 200) and body == data[lo:hi + 1], rng
+                assert hdrs["Content-Length"] == str(hi - lo + 1)
+                assert hdrs["X-Cache-Status"] == "HIT"
+            status, hdrs, _ = await get(server, path, alice, rid, {"Range": f"bytes={n}-"})
+            assert status == 416 and hdrs["Content-Range"] == f"bytes */{n}"
+            assert len([s for s in origin.seen if s.path == "/gated/big.bin"]) == 2
+    finally:
+        await runtime.stop()
+    if where == "disk":
+        # the disk cache survives a restart
+        runtime, base = await start_server(tmp_path / "data", **env)
+        try:
+            async with aiohttp.ClientSession() as session:
+                server = Server(runtime, Api(base, session))
+                origin.seen.clear()
+                status, hdrs, body = await get(server, path, alice, rid, {"Range": "bytes=0-99"})
+                assert status == 206 and body == data[:100] and hdrs["X-Cache-Status"] == "HIT"
+                assert origin.requests_to("/gated/big.bin") == []
+        finally:
+            await runtime.stop()
