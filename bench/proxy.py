@@ -4,7 +4,8 @@
 
 Scenarios (the origin is a static aiohttp file server on loopback, in its own process):
 - `download`: one large ranged download (`Range: bytes=0-`) of a random file;
-- `hls100`: 100 viewers (distinct users) fetch the same ffmpeg-made HLS rendition at once: the playlist through
+- `hls100`: 100 viewers (distinct users) fetch the same ffmpeg-made HLS rendition (4 Mb/s, 6 s segments of
+  about 3 MiB, the segment length Apple recommends) at once: the playlist through
   the proxy (rewritten), then every segment in order, as a player does;
 - `slow100`: 100 slow readers pull the large file at once (64 KiB every 20 ms, for a few seconds) and the
   server's resident memory is sampled: it must grow by less than 64 MiB (nothing is buffered whole).
@@ -44,7 +45,7 @@ def make_media(root: Path, big_mib: int, hls_seconds: int) -> list[str]:
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
                     f"testsrc2=size=640x360:rate=25:duration={hls_seconds}", "-c:v", "libx264", "-preset",
                     "ultrafast", "-b:v", "4M", "-maxrate", "4M", "-bufsize", "8M", "-g", "50", "-f", "hls",
-                    "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_filename",
+                    "-hls_time", "6", "-hls_playlist_type", "vod", "-hls_segment_filename",
                     str(hls / "seg%03d.ts"), str(hls / "index.m3u8")], check=True, timeout=600)
     return [line for line in (hls / "index.m3u8").read_text().splitlines() if line and not line.startswith("#")]
 

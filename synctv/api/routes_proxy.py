@@ -3,7 +3,6 @@ enough, no room ownership is involved, so viewers stay on the instance they are 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -11,7 +10,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import hdrs, web
 
-from synctv.api.auth import RoomCtx, request_token, room_access
+from synctv.api.auth import RoomCtx, request_room_id, request_token, room_access
 from synctv.api.context import services
 from synctv.api.responses import bad_request, error, not_found
 from synctv.api.routing import Routes
@@ -21,7 +20,7 @@ from synctv.media import hls
 from synctv.media.cache import NotCacheable, SliceCache, SourceInfo, parse_content_range, source_key
 from synctv.media.errors import ProxyError, UpstreamRefused
 from synctv.media.service import MediaProxy, media_proxy, slice_cache
-from synctv.media.streams import StreamScope, watch_disconnect
+from synctv.media.streams import StreamScope
 from synctv.media.tokens import source_version
 from synctv.services import Services
 from synctv.store.models import Movie
@@ -67,10 +66,14 @@ async def _proxied_movie(svc: Services, ctx: RoomCtx, movie_id: str) -> tuple[Mo
         raise bad_request("vendors are not available on this server")
     if base.get("rtmpSource"):
         raise bad_request("rtmp sources are not available on this server")
+    _check_enabled(svc, base)
+    return movie, base
+
+
+def _check_enabled(svc: Services, base: dict[str, Any]) -> None:
     setting = "live_proxy" if base.get("live") else "movie_proxy"
     if not svc.store.settings.bool(setting):
         raise bad_request(f"{setting.replace('_', ' ')} is disabled on this server")
-    return movie, base
 
 
 def _user_key(request: web.Request, ctx: RoomCtx) -> str:
@@ -85,8 +88,8 @@ def _gone(request: web.Request) -> bool:
 async def _run_scoped(request: web.Request, mp: MediaProxy, ctx: RoomCtx, movie_id: str,
                       body: Any) -> web.StreamResponse:
     """Run `body(scope)` bounded (per user and instance), tracked by movie, cancelled when the client leaves."""
-    with mp.fetcher.limiter.slot(_user_key(request, ctx)), mp.streams.track(movie_id) as scope:
-        watcher = asyncio.create_task(watch_disconnect(lambda: _gone(request), scope))
+    with mp.fetcher.limiter.slot(_user_key(request, ctx)), \
+            mp.streams.track(movie_id, lambda: _gone(request)) as scope:
         try:
             async with scope.running():
                 result: web.StreamResponse = await body(scope)
@@ -97,13 +100,10 @@ async def _run_scoped(request: web.Request, mp: MediaProxy, ctx: RoomCtx, movie_
             if request.transport is not None:
                 request.transport.close()  # a half-sent body must not look complete
             raise ProxyError(f"proxy stream stopped: {scope.reason}", 410) from None
-        finally:
-            watcher.cancel()
 
 
 async def _serve_playlist(request: web.Request, mp: MediaProxy, ctx: RoomCtx, movie: Movie,
-                          base: dict[str, Any], url: str) -> web.StreamResponse:
-    version = source_version(base["url"], base.get("headers") or {})
+                          base: dict[str, Any], url: str, version: str) -> web.StreamResponse:
     token = request_token(request)
     query = urlencode({"token": token, "roomId": ctx.room_id} if token else {"roomId": ctx.room_id})
 
@@ -271,18 +271,26 @@ async def _relay(request: web.Request, mp: MediaProxy, url: str, movie_headers: 
 
 async def _proxy(request: web.Request, token: str | None) -> web.StreamResponse:
     svc = services(request)
-    ctx = await room_access(request)
-    movie, base = await _proxied_movie(svc, ctx, request.match_info["movieId"])
     mp = media_proxy(svc)
+    movie_id = request.match_info["movieId"]
+    key = (request_token(request), request_room_id(request), movie_id)
+    granted = mp.grants.get(key)
+    if granted is None:
+        ctx = await room_access(request)
+        movie, base = await _proxied_movie(svc, ctx, movie_id)
+        version = source_version(base["url"], base.get("headers") or {})
+        mp.grants.put(key, (ctx, movie, base, version))
+    else:
+        ctx, movie, base, version = granted
+        _check_enabled(svc, base)  # settings are in memory: always current
     if token is None:
         url = base["url"]
         playlist = hls.is_playlist(base.get("type", ""), url)
     else:
-        target = mp.tokens.verify(token, ctx.room_id, movie.id, source_version(base["url"], base.get("headers")
-                                                                               or {}))
+        target = mp.tokens.verify(token, ctx.room_id, movie.id, version)
         url, playlist = target.url, target.playlist
     if playlist:
-        return await _serve_playlist(request, mp, ctx, movie, base, url)
+        return await _serve_playlist(request, mp, ctx, movie, base, url, version)
     return await _serve_bytes(request, mp, ctx, movie, base, url)
 
 

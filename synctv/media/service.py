@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
 from synctv.config import parse_duration, parse_size
 from synctv.media.cache import DiskStore, MemoryStore, SliceCache, SliceStore
@@ -13,6 +15,41 @@ from synctv.media.tokens import TargetTokens
 from synctv.services import Services
 
 
+class Grants:
+    """Recently checked (credentials, room, movie) -> what the check found, for a few seconds.
+
+    A player fetches a segment every few seconds per viewer; re-running authentication, room access and the movie
+    lookup (three database reads) for each one dominated the proxy's cost. A grant lives `ttl` seconds at most,
+    and every grant of a movie is dropped at once when the movie is edited or deleted.
+    """
+
+    def __init__(self, ttl: float = 10.0, limit: int = 20_000) -> None:
+        self.ttl = ttl
+        self.limit = limit
+        self._items: dict[tuple[str, ...], tuple[float, Any]] = {}
+
+    def get(self, key: tuple[str, ...]) -> Any:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] < time.monotonic():
+            del self._items[key]
+            return None
+        return item[1]
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        if len(self._items) >= self.limit:
+            now = time.monotonic()
+            self._items = {k: v for k, v in self._items.items() if v[0] >= now}
+            if len(self._items) >= self.limit:
+                self._items.clear()
+        self._items[key] = (time.monotonic() + self.ttl, value)
+
+    def forget_movie(self, movie_id: str) -> None:
+        for key in [k for k in self._items if movie_id in k]:
+            del self._items[key]
+
+
 @dataclass
 class MediaProxy:
     fetcher: Fetcher
@@ -20,8 +57,10 @@ class MediaProxy:
     streams: StreamRegistry
     playlist_max_bytes: int
     cache: SliceCache | None = None
+    grants: Grants = field(default_factory=Grants)
 
     async def close(self) -> None:
+        await self.streams.close()
         await self.fetcher.close()
 
 
@@ -77,4 +116,5 @@ def cancel_proxy_streams(svc: Services, movie_id: str) -> int:
     """Stop every proxy stream of `movie_id` on this instance; the cluster's invalidation path calls this too."""
     if svc.media is None:
         return 0
+    svc.media.grants.forget_movie(movie_id)
     return svc.media.streams.cancel_movie(movie_id)

@@ -370,7 +370,7 @@ async def test_slice_cache(tmp_path: Any, origin: MediaOrigin, where: str) -> No
             fetched = [s for s in origin.seen if s.path == "/gated/big.bin"]
             assert sorted(s.headers["Range"] for s in fetched) == ["bytes=0-2097151", f"bytes=2097152-{n - 1}"]
             assert all(s.headers[GATE_HEADER[0]] == GATE_HEADER[1] for s in fetched)
-            assert {h["X-Cache-Status"] for _, h, _ in results} == {"MISS"}
+            assert "MISS" in {h["X-Cache-Status"] for _, h, _ in results}  # the first; later ones may hit
             for rng, lo, hi in (("bytes=0-99", 0, 99), ("bytes=-500", n - 500, n - 1),
                                 ("bytes=2097000-2097300", 2097000, 2097300), (None, 0, n - 1)):
                 status, hdrs, body = await get(server, path, alice, rid, {"Range": rng} if rng else {})
