@@ -2,7 +2,7 @@
 
 Routes (all serve the same media tree, with RFC-correct Range/HEAD/416 from aiohttp's FileResponse):
   /files/<path>              plain
-  /gated/<path>              403 unless the request carries GATE_HEADER (as a CDN that wants a Referer)
+  /gated/<path>              403 unless the request carries the gate header (GATE_HEADER: a Referer)
   /redirect/<n>/<path>       n 302 hops, then /files/<path>
   /redirect-gated/<path>     one 302 into /gated/<path> (the movie's headers must follow the redirect)
   /slow/<path>               headers and one chunk, then stalls until the client goes away
@@ -85,6 +85,7 @@ def make_media(root: Path, seconds: int = 4) -> MediaFiles:
 class MediaOrigin:
     files: MediaFiles
     host: str = "127.0.0.1"
+    gate: tuple[str, str] = GATE_HEADER
     seen: list[Seen] = field(default_factory=list)
     slow_started: asyncio.Event = field(default_factory=asyncio.Event)
     slow_gone: asyncio.Event = field(default_factory=asyncio.Event)
@@ -114,7 +115,7 @@ class MediaOrigin:
             return web.FileResponse(self._file(request.match_info["path"]))
 
         async def gated(request: web.Request) -> web.StreamResponse:
-            if request.headers.get(GATE_HEADER[0]) != GATE_HEADER[1]:
+            if request.headers.get(self.gate[0]) != self.gate[1]:
                 raise web.HTTPForbidden(text="members only")
             return web.FileResponse(self._file(request.match_info["path"]))
 
