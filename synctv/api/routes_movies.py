@@ -62,14 +62,15 @@ async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
     return base
 
 
-async def _stop_proxy_streams(svc: Services, movies: list[Movie]) -> None:
-    """A changed or deleted proxied movie stops streaming here and, through the invalidation path, everywhere."""
+def _stop_proxy_streams(svc: Services, movies: list[Movie]) -> None:
+    """A changed or deleted proxied movie stops streaming (and its recent access grants end)."""
     ids = [m.id for m in movies if not m.is_folder and movie_base(m).get("proxy")]
     if not ids:
         return
     for movie_id in ids:
         cancel_proxy_streams(svc, movie_id)
-    await svc.invalidate("proxy_movies", ",".join(ids))
+    # Other instances run `cancel_proxy_streams` when the mesh carries this change to them: the invalidation
+    # kind "proxy_movies" with the ids comma-separated as its key (not yet a kind of the mesh protocol).
 
 
 @routes.get("/api/room/movie/current", "The current movie and playback status (extrapolated to now)", auth="room")
@@ -221,7 +222,7 @@ async def edit(request: web.Request) -> web.Response:
     if movie_id in await _protected_ids(svc, ctx.room_id):
         raise bad_request("cannot edit the current movie or a folder containing it")
     await svc.store.movies.update_base(ctx.room_id, movie_id, base)
-    await _stop_proxy_streams(svc, [movie])
+    _stop_proxy_streams(svc, [movie])
     await _notify_movies(svc, ctx)
     return no_content()
 
@@ -260,7 +261,7 @@ async def delete(request: web.Request) -> web.Response:
         raise bad_request("cannot delete the current movie or a folder containing it")
     doomed = await svc.store.movies.subtree(ctx.room_id, list(set(ids)))
     await svc.store.movies.delete(ctx.room_id, list(set(ids)))
-    await _stop_proxy_streams(svc, doomed)
+    _stop_proxy_streams(svc, doomed)
     await _notify_movies(svc, ctx)
     return no_content()
 
@@ -280,6 +281,6 @@ async def clear(request: web.Request) -> web.Response:
         raise bad_request("cannot clear while the current movie is in it; stop playback first")
     doomed = await svc.store.movies.subtree(ctx.room_id, [parent] if parent else None)
     await svc.store.movies.clear(ctx.room_id, parent)
-    await _stop_proxy_streams(svc, [m for m in doomed if m.id != parent])
+    _stop_proxy_streams(svc, [m for m in doomed if m.id != parent])
     await _notify_movies(svc, ctx)
     return no_content()

@@ -150,7 +150,7 @@ async def test_delete(server: Server) -> None:
     bob = await api.signup("bob")
     rid = await api.create_room(alice, "privacy")
     # a proxied movie pointing at this machine is refused while allow_proxy_to_local is off (the default)
-    status, body = await api.call("POST", "/api/room/movie/push", token=bob, room=rid,
+    status, body = await api.call("POST", "/api/room/movie/push", token=alice, room=rid,
                                   json={"name": "p", "url": "http://127.0.0.1:1/s.mp4", "proxy": True})
     assert_error(status, body, 400)
     secret = await api.push_movie(alice, rid, "other", "https://example.com/secret.mp4")
