@@ -31,6 +31,9 @@ PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 COPIED_HEADERS = ("Accept-Ranges", "Cache-Control", "Content-Length", "Content-Range", "Content-Type", "ETag",
                   "Last-Modified")
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# Proxied bytes are served from this server's origin: whatever the upstream claims they are, a browser must never
+# run them as a page here (an origin serving HTML or SVG would otherwise get script access to users' tokens).
+HARDENING = {"Content-Security-Policy": "default-src 'none'; sandbox", "X-Content-Type-Options": "nosniff"}
 
 
 def proxy_path(movie_id: str, token: str, room_id: str) -> str:
@@ -118,7 +121,8 @@ async def _serve_playlist(request: web.Request, mp: MediaProxy, ctx: RoomCtx, mo
             raise ProxyError("upstream did not return an HLS playlist")
         rewritten = hls.rewrite_playlist(text, final_url, make)
         # Live playlists change with every fetch, and each carries fresh tokens: never cache.
-        return web.Response(text=rewritten, content_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-store"})
+        return web.Response(text=rewritten, content_type=PLAYLIST_TYPE,
+                            headers={"Cache-Control": "no-store", **HARDENING})
 
     return await _run_scoped(request, mp, ctx, movie.id, body)
 
@@ -209,7 +213,7 @@ async def _serve_cached(request: web.Request, mp: MediaProxy, cache: SliceCache,
     start, end = span if span is not None else (0, info.size - 1)
     first_slice, last_slice = start // size_s, end // size_s
     hit = hit and cache.cached(source, first_slice, last_slice)
-    resp = web.StreamResponse(status=206 if span is not None else 200)
+    resp = web.StreamResponse(status=206 if span is not None else 200, headers=HARDENING)
     resp.headers["Accept-Ranges"] = "bytes"
     resp.headers["Content-Length"] = str(max(0, end - start + 1))
     if span is not None:
@@ -246,7 +250,7 @@ async def _relay(request: web.Request, mp: MediaProxy, url: str, movie_headers: 
                 refusal.headers["Content-Range"] = up.headers["Content-Range"]
             return refusal
         status = up.status if up.status in (200, 206) else 200
-        resp = web.StreamResponse(status=status)
+        resp = web.StreamResponse(status=status, headers=HARDENING)
         for name in COPIED_HEADERS:
             if name in up.headers:
                 resp.headers[name] = up.headers[name]

@@ -128,6 +128,17 @@ async def test_byte_proxy_ranges_head_and_headers(sqlite_server: Server, origin:
         assert "Chrome/" in hop.headers.get("User-Agent", "")
 
 
+async def test_proxied_bytes_never_run_as_a_page(sqlite_server: Server, origin: MediaOrigin) -> None:
+    server = sqlite_server
+    await allow_local(server)
+    alice, rid, mid = await room_with(server, origin.url("files/page.html"))
+    hls = (await server.api.push_movie(alice, rid, "h", origin.url("files/hls/master.m3u8"), proxy=True))["id"]
+    for movie, headers in ((mid, {}), (mid, {"Range": "bytes=0-5"}), (hls, {})):
+        status, hdrs, _ = await get(server, f"/api/room/movie/proxy/{movie}?roomId={rid}", None, headers=headers)
+        assert status in (200, 206)
+        assert "sandbox" in hdrs["Content-Security-Policy"] and hdrs["X-Content-Type-Options"] == "nosniff"
+
+
 async def test_upstream_errors_and_user_agent(sqlite_server: Server, origin: MediaOrigin) -> None:
     server, api = sqlite_server, sqlite_server.api
     await allow_local(server)

@@ -76,6 +76,8 @@ def make_media(root: Path, seconds: int = 4) -> MediaFiles:
         "aes/index.m3u8\n"
         '#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=160x90,CODECS="avc1.64000c,mp4a.40.2"\n'
         "fmp4/index.m3u8\n")
+    # What a hostile origin might serve to get script running on the proxy's origin.
+    (root / "page.html").write_text("<!doctype html><script>document.title = localStorage.userToken</script>")
     # A larger file with a known pattern: every byte position is checkable.
     (root / "big.bin").write_bytes(bytes(i % 251 for i in range(3 * 1024 * 1024 + 12345)))
     return MediaFiles(root)
