@@ -8,6 +8,7 @@ headers again.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ class Fetcher:
         self._policy = policy
         self._resolver_factory = resolver_factory or DefaultResolver
         self._sessions: dict[AddressPolicy, aiohttp.ClientSession] = {}
-        self._retired: list[aiohttp.ClientSession] = []
+        self._closing: set[asyncio.Task[None]] = set()
         self.limiter = Limiter(self.settings.max_streams, self.settings.max_streams_per_user)
         self._inner: AbstractResolver | None = None
 
@@ -110,8 +111,12 @@ class Fetcher:
         if session is not None and not session.closed:
             return session
         if self._sessions:
-            # The policy changed: new connections only; the old pool closes once its streams end.
-            self._retired.extend(self._sessions.values())
+            # The policy changed (an admin tightened or opened it): close the old pool, streams included, so that
+            # nothing keeps flowing from a target the new policy refuses; players resume with a new request.
+            for old in self._sessions.values():
+                task = asyncio.get_running_loop().create_task(old.close())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
             self._sessions.clear()
         s = self.settings
         connector = aiohttp.TCPConnector(limit=s.max_connections, limit_per_host=s.max_connections_per_host,
@@ -199,11 +204,12 @@ class Fetcher:
             raise UpstreamUnreachable(f"upstream read failed: {type(exc).__name__}") from None
 
     async def close(self) -> None:
-        sessions = [*self._sessions.values(), *self._retired]
+        sessions = list(self._sessions.values())
         self._sessions.clear()
-        self._retired.clear()
         for session in sessions:
             await session.close()
+        for task in list(self._closing):
+            await task
         if self._inner is not None:
             await self._inner.close()
 
