@@ -204,7 +204,12 @@ async def test_hls_master_aes_and_fmp4(sqlite_server: Server, origin: MediaOrigi
     alice, rid, mid = await room_with(server, origin.url("gated/hls/master.m3u8"), headers=GATE)
     status, hdrs, body = await get(server, f"/api/room/movie/proxy/{mid}", alice, rid)
     assert status == 200 and hdrs["Content-Type"].startswith("application/vnd.apple.mpegurl")
+    assert hdrs["Cache-Control"] == "no-store"
     master = body.decode()
+    # playlists are fetched again on every request (a live playlist changes; each copy has fresh tokens)
+    before = len(origin.requests_to("/gated/hls/master.m3u8"))
+    await get(server, f"/api/room/movie/proxy/{mid}", alice, rid)
+    assert len(origin.requests_to("/gated/hls/master.m3u8")) == before + 1
     variants = _uris(master)
     assert len(variants) == 2
     fetched: dict[str, bytes] = {}
