@@ -28,8 +28,9 @@ from typing import Any
 
 import aiohttp
 
+from bench.clients import create_room
 from bench.common import table, write_json
-from bench.load import _spawn, _stop_proc, _wait_http, create_room, free_port, proc_cpu, proc_rss, start_single
+from bench.procs import _spawn, _stop_proc, _wait_http, free_port, proc_cpu, proc_rss, start_single
 
 MIB = 1 << 20
 CHUNK = 256 * 1024
