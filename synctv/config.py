@@ -50,6 +50,25 @@ def parse_duration(value: str, key: str = "duration") -> float:
     return total
 
 
+_SIZE_RE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g|tb|t)?\s*")
+_SIZE_UNITS = {"b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,
+               "t": 1 << 40, "tb": 1 << 40}
+
+
+def parse_size(value: str, key: str = "size", default: int = 1 << 30) -> int:
+    """Upstream's cache sizes: `1GB`, `512MB`, `64KB`; a plain number is MB; empty is `default`."""
+    text = str(value).strip()
+    if not text:
+        return default
+    match = _SIZE_RE.fullmatch(text)
+    if not match:
+        raise ConfigError(f"{key}: invalid size {value!r} (use e.g. 512MB, 1GB)")
+    size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "mb").lower()])
+    if size <= 0:
+        raise ConfigError(f"{key}: must be positive")
+    return size
+
+
 def _random_secret(length: int = 32) -> str:
     alphabet = string.ascii_letters
     return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -77,6 +96,9 @@ class ServerConfig:
     web_path: str = ""
     metrics_path: str = "/metrics"
     drain_timeout: str = "30s"
+    # Media proxy slice cache (when the site setting proxy_cache_enable is on): empty path = in memory.
+    proxy_cache_path: str = ""
+    proxy_cache_size: str = ""  # upstream format: 1GB, 512MB, 64KB; a plain number is MB; empty = 1GB
 
 
 @dataclass
@@ -174,6 +196,22 @@ class ClusterConfig:
 
 
 @dataclass
+class ProxyConfig:
+    """Outbound fetches of the media proxy (and of anything else that fetches media for a room)."""
+
+    connect_timeout: str = "10s"
+    # Longest silence while reading from an origin before the fetch is abandoned.
+    read_timeout: str = "30s"
+    max_redirects: int = 5
+    playlist_max_bytes: int = 3 << 20
+    # Playlists are re-fetched on every request, so each carries fresh tokens; this only has to outlast a film.
+    target_token_ttl: str = "24h"
+    max_streams: int = 512
+    max_streams_per_user: int = 32
+    user_agent: str = ""  # empty = a current desktop Chrome
+
+
+@dataclass
 class TracingConfig:
     enabled: bool = False
     otlp_endpoint: str = "http://127.0.0.1:4317"
@@ -195,6 +233,7 @@ class Config:
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
     rooms: RoomsConfig = field(default_factory=RoomsConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
     tracing: TracingConfig = field(default_factory=TracingConfig)
     profiling: ProfilingConfig = field(default_factory=ProfilingConfig)
     # Not persisted: where the config came from; relative paths resolve against it.
@@ -298,6 +337,15 @@ def validate(cfg: Config) -> None:
         raise ConfigError("server.metrics_path: must start with /")
     parse_duration(cfg.server.drain_timeout, "server.drain_timeout")
     parse_duration(cfg.jwt.expire, "jwt.expire")
+    parse_size(cfg.server.proxy_cache_size, "server.proxy_cache_size")
+    px = cfg.proxy
+    for name in ("connect_timeout", "read_timeout", "target_token_ttl"):
+        parse_duration(getattr(px, name), f"proxy.{name}")
+    for name in ("max_streams", "max_streams_per_user", "playlist_max_bytes"):
+        if getattr(px, name) < 1:
+            raise ConfigError(f"proxy.{name}: must be at least 1")
+    if not 0 <= px.max_redirects <= 20:
+        raise ConfigError("proxy.max_redirects: must be 0..20")
     if len(cfg.jwt.secret) < 16:
         raise ConfigError("jwt.secret: must be at least 16 characters")
     if cfg.database.type not in ("sqlite3", "postgres", "mysql"):

@@ -17,6 +17,7 @@ from synctv.store import Store
 
 if TYPE_CHECKING:
     from synctv.discovery import Discovery
+    from synctv.media.service import MediaProxy
     from synctv.mesh import MeshNode
 
 HealthCheck = Callable[[], Awaitable[tuple[bool, str]]]
@@ -41,6 +42,8 @@ class Services:
     mesh: MeshNode | None = None
     discovery: Discovery | None = None
     discovery_errors: int = 0
+    # The media proxy and its outbound fetcher (`synctv.media.service.media_proxy` creates it on first use).
+    media: MediaProxy | None = None
 
     async def invalidate(self, kind: str, key: str = "") -> None:
         if self.broadcast_invalidation is not None:

@@ -14,7 +14,7 @@ from tests.support.api_client import Api
 from tests.support.pg_server import PostgresServer, find_bin
 from tests.support.servers import Server, start_server
 
-pytest_plugins = ["tests.conftest_cluster"]
+pytest_plugins = ["tests.conftest_cluster", "tests.conftest_media"]
 
 
 @pytest.fixture(scope="session")

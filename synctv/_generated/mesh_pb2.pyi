@@ -49,6 +49,7 @@ class InvalidationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVALIDATE_SETTINGS: _ClassVar[InvalidationKind]
     INVALIDATE_SESSIONS: _ClassVar[InvalidationKind]
     INVALIDATE_USER: _ClassVar[InvalidationKind]
+    INVALIDATE_PROXY_MOVIES: _ClassVar[InvalidationKind]
 OK: ErrorCode
 NOT_OWNER: ErrorCode
 MOVING: ErrorCode
@@ -77,6 +78,7 @@ INVALIDATE_UNSPECIFIED: InvalidationKind
 INVALIDATE_SETTINGS: InvalidationKind
 INVALIDATE_SESSIONS: InvalidationKind
 INVALIDATE_USER: InvalidationKind
+INVALIDATE_PROXY_MOVIES: InvalidationKind
 
 class Hello(_message.Message):
     __slots__ = ("instance_id", "started_at_ms", "grpc_address", "protocol_major", "protocol_minor")

@@ -14,6 +14,7 @@ from synctv.api import (
     routes_health,
     routes_members,
     routes_movies,
+    routes_proxy,
     routes_public,
     routes_room,
     routes_user,
@@ -35,7 +36,8 @@ from synctv.services import Services
 
 ROUTE_MODULES: list[Routes] = [
     routes_health.routes, routes_public.routes, routes_user.routes, routes_room.routes, routes_members.routes,
-    routes_movies.routes, ws.routes, routes_admin.routes, routes_cluster.routes, routes_debug.routes,
+    routes_movies.routes, routes_proxy.routes, ws.routes, routes_admin.routes, routes_cluster.routes,
+    routes_debug.routes,
 ]
 
 
@@ -52,6 +54,13 @@ def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics |
     app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[SERVICES] = svc
     app[routes_public.CAPTCHAS] = CaptchaStore()
+
+    async def close_media(_app: web.Application) -> None:
+        if svc.media is not None:
+            await svc.media.close()
+            svc.media = None
+
+    app.on_cleanup.append(close_media)
     for module in ROUTE_MODULES:
         app.router.add_routes(module.table)
     spec = openapi.build(all_route_docs())

@@ -6,10 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from synctv.api.auth import RoomCtx, room_access
+from synctv.api.auth import RoomCtx, request_token, room_access
 from synctv.api.context import services
 from synctv.api.requests import field_id, field_str, json_body, json_object, list_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok, room_error
+from synctv.api.routes_proxy import proxy_path
 from synctv.api.routing import Routes
 from synctv.api.views import EMPTY_BASE, api_movie, movie_base
 from synctv.core import commands as c
@@ -19,6 +20,8 @@ from synctv.core.permissions import Perm
 from synctv.core.playback import CurrentMovie
 from synctv.core.room import expire_id
 from synctv.core.validation import is_id
+from synctv.media.errors import ProxyError
+from synctv.media.service import media_proxy
 from synctv.services import Services
 from synctv.store.models import Movie
 from synctv.store.pagination import ListQuery
@@ -43,6 +46,29 @@ async def _notify_movies(svc: Services, ctx: RoomCtx) -> None:
     await svc.router.submit(ctx.room_id, c.NotifyMovies(ctx.user.ref))
 
 
+def _proxy_rules(svc: Services) -> movie_rules.ProxyRules:
+    settings = svc.store.settings
+    return movie_rules.ProxyRules(movie_proxy=settings.bool("movie_proxy"), live_proxy=settings.bool("live_proxy"))
+
+
+async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
+    """Upstream's validation, plus the proxy target's address (resolved now; re-checked on every fetch)."""
+    base: dict[str, Any] = validated(movie_rules.normalize, body, proxy=_proxy_rules(svc))
+    if base.get("proxy") and not base.get("isFolder"):
+        try:
+            await media_proxy(svc).fetcher.check_target(base["url"])
+        except ProxyError as exc:
+            raise bad_request(exc.message) from None
+    return base
+
+
+async def _stop_proxy_streams(svc: Services, movies: list[Movie]) -> None:
+    """A changed or deleted proxied movie stops streaming on every instance (and its access grants end)."""
+    ids = [m.id for m in movies if not m.is_folder and movie_base(m).get("proxy")]
+    if ids:
+        await svc.invalidate("proxy_movies", ",".join(ids))
+
+
 @routes.get("/api/room/movie/current", "The current movie and playback status (extrapolated to now)", auth="room")
 async def get_current(request: web.Request) -> web.Response:
     svc = services(request)
@@ -56,6 +82,11 @@ async def get_current(request: web.Request) -> web.Response:
             creator = await svc.store.users.get(movie.creator_id)
             movie_json = api_movie(movie, creator.username if creator else "", viewer_id=ctx.user.id,
                                    sub_path=current.movie.sub_path, for_playback=True)
+            base = movie_json["base"]
+            if base.get("proxy"):
+                # The type was inferred from the origin URL above; the URL itself stays private.
+                base["url"] = proxy_path(movie.id, request_token(request), ctx.room_id)
+                base["headers"] = {}
     return ok({"movie": movie_json, "status": playback.status_to_json(current.status),
                "expireId": expire_id(current.movie.id)})
 
@@ -142,7 +173,7 @@ async def push(request: web.Request) -> web.Response:
     svc = services(request)
     ctx = await room_access(request)
     ctx.require(Perm.ADD_MOVIE)
-    base = validated(movie_rules.normalize, await json_object(request))
+    base = await _validated_base(svc, await json_object(request))
     await _check_parent(svc, ctx.room_id, base)
     (movie,) = await svc.store.movies.add(ctx.room_id, ctx.user.id, [base])
     await _notify_movies(svc, ctx)
@@ -160,7 +191,7 @@ async def push_many(request: web.Request) -> web.Response:
         raise bad_request("request body must be a non-empty JSON array")
     if len(body) > MAX_BATCH:
         raise bad_request(f"at most {MAX_BATCH} movies at once")
-    bases = [validated(movie_rules.normalize, item) for item in body]
+    bases = [await _validated_base(svc, item) for item in body]
     for base in bases:
         await _check_parent(svc, ctx.room_id, base)
     movies = await svc.store.movies.add(ctx.room_id, ctx.user.id, bases)
@@ -178,7 +209,7 @@ async def edit(request: web.Request) -> web.Response:
     movie = await svc.store.movies.get(ctx.room_id, movie_id)
     if movie is None:
         raise not_found("movie not found")
-    base = validated(movie_rules.normalize, body)
+    base = await _validated_base(svc, body)
     if base["isFolder"] != movie.is_folder:
         raise bad_request("cannot turn a movie into a folder or back")
     if base.get("parentId") == movie_id:
@@ -187,6 +218,7 @@ async def edit(request: web.Request) -> web.Response:
     if movie_id in await _protected_ids(svc, ctx.room_id):
         raise bad_request("cannot edit the current movie or a folder containing it")
     await svc.store.movies.update_base(ctx.room_id, movie_id, base)
+    await _stop_proxy_streams(svc, [movie])
     await _notify_movies(svc, ctx)
     return no_content()
 
@@ -223,7 +255,9 @@ async def delete(request: web.Request) -> web.Response:
         raise forbidden("no permission")
     if set(ids) & await _protected_ids(svc, ctx.room_id):
         raise bad_request("cannot delete the current movie or a folder containing it")
+    doomed = await svc.store.movies.subtree(ctx.room_id, list(set(ids)))
     await svc.store.movies.delete(ctx.room_id, list(set(ids)))
+    await _stop_proxy_streams(svc, doomed)
     await _notify_movies(svc, ctx)
     return no_content()
 
@@ -241,6 +275,8 @@ async def clear(request: web.Request) -> web.Response:
     protected = await _protected_ids(svc, ctx.room_id)
     if protected and (not parent or parent in protected):
         raise bad_request("cannot clear while the current movie is in it; stop playback first")
+    doomed = await svc.store.movies.subtree(ctx.room_id, [parent] if parent else None)
     await svc.store.movies.clear(ctx.room_id, parent)
+    await _stop_proxy_streams(svc, [m for m in doomed if m.id != parent])
     await _notify_movies(svc, ctx)
     return no_content()

@@ -1,6 +1,6 @@
 """Public endpoints the web client calls on page load, the clock endpoint, and the not-yet-available features.
 
-E-mail, OAuth2, vendors, the media proxy and live streaming answer a clear 400 instead of a 401 or a 500, so
+E-mail, OAuth2, vendors and live streaming answer a clear 400 instead of a 401 or a 500, so
 clients degrade gracefully.
 """
 
@@ -124,11 +124,10 @@ async def vendors(request: web.Request) -> web.Response:
 
 
 for _path, _summary in (
-    ("/api/room/movie/proxy/{tail:.*}", "Media proxy: not available yet"),
     ("/api/room/movie/live/{tail:.*}", "Live streaming (RTMP, HTTP-FLV, HLS): not available yet"),
     ("/api/room/movie/danmu/{tail:.*}", "Live danmu stream: not available yet"),
 ):
     async def _unavailable(request: web.Request) -> web.Response:
-        raise bad_request("media proxy and live streaming are not available on this server")
+        raise bad_request("live streaming is not available on this server")
 
     routes.any(_path, _summary)(_unavailable)

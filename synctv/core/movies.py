@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -95,8 +96,35 @@ def _sources(value: Any) -> list[dict[str, str]]:
     return out
 
 
-def normalize(data: Any, *, require_name: bool = True) -> dict[str, Any]:
-    """Validate a MovieBase request body and return its canonical JSON form."""
+@dataclass(frozen=True, slots=True)
+class ProxyRules:
+    """The site settings that decide whether `proxy: true` is accepted."""
+
+    movie_proxy: bool = False
+    live_proxy: bool = False
+
+
+def _check_proxy(base: dict[str, Any], rules: ProxyRules) -> None:
+    """Upstream §1.5, minus what this server cannot pull yet (RTMP/FLV lives stay refused)."""
+    url = base["url"]
+    if base["live"]:
+        if not rules.live_proxy:
+            raise ValidationError("live proxy is disabled on this server")
+        _check_url(url, ("rtmp", "http", "https"))
+        if urlsplit(url).scheme.lower() == "rtmp" or not infer_type(url, base["type"]).lower().startswith("m3u"):
+            raise ValidationError("only HLS (m3u8) live sources can be proxied on this server for now")
+        return
+    if not rules.movie_proxy:
+        raise ValidationError("movie proxy is disabled on this server")
+    _check_url(url, ("http", "https"))
+
+
+def normalize(data: Any, *, require_name: bool = True, proxy: ProxyRules | None = None) -> dict[str, Any]:
+    """Validate a MovieBase request body and return its canonical JSON form.
+
+    `proxy` carries the site's proxy settings; without it `proxy: true` is refused. The address check of a
+    proxied URL needs DNS and is done by the caller.
+    """
     if not isinstance(data, dict):
         raise ValidationError("movie must be an object")
     name = _str(data, "name", 4096)
@@ -129,10 +157,11 @@ def normalize(data: Any, *, require_name: bool = True) -> dict[str, Any]:
         return base
     if base["rtmpSource"]:
         raise ValidationError("rtmp source is not available on this server")
-    if base["proxy"]:
-        raise ValidationError("movie proxy is not available on this server")
     if not base["url"]:
         raise ValidationError("movie url is empty")
+    if base["proxy"]:
+        _check_proxy(base, proxy or ProxyRules())
+        return base
     _check_url(base["url"], ("http", "https", "magnet"))
     return base
 

@@ -47,6 +47,8 @@ def _defs() -> list[SettingDef]:
         SettingDef("live_proxy", "bool", True, "proxy"),
         SettingDef("allow_proxy_to_local", "bool", False, "proxy"),
         SettingDef("proxy_cache_enable", "bool", False, "proxy"),
+        # Hosts and CIDRs the proxy may reach even though they are local/private (comma-separated).
+        SettingDef("proxy_allowlist", "string", "", "proxy"),
         SettingDef("rtmp_player", "bool", False, "rtmp"),
         SettingDef("custom_publish_host", "string", "", "rtmp"),
         SettingDef("ts_disguised_as_png", "bool", True, "rtmp"),

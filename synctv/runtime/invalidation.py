@@ -12,13 +12,15 @@ from synctv._generated import mesh_pb2 as pb
 from synctv.auth.passwords import user_version
 from synctv.core import commands as c
 from synctv.core.permissions import GUEST_USER_ID, Role
+from synctv.media.service import cancel_proxy_streams
 from synctv.rooms.hub import CLOSE_KICKED
 from synctv.services import Services
 
 log = logging.getLogger(__name__)
 
 # The kinds callers name (`Services.invalidate(kind, key)`), and their mesh form.
-KINDS = {"settings": pb.INVALIDATE_SETTINGS, "sessions": pb.INVALIDATE_SESSIONS, "user": pb.INVALIDATE_USER}
+KINDS = {"settings": pb.INVALIDATE_SETTINGS, "sessions": pb.INVALIDATE_SESSIONS, "user": pb.INVALIDATE_USER,
+         "proxy_movies": pb.INVALIDATE_PROXY_MOVIES}
 _NAMES = {v: k for k, v in KINDS.items()}
 
 
@@ -51,6 +53,9 @@ class Invalidator:
             await store.settings.reload()
             if not store.settings.bool("enable_guest"):
                 svc.hub.close_where(lambda conn: conn.user_id == GUEST_USER_ID, CLOSE_KICKED, "guests are disabled")
+        elif kind == "proxy_movies":
+            for movie_id in filter(None, key.split(",")):
+                cancel_proxy_streams(svc, movie_id)
         elif kind == "sessions":
             await store.sessions.load()
             closed = svc.hub.close_where(lambda conn: store.sessions.is_revoked(conn.session_id), CLOSE_KICKED,

@@ -62,6 +62,25 @@ class MovieStore:
             await s.commit()
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
+    async def subtree(self, room_id: str, roots: builtins.list[str] | None) -> builtins.list[Movie]:
+        """`roots` and everything inside them (the children a delete cascades to); None = the whole room."""
+        async with self._sessions() as s:
+            if roots is None:
+                return list(await s.scalars(select(Movie).where(Movie.room_id == room_id)))
+            found = list(await s.scalars(select(Movie).where(Movie.room_id == room_id, Movie.id.in_(roots))))
+            level = [m.id for m in found if m.is_folder]
+            seen = {m.id for m in found}
+            for _depth in range(64):
+                if not level:
+                    break
+                children = list(await s.scalars(select(Movie).where(Movie.room_id == room_id,
+                                                                    Movie.parent_id.in_(level))))
+                children = [c for c in children if c.id not in seen]
+                seen.update(c.id for c in children)
+                found += children
+                level = [c.id for c in children if c.is_folder]
+            return found
+
     async def delete(self, room_id: str, ids: list[str]) -> int:
         async with self._sessions() as s:
             res = await s.execute(delete(Movie).where(Movie.room_id == room_id, Movie.id.in_(ids)))

@@ -11,6 +11,7 @@ from synctv.api.responses import ApiError, error, room_error_status
 from synctv.core.playback import PlaybackError
 from synctv.core.site_settings import SettingError
 from synctv.core.validation import ValidationError
+from synctv.media.errors import ProxyError
 from synctv.rooms.actor import RoomUnavailable
 from synctv.store.users import Conflict
 
@@ -25,6 +26,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         resp = error(exc.status, exc.message)
         resp.headers.update(exc.headers)
         return resp
+    except ProxyError as exc:
+        return error(exc.status, exc.message)
     except (ValidationError, SettingError, PlaybackError, Conflict) as exc:
         return error(400, str(exc))
     except RoomUnavailable as exc:

@@ -1,5 +1,5 @@
-// Media loading into the <video> element: native playback for mp4/webm (and HLS where the
-// browser supports it), hls.js for HLS elsewhere. hls.js is loaded on demand from
+// Media loading into the <video> element: native playback for mp4/webm, hls.js for HLS (native HLS
+// only where Media Source Extensions are missing). hls.js is loaded on demand from
 // node_modules (installed with `npm ci --prefix synctv/web`).
 
 const HLS_SCRIPT = new URL('../node_modules/hls.js/dist/hls.min.js', import.meta.url).href;
@@ -78,7 +78,10 @@ export class MediaLoader {
       if (alt) return this.load({ ...base, url: alt.url, type: alt.type, moreSources: [] });
       throw new Error(`${kind.toUpperCase()} sources are not supported by this player`);
     }
-    if (kind === 'hls' && this.video.canPlayType('application/vnd.apple.mpegurl')) kind = 'native';
+    // hls.js wherever Media Source Extensions exist (it handles AES-128 keys, fMP4 init sections and
+    // rendition switches the same way everywhere); native HLS only where there is no MSE (iOS Safari).
+    const mse = Boolean(globalThis.MediaSource || globalThis.ManagedMediaSource);
+    if (kind === 'hls' && !mse && this.video.canPlayType('application/vnd.apple.mpegurl')) kind = 'native';
     if (kind === 'native') {
       this.video.src = url;
       return 'native';

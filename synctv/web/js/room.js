@@ -13,6 +13,7 @@ import {
   formatTime,
   h,
   nameFromUrl,
+  parseHeaders,
   permissionFlags,
   permissionsFromFlags,
   unescapeHtml,
@@ -614,7 +615,7 @@ export class RoomView {
       live: $('movie-live').checked,
       proxy: $('movie-proxy').checked,
       rtmpSource: false,
-      headers: {},
+      headers: parseHeaders($('movie-headers').value),
       isFolder: false,
       parentId: this.playlist.folder || '',
     };

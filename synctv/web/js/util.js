@@ -74,6 +74,18 @@ export function extOf(url) {
   }
 }
 
+/** `Name: value` lines into a headers object (blank lines and lines without a colon are skipped). */
+export function parseHeaders(text) {
+  const out = {};
+  for (const line of String(text || '').split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const name = line.slice(0, i).trim();
+    if (name) out[name] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
 /** Guess a display name from a media URL. */
 export function nameFromUrl(url) {
   try {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { extOf, formatTime, nameFromUrl, permissionFlags, permissionsFromFlags, unescapeHtml } from './util.js';
+import { extOf, formatTime, nameFromUrl, parseHeaders, permissionFlags, permissionsFromFlags, unescapeHtml } from './util.js';
 
 test('unescapeHtml reverses the server chat escaping', () => {
   assert.equal(unescapeHtml('hi &lt;b&gt; &amp;amp; &#39;x&#39; &#34;y&#34;'), `hi <b> &amp; 'x' "y"`);
@@ -28,4 +28,12 @@ test('formatTime and nameFromUrl', () => {
   assert.equal(nameFromUrl('https://cdn.example/'), 'cdn.example');
   assert.equal(extOf('https://cdn.example/a/b.M3U8?token=1'), 'm3u8');
   assert.equal(extOf('/api/room/movie/proxy/abc'), '');
+});
+
+test('parseHeaders', () => {
+  assert.deepEqual(parseHeaders('Referer: https://a.example/x\n\nX-Key:  k:v \nbroken\n: nameless'), {
+    Referer: 'https://a.example/x',
+    'X-Key': 'k:v',
+  });
+  assert.deepEqual(parseHeaders(''), {});
 });
