@@ -14,6 +14,7 @@ from synctv.api import (
     routes_health,
     routes_members,
     routes_movies,
+    routes_oauth2,
     routes_public,
     routes_room,
     routes_user,
@@ -34,8 +35,9 @@ from synctv.observability.metrics import Metrics
 from synctv.services import Services
 
 ROUTE_MODULES: list[Routes] = [
-    routes_health.routes, routes_public.routes, routes_user.routes, routes_room.routes, routes_members.routes,
-    routes_movies.routes, ws.routes, routes_admin.routes, routes_cluster.routes, routes_debug.routes,
+    routes_health.routes, routes_public.routes, routes_user.routes, routes_oauth2.routes, routes_room.routes,
+    routes_members.routes, routes_movies.routes, ws.routes, routes_admin.routes, routes_cluster.routes,
+    routes_debug.routes,
 ]
 
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from synctv.api.auth import require_user
 from synctv.api.captcha import CaptchaStore
 from synctv.api.context import services
-from synctv.api.responses import bad_request, ok, raw
+from synctv.api.responses import bad_request, ok
 from synctv.api.routing import Routes
 
 routes = Routes("public")
@@ -95,27 +95,6 @@ async def bind_email(request: web.Request) -> web.Response:
 async def unbind_email(request: web.Request) -> web.Response:
     await require_user(request)
     raise bad_request("no email is bound")
-
-
-@routes.get("/oauth2/enabled", "OAuth2 providers enabled for login (raw JSON)")
-async def oauth2_enabled(request: web.Request) -> web.Response:
-    return raw({"enabled": []})
-
-
-@routes.get("/oauth2/enabled/signup", "OAuth2 providers enabled for signup (raw JSON)")
-async def oauth2_signup_enabled(request: web.Request) -> web.Response:
-    return raw({"signupEnabled": []})
-
-
-@routes.any("/oauth2/{action:(login|callback|bind|unbind)}/{provider}", "OAuth2 flows (no provider enabled)")
-async def oauth2_flow(request: web.Request) -> web.Response:
-    raise bad_request(f"oauth2 provider {request.match_info['provider']!s:.32} is not enabled")
-
-
-@routes.get("/api/user/providers", "OAuth2 providers bound to me (raw JSON)", auth="user")
-async def user_providers(request: web.Request) -> web.Response:
-    await require_user(request)
-    return raw({})
 
 
 @routes.any("/api/vendor/{tail:.*}", "Vendor integrations (Bilibili, Alist, Emby): not available yet")
