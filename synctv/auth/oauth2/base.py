@@ -59,6 +59,6 @@ def provider_failure(exc: Exception) -> OAuth2Error:
         return OAuth2Error(Reason.UNREACHABLE)
     if isinstance(exc, httpx.HTTPStatusError):
         return OAuth2Error(Reason.PROVIDER, f"HTTP {exc.response.status_code}")
-    if isinstance(exc, httpx.HTTPError | ValueError | KeyError | TypeError):
+    if isinstance(exc, httpx.HTTPError | ValueError | KeyError):
         return OAuth2Error(Reason.PROVIDER, type(exc).__name__)
     raise exc

@@ -139,7 +139,7 @@ class PlainProvider(Provider):
                         params: dict[str, str]) -> Any:
         if self.spec.token_in.startswith("query:"):
             params = {**params, self.spec.token_in.split(":", 1)[1]: access_token}
-            resp = await oauth.get(url, params=params, withhold_token=True)
+            resp = await oauth.request("GET", url, params=params, withhold_token=True)
         else:
             resp = await oauth.get(url, params=params)
         resp.raise_for_status()
@@ -149,9 +149,12 @@ class PlainProvider(Provider):
         spec = self.spec
         try:
             async with self._client(client) as oauth:
+                extra = dict(spec.token_params)
+                if spec.token_method == "GET":  # the client credentials travel in the query string
+                    extra.update(client_id=client.client_id, client_secret=client.client_secret)
                 token = await oauth.fetch_token(
                     spec.token_url, method=spec.token_method, code=code, grant_type="authorization_code",
-                    code_verifier=flow.code_verifier if spec.pkce else None, **dict(spec.token_params))
+                    code_verifier=flow.code_verifier if spec.pkce else None, **extra)
                 access_token = str(token.get("access_token") or "")
                 if not access_token:
                     raise OAuth2Error(Reason.PROVIDER, "no access token in the token response")
