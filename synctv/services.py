@@ -16,6 +16,7 @@ from synctv.rooms.router import RoomRouter
 from synctv.store import Store
 
 if TYPE_CHECKING:
+    from synctv.auth.email.mailer import Mailer
     from synctv.auth.oauth2.registry import OAuth2Registry
     from synctv.discovery import Discovery
     from synctv.mesh import MeshNode
@@ -42,8 +43,9 @@ class Services:
     mesh: MeshNode | None = None
     discovery: Discovery | None = None
     discovery_errors: int = 0
-    # Login providers, made on first use (tests may put their own in first).
+    # Login providers and the mailer, made on first use (tests may put their own in first).
     oauth2: OAuth2Registry | None = None
+    mailer: Mailer | None = None
 
     def oauth2_registry(self) -> OAuth2Registry:
         if self.oauth2 is None:
@@ -51,6 +53,13 @@ class Services:
 
             self.oauth2 = OAuth2Registry()
         return self.oauth2
+
+    def email_sender(self) -> Mailer:
+        if self.mailer is None:
+            from synctv.auth.email.mailer import Mailer
+
+            self.mailer = Mailer(self.store.settings)
+        return self.mailer
 
     async def invalidate(self, kind: str, key: str = "") -> None:
         if self.broadcast_invalidation is not None:

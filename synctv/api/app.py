@@ -11,6 +11,7 @@ from synctv.api import (
     routes_admin,
     routes_cluster,
     routes_debug,
+    routes_email,
     routes_health,
     routes_members,
     routes_movies,
@@ -20,7 +21,6 @@ from synctv.api import (
     routes_user,
     ws,
 )
-from synctv.api.captcha import CaptchaStore
 from synctv.api.context import SERVICES
 from synctv.api.middleware.access_log import access_log_middleware
 from synctv.api.middleware.cors import cors_middleware
@@ -35,9 +35,9 @@ from synctv.observability.metrics import Metrics
 from synctv.services import Services
 
 ROUTE_MODULES: list[Routes] = [
-    routes_health.routes, routes_public.routes, routes_user.routes, routes_oauth2.routes, routes_room.routes,
-    routes_members.routes, routes_movies.routes, ws.routes, routes_admin.routes, routes_cluster.routes,
-    routes_debug.routes,
+    routes_health.routes, routes_public.routes, routes_user.routes, routes_oauth2.routes, routes_email.routes,
+    routes_room.routes, routes_members.routes, routes_movies.routes, ws.routes, routes_admin.routes,
+    routes_cluster.routes, routes_debug.routes,
 ]
 
 
@@ -53,7 +53,6 @@ def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics |
         middlewares.append(rate_limit_middleware(svc.cfg.rate_limit))
     app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[SERVICES] = svc
-    app[routes_public.CAPTCHAS] = CaptchaStore()
     for module in ROUTE_MODULES:
         app.router.add_routes(module.table)
     spec = openapi.build(all_route_docs())

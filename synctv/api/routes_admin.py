@@ -163,14 +163,7 @@ async def set_settings(request: web.Request) -> web.Response:
     return no_content()
 
 
-# --- e-mail and vendor backends (not part of this server) ---
-
-
-@routes.post("/api/admin/email/test", "Send a test e-mail (not available on this server)", auth="admin",
-             body={"email": "string"})
-async def email_test(request: web.Request) -> web.Response:
-    await require_admin(request)
-    raise bad_request("e-mail is not available on this server")
+# --- vendor backends (not part of this server) ---
 
 
 def _vendor_unavailable(path: str, summary: str, method: str = "post") -> None:

@@ -156,6 +156,8 @@ async def callback_page(request: web.Request) -> web.Response:
                                   q.get("error_description", ""))
     except (OAuth2Error, ApiError) as exc:
         message = exc.message
+        if "text/html" not in request.headers.get("Accept", ""):  # not a browser: the usual error envelope
+            raise bad_request(message) from None
         return _page("SyncTV: login failed",
                      f'<h1>Login failed</h1><p id="oauth2-error">{html.escape(message)}</p>'
                      f'<p><a href="/web/">Back to SyncTV</a></p>', status=400)

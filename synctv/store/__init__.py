@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from synctv.config import Config
 from synctv.store.database import create_engine, migrate, sessionmaker
+from synctv.store.email_codes import EmailCodeStore
 from synctv.store.live_state import open_writer
 from synctv.store.members import MemberStore
 from synctv.store.movies import MovieStore
@@ -37,6 +38,7 @@ class Store:
         self.sessions = SessionStore(sessions)
         self.oauth2_states = OAuth2StateStore(sessions)
         self.providers = ProviderStore(sessions)
+        self.email_codes = EmailCodeStore(sessions)
 
     @classmethod
     async def open(cls, cfg: Config, *, run_migrations: bool = True) -> Store:

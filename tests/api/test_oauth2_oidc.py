@@ -150,9 +150,12 @@ async def test_forged_and_replayed_states_are_refused(sqlite_server: Server, oid
     users = await counts(server)
     status, body = await api.call("POST", "/oauth2/callback/idp", json=params)
     assert status == 400 and "already used" in body["error"]
-    async with api.session.get(api.base + "/oauth2/callback/idp", params=params) as resp:
+    async with api.session.get(api.base + "/oauth2/callback/idp", params=params,
+                               headers={"Accept": "text/html"}) as resp:
         assert resp.status == 400
-        assert "already used" in await resp.text()
+        assert "already used" in await resp.text() and resp.content_type == "text/html"
+    status, body = await api.call("GET", "/oauth2/callback/idp", params=params)
+    assert status == 400 and "already used" in body["error"]
     assert await counts(server) == users
 
     # A state issued for one provider does not work for another.
