@@ -7,8 +7,10 @@ import re
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -17,7 +19,8 @@ from synctv.auth.email.mailer import Mailer
 from synctv.core.permissions import Role
 from synctv.store.email_codes import key_hash
 from synctv.store.models import EmailCode
-from tests.support.servers import Server
+from tests.support.api_client import Api
+from tests.support.servers import Server, start_server
 from tests.support.smtp_server import SmtpServer
 
 
@@ -254,3 +257,27 @@ async def test_implicit_tls_and_a_pool_rebuilt_on_new_settings(sqlite_server: Se
         assert status == 400 and "mail" in body["error"]
     finally:
         implicit.stop()
+
+
+async def test_captcha_code_and_signup_on_different_instances(tmp_path: Path, smtp: SmtpServer) -> None:
+    """Two instances on one database: the captcha from one, the code request on the other, the signup back on
+    the first."""
+    data = tmp_path / "data"
+    first, base_a = await start_server(data)
+    second, base_b = await start_server(data)
+    try:
+        async with aiohttp.ClientSession() as session:
+            a, b = Server(first, Api(base_a, session)), Server(second, Api(base_b, session))
+            await enable_email(a, smtp)
+            assert second.services is not None
+            second.services.mailer = Mailer(second.store.settings, tls_context=smtp.client_tls())
+            await second.store.settings.reload()  # what the cluster's invalidation does on a real mesh
+            await b.api.ok("POST", "/api/user/signup/email/captcha", expect=204,
+                           json={"email": "roamer@gmail.com", **await captcha(a, "signup")})
+            code = code_in(smtp.inbox.to("roamer@gmail.com")[0])
+            data_ = await a.api.ok("POST", "/api/user/signup/email",
+                                   json={"email": "roamer@gmail.com", "captcha": code, "password": "pass-word1"})
+            assert (await b.api.me(data_["token"]))["email"] == "roamer@gmail.com"
+    finally:
+        await second.stop()
+        await first.stop()
