@@ -22,10 +22,12 @@ fi
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e '.[test]'
 npm ci --prefix synctv/web --no-audit --no-fund >/dev/null
+# The real OpenID Connect provider the OAuth2 tests log in with (oidc-provider 8.x runs on Node 18 and 20).
+npm ci --prefix tests/support/oidc_provider --no-audit --no-fund >/dev/null
 
 # Static checks first: lint and strict typing of the package (fail fast, before the slow suite).
 .venv/bin/ruff check synctv tests bench
 .venv/bin/mypy
 
-export SYNCTV_REQUIRE_POSTGRES=1 SYNCTV_REQUIRE_BROWSER=1
+export SYNCTV_REQUIRE_POSTGRES=1 SYNCTV_REQUIRE_BROWSER=1 SYNCTV_REQUIRE_OIDC=1
 exec .venv/bin/python -m pytest -q -ra "$@"

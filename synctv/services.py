@@ -16,6 +16,8 @@ from synctv.rooms.router import RoomRouter
 from synctv.store import Store
 
 if TYPE_CHECKING:
+    from synctv.auth.email.mailer import Mailer
+    from synctv.auth.oauth2.registry import OAuth2Registry
     from synctv.discovery import Discovery
     from synctv.media.service import MediaProxy
     from synctv.mesh import MeshNode
@@ -44,6 +46,23 @@ class Services:
     discovery_errors: int = 0
     # The media proxy and its outbound fetcher (`synctv.media.service.media_proxy` creates it on first use).
     media: MediaProxy | None = None
+    # Login providers and the mailer, made on first use (tests may put their own in first).
+    oauth2: OAuth2Registry | None = None
+    mailer: Mailer | None = None
+
+    def oauth2_registry(self) -> OAuth2Registry:
+        if self.oauth2 is None:
+            from synctv.auth.oauth2.registry import OAuth2Registry
+
+            self.oauth2 = OAuth2Registry()
+        return self.oauth2
+
+    def email_sender(self) -> Mailer:
+        if self.mailer is None:
+            from synctv.auth.email.mailer import Mailer
+
+            self.mailer = Mailer(self.store.settings)
+        return self.mailer
 
     async def invalidate(self, kind: str, key: str = "") -> None:
         if self.broadcast_invalidation is not None:

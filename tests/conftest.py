@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.support import oidc_server
 from tests.support.api_client import Api
 from tests.support.pg_server import PostgresServer, find_bin
 from tests.support.servers import Server, start_server
@@ -24,6 +25,20 @@ def pg_server() -> Iterator[PostgresServer]:
             pytest.fail("PostgreSQL is required (SYNCTV_REQUIRE_POSTGRES is set) but not installed")
         pytest.skip("PostgreSQL server not installed")
     server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[oidc_server.OidcServer]:
+    """The npm `oidc-provider` on loopback (fails instead of skipping when SYNCTV_REQUIRE_OIDC is set)."""
+    missing = oidc_server.available()
+    if missing is not None:
+        if os.environ.get("SYNCTV_REQUIRE_OIDC") or os.environ.get("CI"):
+            pytest.fail(f"the OpenID Connect provider is required but {missing}")
+        pytest.skip(missing)
+    server = oidc_server.OidcServer()
     server.start()
     yield server
     server.stop()

@@ -11,16 +11,17 @@ from synctv.api import (
     routes_admin,
     routes_cluster,
     routes_debug,
+    routes_email,
     routes_health,
     routes_members,
     routes_movies,
+    routes_oauth2,
     routes_proxy,
     routes_public,
     routes_room,
     routes_user,
     ws,
 )
-from synctv.api.captcha import CaptchaStore
 from synctv.api.context import SERVICES
 from synctv.api.middleware.access_log import access_log_middleware
 from synctv.api.middleware.cors import cors_middleware
@@ -35,9 +36,9 @@ from synctv.observability.metrics import Metrics
 from synctv.services import Services
 
 ROUTE_MODULES: list[Routes] = [
-    routes_health.routes, routes_public.routes, routes_user.routes, routes_room.routes, routes_members.routes,
-    routes_movies.routes, routes_proxy.routes, ws.routes, routes_admin.routes, routes_cluster.routes,
-    routes_debug.routes,
+    routes_health.routes, routes_public.routes, routes_user.routes, routes_oauth2.routes, routes_email.routes,
+    routes_room.routes, routes_members.routes, routes_movies.routes, routes_proxy.routes, ws.routes,
+    routes_admin.routes, routes_cluster.routes, routes_debug.routes,
 ]
 
 
@@ -53,8 +54,6 @@ def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics |
         middlewares.append(rate_limit_middleware(svc.cfg.rate_limit, svc.router.throttle))
     app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[SERVICES] = svc
-    app[routes_public.CAPTCHAS] = CaptchaStore()
-
     async def close_media(_app: web.Application) -> None:
         if svc.media is not None:
             await svc.media.close()

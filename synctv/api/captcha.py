@@ -1,6 +1,7 @@
-"""Image captchas (digits drawn as seven-segment glyphs with noise), kept in memory for five minutes.
+"""Image captchas (digits drawn as seven-segment glyphs with noise).
 
-Served by the captcha GET endpoints the upstream web client calls on page load; verified by the e-mail flows.
+Served by the captcha GET endpoints the upstream web client calls on page load; the answers are kept in the
+database for five minutes (any instance verifies them) and used once by the e-mail flows.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import base64
 import secrets
 import struct
-import time
 import zlib
 
 WIDTH, HEIGHT = 240, 80
@@ -64,25 +64,13 @@ def render(answer: str) -> bytes:
     return _png(px)
 
 
-class CaptchaStore:
-    def __init__(self) -> None:
-        self._answers: dict[str, tuple[str, float]] = {}
+def challenge() -> tuple[str, str, dict[str, str]]:
+    """A new captcha: its id, its answer, and the `{captchaId, captchaBase64}` the client shows."""
+    answer = "".join(secrets.choice("0123456789") for _ in range(DIGITS))
+    captcha_id = secrets.token_urlsafe(15)
+    image = base64.b64encode(render(answer)).decode()
+    return captcha_id, answer, {"captchaId": captcha_id, "captchaBase64": f"data:image/png;base64,{image}"}
 
-    def new(self) -> dict[str, str]:
-        self._expire()
-        answer = "".join(secrets.choice("0123456789") for _ in range(DIGITS))
-        captcha_id = secrets.token_urlsafe(15)
-        self._answers[captcha_id] = (answer, time.monotonic() + TTL_S)
-        image = base64.b64encode(render(answer)).decode()
-        return {"captchaId": captcha_id, "captchaBase64": f"data:image/png;base64,{image}"}
 
-    def verify(self, captcha_id: str, answer: str) -> bool:
-        """Single use: a captcha is consumed by its first verification."""
-        self._expire()
-        entry = self._answers.pop(captcha_id, None)
-        return entry is not None and secrets.compare_digest(entry[0], answer)
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, (_, exp) in self._answers.items() if exp < now]:
-            del self._answers[key]
+def store_key(captcha_id: str) -> str:
+    return f"captcha:{captcha_id}"

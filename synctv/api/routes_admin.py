@@ -22,7 +22,7 @@ from synctv.auth.passwords import hash_password
 from synctv.core import commands as c
 from synctv.core import validation
 from synctv.core.permissions import GUEST_USER_ID, MemberRole, MemberStatus, Role, RoomStatus
-from synctv.core.site_settings import SETTINGS, SettingError, SettingValue
+from synctv.core.site_settings import SettingDef, SettingError, SettingValue
 from synctv.rooms.actor import RoomUnavailable
 from synctv.services import Services
 from synctv.store.models import Room, User
@@ -122,9 +122,10 @@ async def _rooms_page(svc: Services, total: int, rows: list[RoomRow]) -> web.Res
 # --- settings ---
 
 
-def _grouped(values: dict[str, SettingValue], want: str | None = None) -> dict[str, dict[str, SettingValue]]:
+def _grouped(values: dict[str, SettingValue], defs: dict[str, SettingDef],
+             want: str | None = None) -> dict[str, dict[str, SettingValue]]:
     out: dict[str, dict[str, SettingValue]] = {}
-    for name, d in SETTINGS.items():
+    for name, d in defs.items():
         if want is None or d.group == want or (want == "oauth2" and d.group.startswith("oauth2_")):
             out.setdefault(d.group, {})[name] = values[name]
     return out
@@ -133,14 +134,16 @@ def _grouped(values: dict[str, SettingValue], want: str | None = None) -> dict[s
 @routes.get("/api/admin/settings", "All site settings by group", auth="admin")
 async def get_settings(request: web.Request) -> web.Response:
     await require_admin(request)
-    return ok(_grouped(services(request).store.settings.all()))
+    settings = services(request).store.settings
+    return ok(_grouped(settings.all(), settings.definitions()))
 
 
 @routes.get("/api/admin/settings/{group}", "One group of site settings (`oauth2`: every oauth2_* group)",
             auth="admin")
 async def get_settings_group(request: web.Request) -> web.Response:
     await require_admin(request)
-    grouped = _grouped(services(request).store.settings.all(), request.match_info["group"])
+    settings = services(request).store.settings
+    grouped = _grouped(settings.all(), settings.definitions(), request.match_info["group"])
     if not grouped:
         raise bad_request("group not found")
     return ok(grouped)
@@ -160,14 +163,7 @@ async def set_settings(request: web.Request) -> web.Response:
     return no_content()
 
 
-# --- e-mail and vendor backends (not part of this server) ---
-
-
-@routes.post("/api/admin/email/test", "Send a test e-mail (not available on this server)", auth="admin",
-             body={"email": "string"})
-async def email_test(request: web.Request) -> web.Response:
-    await require_admin(request)
-    raise bad_request("e-mail is not available on this server")
+# --- vendor backends (not part of this server) ---
 
 
 def _vendor_unavailable(path: str, summary: str, method: str = "post") -> None:

@@ -1,7 +1,6 @@
 """Public endpoints the web client calls on page load, the clock endpoint, and the not-yet-available features.
 
-E-mail, OAuth2, vendors and live streaming answer a clear 400 instead of a 401 or a 500, so
-clients degrade gracefully.
+Vendors and live streaming answer a clear 400 instead of a 401 or a 500, so clients degrade gracefully.
 """
 
 from __future__ import annotations
@@ -10,14 +9,11 @@ import time
 
 from aiohttp import web
 
-from synctv.api.auth import require_user
-from synctv.api.captcha import CaptchaStore
 from synctv.api.context import services
-from synctv.api.responses import bad_request, ok, raw
+from synctv.api.responses import bad_request, ok
 from synctv.api.routing import Routes
 
 routes = Routes("public")
-CAPTCHAS: web.AppKey[CaptchaStore] = web.AppKey("captchas", CaptchaStore)
 
 
 @routes.get("/api/public/settings", "Public site settings the client needs before login")
@@ -39,83 +35,6 @@ async def public_settings(request: web.Request) -> web.Response:
 @routes.get("/api/public/time", "Server wall-clock time in milliseconds, for client clock-offset estimation")
 async def server_time(request: web.Request) -> web.Response:
     return ok({"serverTime": time.time_ns() // 1_000_000})
-
-
-def _captcha(request: web.Request) -> web.Response:
-    return ok(request.app[CAPTCHAS].new())
-
-
-@routes.get("/api/user/signup/email/captcha", "Image captcha for e-mail signup")
-async def signup_captcha(request: web.Request) -> web.Response:
-    return _captcha(request)
-
-
-@routes.get("/api/user/retrieve/email/captcha", "Image captcha for password retrieval")
-async def retrieve_captcha(request: web.Request) -> web.Response:
-    return _captcha(request)
-
-
-@routes.get("/api/user/bind/email/captcha", "Image captcha for binding an e-mail", auth="user")
-async def bind_captcha(request: web.Request) -> web.Response:
-    await require_user(request)
-    return _captcha(request)
-
-
-def _email_unavailable(request: web.Request) -> web.Response:
-    if not services(request).store.settings.bool("enable_email"):
-        raise bad_request("email is disabled")
-    raise bad_request("email is not available on this server")
-
-
-for _path, _summary in (
-    ("/api/user/signup/email/captcha", "Send an e-mail signup code"),
-    ("/api/user/signup/email", "Sign up with an e-mailed code"),
-    ("/api/user/retrieve/email/captcha", "Send a password retrieval code"),
-    ("/api/user/retrieve/email", "Reset the password with an e-mailed code"),
-):
-    async def _email_route(request: web.Request) -> web.Response:
-        return _email_unavailable(request)
-
-    routes.post(_path, _summary, body={"email": "string"}, status=400)(_email_route)
-
-
-@routes.post("/api/user/bind/email/captcha", "Send an e-mail binding code", auth="user", status=400)
-async def bind_email_captcha(request: web.Request) -> web.Response:
-    await require_user(request)
-    return _email_unavailable(request)
-
-
-@routes.post("/api/user/bind/email", "Bind an e-mail", auth="user", status=400)
-async def bind_email(request: web.Request) -> web.Response:
-    await require_user(request)
-    return _email_unavailable(request)
-
-
-@routes.post("/api/user/unbind/email", "Unbind the e-mail", auth="user", status=400)
-async def unbind_email(request: web.Request) -> web.Response:
-    await require_user(request)
-    raise bad_request("no email is bound")
-
-
-@routes.get("/oauth2/enabled", "OAuth2 providers enabled for login (raw JSON)")
-async def oauth2_enabled(request: web.Request) -> web.Response:
-    return raw({"enabled": []})
-
-
-@routes.get("/oauth2/enabled/signup", "OAuth2 providers enabled for signup (raw JSON)")
-async def oauth2_signup_enabled(request: web.Request) -> web.Response:
-    return raw({"signupEnabled": []})
-
-
-@routes.any("/oauth2/{action:(login|callback|bind|unbind)}/{provider}", "OAuth2 flows (no provider enabled)")
-async def oauth2_flow(request: web.Request) -> web.Response:
-    raise bad_request(f"oauth2 provider {request.match_info['provider']!s:.32} is not enabled")
-
-
-@routes.get("/api/user/providers", "OAuth2 providers bound to me (raw JSON)", auth="user")
-async def user_providers(request: web.Request) -> web.Response:
-    await require_user(request)
-    return raw({})
 
 
 @routes.any("/api/vendor/{tail:.*}", "Vendor integrations (Bilibili, Alist, Emby): not available yet")

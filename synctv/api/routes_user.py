@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -24,12 +25,17 @@ from synctv.store.pagination import ListQuery
 routes = Routes("user")
 
 
-def token_response(svc: Services, user_id: str, hashed: bytes, role: int) -> web.Response:
+def token_payload(svc: Services, user_id: str, hashed: bytes, role: int) -> dict[str, Any]:
+    """`{token, role}`, or `{message, role}` and no token for a banned or pending account."""
     if role == Role.BANNED:
-        return ok({"message": "user account has been banned", "role": role})
+        return {"message": "user account has been banned", "role": role}
     if role == Role.PENDING:
-        return ok({"message": "user account is pending approval", "role": role})
-    return ok({"token": svc.tokens.issue(user_id, user_version(hashed)), "role": role})
+        return {"message": "user account is pending approval", "role": role}
+    return {"token": svc.tokens.issue(user_id, user_version(hashed)), "role": role}
+
+
+def token_response(svc: Services, user_id: str, hashed: bytes, role: int) -> web.Response:
+    return ok(token_payload(svc, user_id, hashed, role))
 
 
 @routes.post("/api/user/login", "Log in with a username or e-mail and a password",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,13 @@ class SettingDef:
     choices: tuple[str, ...] = ()
 
 
-OAUTH2_PROVIDERS = ("github", "gitee", "google", "microsoft", "discord", "qq", "baidu", "baidu-netdisk", "xiaomi",
-                    "casdoor", "logto")
+OAUTH2_PROVIDERS = ("github", "gitee", "gitlab", "google", "microsoft", "discord", "qq", "baidu", "baidu-netdisk",
+                    "xiaomi", "casdoor", "logto")
+# Generic OpenID Connect providers: the admin lists names here, and each name gets its own `oauth2_<name>_*`
+# group (the built-in settings plus `_issuer` and `_scopes`).
+OIDC_NAMES_SETTING = "oauth2_oidc_providers"
+OIDC_DEFAULT_SCOPES = "openid profile email"
+_OIDC_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 
 _EMAIL_WHITELIST = "gmail.com,qq.com,163.com,yahoo.com,sina.com,126.com,outlook.com,yeah.net,foxmail.com"
 
@@ -70,21 +76,62 @@ def _defs() -> list[SettingDef]:
         SettingDef("smtp_pool_size", "int64", 10, "email", min=1, max=100),
     ]
     for p in OAUTH2_PROVIDERS:
-        g = f"oauth2_{p}"
-        d += [
-            SettingDef(f"{g}_enabled", "bool", False, g),
-            SettingDef(f"{g}_client_id", "string", "", g),
-            SettingDef(f"{g}_client_secret", "string", "", g),
-            SettingDef(f"{g}_redirect_url", "string", "", g),
-            SettingDef(f"{g}_disable_user_signup", "bool", False, g),
-            SettingDef(f"{g}_signup_need_review", "bool", False, g),
-        ]
+        d += _provider_defs(p)
         if p in ("casdoor", "logto"):
-            d.append(SettingDef(f"{g}_endpoint", "string", "", g))
+            d.append(SettingDef(f"oauth2_{p}_endpoint", "string", "", f"oauth2_{p}"))
+    d.append(SettingDef(OIDC_NAMES_SETTING, "string", "", "oauth2_oidc"))
     return d
 
 
+def _provider_defs(p: str) -> list[SettingDef]:
+    g = f"oauth2_{p}"
+    return [
+        SettingDef(f"{g}_enabled", "bool", False, g),
+        SettingDef(f"{g}_client_id", "string", "", g),
+        SettingDef(f"{g}_client_secret", "string", "", g),
+        SettingDef(f"{g}_redirect_url", "string", "", g),
+        SettingDef(f"{g}_disable_user_signup", "bool", False, g),
+        SettingDef(f"{g}_signup_need_review", "bool", False, g),
+    ]
+
+
 SETTINGS: dict[str, SettingDef] = {s.name: s for s in _defs()}
+
+
+def oidc_names(values: dict[str, SettingValue]) -> list[str]:
+    """The admin-chosen names of the generic OpenID Connect providers (invalid entries ignored)."""
+    raw = str(values.get(OIDC_NAMES_SETTING, ""))
+    out: list[str] = []
+    for part in raw.split(","):
+        name = part.strip()
+        if _OIDC_NAME.match(name) and name not in OAUTH2_PROVIDERS and name != "oidc" and name not in out:
+            out.append(name)
+    return out
+
+
+def oidc_defs(name: str) -> list[SettingDef]:
+    g = f"oauth2_{name}"
+    return [*_provider_defs(name), SettingDef(f"{g}_issuer", "string", "", g),
+            SettingDef(f"{g}_scopes", "string", OIDC_DEFAULT_SCOPES, g)]
+
+
+def all_defs(values: dict[str, SettingValue]) -> dict[str, SettingDef]:
+    """The fixed settings plus those of every generic OpenID Connect provider listed in `values`."""
+    defs = dict(SETTINGS)
+    for name in oidc_names(values):
+        defs.update({d.name: d for d in oidc_defs(name)})
+    return defs
+
+
+def _validate_oidc_names(raw: str) -> None:
+    for part in raw.split(","):
+        name = part.strip()
+        if not name:
+            continue
+        if not _OIDC_NAME.match(name):
+            raise SettingError(f"{OIDC_NAMES_SETTING}: {name!s:.40} is not a valid name (a-z, 0-9, -; up to 32)")
+        if name in OAUTH2_PROVIDERS or name == "oidc":
+            raise SettingError(f"{OIDC_NAMES_SETTING}: {name} is a built-in provider")
 
 
 class SettingError(ValueError):
@@ -130,6 +177,8 @@ def coerce(defn: SettingDef, value: Any) -> SettingValue:
     text = str(value)
     if len(text) > 4096:
         raise SettingError(f"{defn.name}: too long")
+    if defn.name == OIDC_NAMES_SETTING:
+        _validate_oidc_names(text)
     if defn.choices and text.lower() not in defn.choices:
         raise SettingError(f"{defn.name}: must be one of {', '.join(c or '(empty)' for c in defn.choices)}")
     return text

@@ -94,3 +94,23 @@ def truncate_movie_name(name: str) -> str:
     if len(raw) <= MOVIE_NAME_LIMIT:
         return name
     return raw[:253].decode(errors="ignore") + "..."
+
+
+def username_base(raw: str, fallback: str = "user") -> str:
+    """A valid username made from an outside name (a provider's login, an e-mail address): invalid
+    characters dropped, cut to the byte limit."""
+    kept = "".join(ch for ch in raw.strip() if _printable(ch))
+    out = ""
+    for ch in kept:
+        if len((out + ch).encode()) > MAX_NAME_BYTES:
+            break
+        out += ch
+    return out or fallback
+
+
+def username_with_suffix(base: str, number: int) -> str:
+    """`base#NNNN`, the base shortened so the whole stays within the byte limit (upstream's suffix)."""
+    suffix = f"#{number:04d}"
+    while base and len((base + suffix).encode()) > MAX_NAME_BYTES:
+        base = base[:-1]
+    return base + suffix

@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from synctv.config import Config
 from synctv.store.database import create_engine, migrate, sessionmaker
+from synctv.store.email_codes import EmailCodeStore
 from synctv.store.live_state import open_writer
 from synctv.store.members import MemberStore
 from synctv.store.movies import MovieStore
+from synctv.store.oauth2 import OAuth2StateStore, ProviderStore
 from synctv.store.rooms import RoomStore
 from synctv.store.sessions import SessionStore
 from synctv.store.settings import SettingsStore
@@ -34,6 +36,9 @@ class Store:
         self.movies = MovieStore(sessions)
         self.settings = SettingsStore(sessions)
         self.sessions = SessionStore(sessions)
+        self.oauth2_states = OAuth2StateStore(sessions)
+        self.providers = ProviderStore(sessions)
+        self.email_codes = EmailCodeStore(sessions)
 
     @classmethod
     async def open(cls, cfg: Config, *, run_migrations: bool = True) -> Store:

@@ -147,3 +147,27 @@ class RevokedToken(Base):
     __tablename__ = "revoked_tokens"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)
+
+
+class OAuth2State(Base):
+    """A login or bind flow in progress, so that its callback may land on any instance; used once."""
+
+    __tablename__ = "oauth2_states"
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(8))  # auth | bind
+    user_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    redirect: Mapped[str] = mapped_column(Text, default="")
+    code_verifier: Mapped[str] = mapped_column(String(128), default="")
+    nonce: Mapped[str] = mapped_column(String(64), default="")
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)
+
+
+class EmailCode(Base):
+    """An e-mailed verification code, shared by every instance; failed attempts are counted."""
+
+    __tablename__ = "email_codes"
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import secrets
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from synctv.core.permissions import GUEST_USER_ID, Role
+from synctv.core.validation import username_with_suffix
 from synctv.store.ids import new_id, utcnow
 from synctv.store.models import User
 from synctv.store.pagination import ListQuery, like_pattern, paginate
@@ -36,6 +38,38 @@ class UserStore:
             except IntegrityError:
                 raise Conflict("username already exists") from None
         return user
+
+    async def create_by_email(self, username: str, email: str, hashed_password: bytes, role: Role) -> User:
+        """A user signed up by e-mail; a taken username gets upstream's `#NNNN` suffix. `Conflict` when the
+        address is taken."""
+        for attempt in range(12):
+            name = username if attempt == 0 else username_with_suffix(username, secrets.randbelow(9999))
+            if await self.get_by_username(name) is not None:
+                continue
+            now = utcnow()
+            user = User(id=new_id(), created_at=now, updated_at=now, username=name, email=email,
+                        hashed_password=hashed_password, role=int(role), registered_by_provider=False,
+                        registered_by_email=True)
+            async with self._sessions() as s:
+                s.add(user)
+                try:
+                    await s.commit()
+                except IntegrityError:
+                    await s.rollback()
+                    if await self.get_by_email(email) is not None:
+                        raise Conflict("email already used") from None
+                    continue
+            return user
+        raise Conflict("no free username could be found")
+
+    async def set_email(self, user_id: str, email: str | None) -> bool:
+        async with self._sessions() as s:
+            try:
+                res = await s.execute(update(User).where(User.id == user_id).values(updated_at=utcnow(), email=email))
+                await s.commit()
+            except IntegrityError:
+                raise Conflict("email already used") from None
+            return bool(res.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, user_id: str) -> User | None:
         async with self._sessions() as s:

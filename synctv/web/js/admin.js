@@ -42,6 +42,16 @@ export class AdminView {
       this.loadRooms();
     });
     $('admin-settings-form').addEventListener('submit', (ev) => this.saveSettings(ev));
+    $('admin-test-mail-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const email = $('admin-test-mail').value.trim();
+      try {
+        await post('/api/admin/email/test', email ? { email } : {});
+        this.toast('Test mail sent');
+      } catch (e) {
+        this.fail(e);
+      }
+    });
   }
 
   load() {

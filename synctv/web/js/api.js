@@ -82,6 +82,8 @@ export async function request(method, path, opts) {
 }
 
 export const get = (path, opts) => request('GET', path, opts);
+/** GET an endpoint that answers bare JSON, not the envelope (`/oauth2/enabled`, `/api/user/providers`). */
+export const getRaw = async (path, opts) => JSON.parse((await requestFull('GET', path, opts)).text || 'null');
 export const post = (path, body, opts = {}) => request('POST', path, { ...opts, body: body ?? {} });
 
 /** Extract an unsigned integer field from raw JSON text without losing 64-bit precision. */

@@ -1,7 +1,8 @@
 // Application shell: hash router, session, log in / sign up, room list and creation.
-// Routes: #/login, #/rooms, #/room/<roomId>, #/admin
+// Routes: #/login, #/rooms, #/room/<roomId>, #/account, #/admin (and /web/auth/reset from a reset mail)
 
 import { ApiError, auth, get, post } from './api.js';
+import { AccountUi } from './account.js';
 import { AdminView } from './admin.js';
 import { RoomView } from './room.js';
 import { ROOM_STATUS, h } from './util.js';
@@ -55,6 +56,7 @@ function renderUserArea() {
   $('nav-login').hidden = Boolean(u);
   $('logout-button').hidden = !u;
   $('nav-admin-item').hidden = !session.isSiteAdmin;
+  $('nav-account-item').hidden = !u;
 }
 
 async function acceptToken(resp) {
@@ -229,9 +231,16 @@ function setupRoomList() {
 
 // ------------------------------------------------------------------ router
 
-const views = ['view-auth', 'view-rooms', 'view-room', 'view-admin'];
+const views = ['view-auth', 'view-rooms', 'view-room', 'view-account', 'view-admin'];
 const roomView = new RoomView({ session, toast });
 const adminView = new AdminView({ toast });
+const accountUi = new AccountUi({
+  session, toast, showError, acceptToken: (resp) => acceptToken(resp),
+  reloadMe: async () => {
+    await loadMe();
+    renderUserArea();
+  },
+});
 
 function show(viewId) {
   for (const v of views) $(v).hidden = v !== viewId;
@@ -245,10 +254,22 @@ async function route() {
   if (name !== 'room') roomView.leave();
   renderUserArea();
 
-  if (name === 'login') {
+  if (name === 'login' || location.pathname.endsWith('/auth/reset')) {
     show('view-auth');
     showError($('auth-error'), '');
     $('login-username').focus();
+    accountUi.enterLogin(sessionStorage.getItem('synctv.afterLogin'));
+    return;
+  }
+  if (name === 'account') {
+    if (!session.loggedIn) {
+      sessionStorage.setItem('synctv.afterLogin', hash);
+      location.hash = '#/login';
+      return;
+    }
+    show('view-account');
+    showError($('account-error'), '');
+    accountUi.loadAccount();
     return;
   }
   if (name === 'room' && parts[1]) {
@@ -280,9 +301,12 @@ async function main() {
   setupRoomList();
   roomView.setup();
   adminView.setup();
+  accountUi.setup();
   await loadMe();
   renderUserArea();
-  if (!auth.token && !location.hash) history.replaceState(null, '', '#/login');
+  if (!auth.token && !location.hash && !location.pathname.endsWith('/auth/reset')) {
+    history.replaceState(null, '', '#/login');
+  }
   window.addEventListener('hashchange', route);
   await route();
   document.body.dataset.ready = 'true';
