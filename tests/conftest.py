@@ -67,3 +67,14 @@ async def sqlite_server(tmp_path: Path) -> AsyncIterator[Server]:
     async with aiohttp.ClientSession() as session:
         yield Server(runtime, Api(base, session))
     await runtime.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Where every component must be present (the test command, CI), a skipped test is a failed one."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail") and (os.environ.get("SYNCTV_REQUIRE_ALL")
+                                                                 or os.environ.get("CI")):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but every component must be present here: {report.longrepr}"

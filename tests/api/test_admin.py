@@ -293,7 +293,7 @@ async def test_user_password_username_delete_rooms(server: Server) -> None:
     await api.ok("POST", "/api/admin/user/delete", expect=204, token=t["adm"], json={"id": t["alice_id"]})
     assert await server.store.rooms.get(r1) is None
     status, body = await api.call("POST", "/api/user/login", json={"username": "alice2", "password": "newpass12"})
-    _assert_error(status, body, 404)
+    _assert_error(status, body, 403)  # a deleted account answers like a wrong password
 
 
 @pytest.mark.parametrize("path,extra", [

@@ -231,6 +231,10 @@ def _raw_ws(host: str, port: int, path: str, token: str) -> socket.socket:
 async def test_slow_client_is_dropped(sqlite_server: Server) -> None:
     api, rid, alice, bob = await setup_room(sqlite_server)
     hub = sqlite_server.runtime.services.hub
+    rooms = sqlite_server.runtime.services.cfg.rooms
+    # The flooder must outpace the slow reader: lift its message allowance (read when a socket opens).
+    rooms.messages_per_second = rooms.chats_per_second = 1e9
+    rooms.message_burst = rooms.chat_burst = 10**9
     flooder = await api.ws(rid, alice)
     watcher = await api.ws(rid, alice)
     port = int(api.base.rsplit(":", 1)[1])
