@@ -11,7 +11,7 @@ from aiohttp import web
 from synctv.api.auth import UserCtx, load_room, request_room_id, request_token, require_user
 from synctv.api.bruteforce import Attempt, verify
 from synctv.api.context import services
-from synctv.api.requests import field_id, field_str, json_object, list_query, validated
+from synctv.api.requests import field_id, field_str, json_object, list_query, query_filter, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routing import LIST_QUERY, Routes
 from synctv.api.views import check_room, room_list_item, user_info
@@ -136,9 +136,7 @@ async def my_rooms(request: web.Request) -> web.Response:
     svc = services(request)
     user = await require_user(request)
     q = list_query(request)
-    status = _STATUS.get(request.query.get("status", "") or "active")
-    if status is None:
-        raise bad_request("not support status")
+    status = query_filter(request, "status", _STATUS, default="active")  # `status=` (empty): every status
     total, rows = await svc.store.rooms.list(q, status=status, include_hidden=True, creator_id=user.id)
     counts = await svc.router.viewer_counts([r.id for r in rows])
     return ok({"total": total, "list": [room_list_item(r, counts.get(r.id, 0)) for r in rows]})
