@@ -396,10 +396,14 @@ def validate(cfg: Config) -> None:
 
 
 def load(data_dir: str | os.PathLike[str], env: dict[str, str] | None = None, write_back: bool = True) -> Config:
-    """Load (creating on first start) `config.yaml` from `data_dir`, then apply the environment."""
+    """Load (creating on first start) `config.yaml` from `data_dir`, then apply the environment.
+
+    With `write_back=False` nothing is created or written (read-only commands): a missing file means defaults.
+    """
     env = dict(os.environ if env is None else env)
     root = Path(data_dir).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
+    if write_back:
+        root.mkdir(parents=True, exist_ok=True)
     path = root / "config.yaml"
     cfg = Config(data_dir=str(root))
     if path.exists():

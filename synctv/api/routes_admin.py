@@ -186,7 +186,8 @@ async def user_add(request: web.Request) -> web.Response:
     me = await require_admin(request)
     body = await json_object(request)
     username = validated(validation.username, field_str(body, "username"))
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=svc.store.settings.int(validation.PASSWORD_MIN_LENGTH))
     role = _parse_role(body.get("role"))
     if role >= Role.ROOT and me.role < Role.ROOT:
         raise forbidden("only root can add a root user")
@@ -212,7 +213,8 @@ async def user_password(request: web.Request) -> web.Response:
     me = await require_admin(request)
     body = await json_object(request)
     user_id = field_id(body, "id", "user id")
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=svc.store.settings.int(validation.PASSWORD_MIN_LENGTH))
     target = await _load_user(svc, user_id)
     _guard_user(me, target, "change the password of", allow_self=True)
     await svc.store.users.set_password(target.id, await hash_password(password))

@@ -67,7 +67,8 @@ async def signup(request: web.Request) -> web.Response:
         raise bad_request("signup is disabled")
     body = await json_object(request)
     username = validated(validation.username, field_str(body, "username"))
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=settings.int(validation.PASSWORD_MIN_LENGTH))
     review = settings.bool("signup_need_review") or settings.bool("password_signup_need_review")
     hashed = await hash_password(password)
     user = await svc.store.users.create(username, hashed, Role.PENDING if review else Role.USER)
@@ -175,7 +176,8 @@ async def set_password(request: web.Request) -> web.Response:
     svc = services(request)
     me_ = await require_user(request)
     body = await json_object(request)
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=svc.store.settings.int(validation.PASSWORD_MIN_LENGTH))
     old = field_str(body, "oldPassword", required=False)
     user = await svc.store.users.get(me_.id)
     if user is None:
