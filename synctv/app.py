@@ -13,7 +13,7 @@ import uuid
 
 from aiohttp import web
 
-from synctv import __version__, logs
+from synctv import __version__, dependency_errors, logs
 from synctv.api.app import create_app
 from synctv.auth.tokens import TokenCodec
 from synctv.config import Config, parse_duration
@@ -141,6 +141,6 @@ def serve(cfg: Config, web_path: str | None = None) -> None:
     install_uvloop()
     try:
         asyncio.run(_serve(cfg, web_path))
-    except OSError as exc:
-        print(f"synctv: cannot start: {exc}", file=sys.stderr)
+    except Exception as exc:  # a dependency or a port: one line naming it, no traceback
+        print(f"synctv: cannot start: {dependency_errors.describe(cfg, exc)}", file=sys.stderr)
         raise SystemExit(1) from None

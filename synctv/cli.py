@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"creates an empty one)")
     if args.command == "serve":
         from synctv.app import serve
+        from synctv.dependency_errors import mesh_port_problem
 
         if args.listen:
             cfg.server.http.listen = args.listen
@@ -183,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             if not 0 <= args.port <= 65535:
                 return _fail("--port must be 0..65535")
             cfg.server.http.port = args.port
+        problem = mesh_port_problem(cfg)
+        if problem:
+            return _fail(f"cannot start: {problem}", 1)
         serve(cfg, web_path=args.web_path)
         return 0
     if args.command == "cluster":

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from synctv import dependency_errors
 from synctv.auth.passwords import hash_password
 from synctv.config import Config
 from synctv.core import validation
@@ -269,8 +270,6 @@ def run(action: Action, args: argparse.Namespace, cfg: Config, out: TextIO = sys
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # database unreachable, bad DSN, ...
-        lines = str(exc).strip().splitlines()
-        detail = lines[0] if lines else type(exc).__name__
-        print(f"synctv: database error: {detail}", file=err)
+        print(f"synctv: {dependency_errors.describe(cfg, exc)}", file=err)
         return 1
     return 0

@@ -227,7 +227,7 @@ def test_bad_configuration_is_one_line(tmp_path: Path) -> None:
     fails(d, "setting", "show", code=2, contains="invalid configuration")
     # a database that cannot be reached
     (d / "config.yaml").write_text("database:\n  type: postgres\n  host: 127.0.0.1\n  port: 1\n")
-    fails(d, "migrate", code=1, contains="database error")
+    fails(d, "migrate", code=1, contains="database (postgresql at 127.0.0.1:1/synctv): connection refused")
     file_in_the_way = tmp_path / "a-file"
     file_in_the_way.write_text("")
     fails(file_in_the_way, "migrate", code=2, contains="data directory")
