@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from synctv import __version__
-from synctv.config import ConfigError, load
+from synctv.config import ConfigError, load, placeholder_secrets
 
 DEFAULT_DATA_DIR = "~/.synctv"
 ROLE_CHOICES = ("user", "admin", "root", "pending", "banned")
@@ -184,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             if not 0 <= args.port <= 65535:
                 return _fail("--port must be 0..65535")
             cfg.server.http.port = args.port
+        for key in placeholder_secrets(cfg):
+            print(f"synctv: WARNING: {key} still holds the public placeholder of the example deploy files; anyone "
+                  f"who read them can use it. Set a random value (see docker-compose.yml)", file=sys.stderr)
         problem = mesh_port_problem(cfg)
         if problem:
             return _fail(f"cannot start: {problem}", 1)

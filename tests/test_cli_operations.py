@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,57 @@ async def test_setting_set_reaches_running_servers(tmp_path: Path) -> None:
     finally:
         await second.stop()
         await first.stop()
+
+
+def _in_terminal(data_dir: Path, *args: str, answers: list[str]) -> tuple[int, str]:
+    """Run the CLI on a pseudo-terminal, answering each prompt in turn; (exit status, everything it printed)."""
+    import os
+    import pty
+    import select
+
+    cmd = [sys.executable, "-m", "synctv", *args, "--data-dir", str(data_dir)]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the terminal is its controlling tty, as in an operator's shell
+        os.execve(sys.executable, cmd, _env(data_dir.parent))
+    output = b""
+    pending = list(answers)
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 30)
+            if not ready:
+                break
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+            if pending and output.rstrip().endswith(b":"):
+                os.write(fd, pending.pop(0).encode() + b"\n")
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_password_prompt_in_a_terminal(data_dir: Path) -> None:
+    code, out = _in_terminal(data_dir, "user", "add", "frank", answers=["typed twice", "typed twice"])
+    assert code == 0 and "New password:" in out and "Repeat it:" in out and "created id:" in out, out
+    assert "typed twice" not in out  # not echoed
+    code, out = _in_terminal(data_dir, "user", "password", "frank", answers=["one thing", "another"])
+    assert code == 1 and "the passwords do not match" in out, out
+
+
+def test_placeholder_secrets_are_warned_about(tmp_path: Path) -> None:
+    with socket.socket() as busy:  # the start fails fast on the busy port, after the warnings
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        res = subprocess.run(
+            [sys.executable, "-m", "synctv", "serve", "--data-dir", str(tmp_path / "data"),
+             "--port", str(busy.getsockname()[1])], capture_output=True, text=True, timeout=60,
+            env=_env(tmp_path, SYNCTV_SERVER_HTTP_LISTEN="127.0.0.1",
+                     SYNCTV_JWT_SECRET="PLACEHOLDER-jwt-secret-change-me"), cwd=str(tmp_path))
+    assert res.returncode == 1
+    warnings = [line for line in res.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "jwt.secret still holds the public placeholder" in warnings[0], res.stderr
