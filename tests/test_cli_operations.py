@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import socket
 import subprocess
 import sys
@@ -179,44 +180,34 @@ async def test_setting_set_reaches_running_servers(tmp_path: Path) -> None:
         await first.stop()
 
 
-def _in_terminal(data_dir: Path, *args: str, answers: list[str]) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal, answering each prompt in turn; (exit status, everything it printed)."""
-    import os
-    import pty
-    import select
-
-    cmd = [sys.executable, "-m", "synctv", *args, "--data-dir", str(data_dir)]
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the terminal is its controlling tty, as in an operator's shell
-        os.execve(sys.executable, cmd, _env(data_dir.parent))
-    output = b""
-    pending = list(answers)
-    try:
-        while True:
-            ready, _, _ = select.select([fd], [], [], 30)
-            if not ready:
-                break
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            output += chunk
-            if pending and output.rstrip().endswith(b":"):
-                os.write(fd, pending.pop(0).encode() + b"\n")
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
 
-def test_password_prompt_in_a_terminal(data_dir: Path) -> None:
-    code, out = _in_terminal(data_dir, "user", "add", "frank", answers=["typed twice", "typed twice"])
-    assert code == 0 and "New password:" in out and "Repeat it:" in out and "created id:" in out, out
-    assert "typed twice" not in out  # not echoed
-    code, out = _in_terminal(data_dir, "user", "password", "frank", answers=["one thing", "another"])
-    assert code == 1 and "the passwords do not match" in out, out
+def test_password_prompt_in_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a terminal the password is asked for twice (without echo, by getpass) and must match."""
+    import argparse
+    import getpass
+
+    from synctv import cli_manage
+
+    asked: list[str] = []
+    answers = iter(["typed twice", "typed twice", "one thing", "another"])
+
+    def fake_getpass(prompt: str = "") -> str:
+        asked.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr(getpass, "getpass", fake_getpass)
+    args = argparse.Namespace(password_stdin=False, password=None)
+    assert cli_manage.read_password(args, "password", stdin=_Terminal()) == "typed twice"
+    assert asked == ["New password: ", "Repeat it: "]
+    with pytest.raises(cli_manage.CliError, match="do not match"):
+        cli_manage.read_password(args, "password", stdin=_Terminal())
+    # not a terminal and nothing given: refused, never a silent empty password
+    with pytest.raises(cli_manage.CliError, match="--password-stdin"):
+        cli_manage.read_password(args, "password", stdin=io.StringIO(""))
 
 
 def test_placeholder_secrets_are_warned_about(tmp_path: Path) -> None:
