@@ -128,7 +128,7 @@ def username_base(raw: str, fallback: str = "user") -> str:
         if len((out + ch).encode()) > MAX_NAME_BYTES:
             break
         out += ch
-    return out or fallback
+    return out.strip() or fallback
 
 
 def username_with_suffix(base: str, number: int) -> str:
