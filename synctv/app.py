@@ -5,22 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import signal
 import ssl
 import sys
 import time
 import uuid
-from collections.abc import Callable
 
 from aiohttp import web
 
-from synctv import __version__, logs
+from synctv import __version__, dependency_errors, logs
 from synctv.api.app import create_app
-from synctv.auth.passwords import hash_password
 from synctv.auth.tokens import TokenCodec
 from synctv.config import Config, parse_duration
-from synctv.core.permissions import Role
+from synctv.first_root import ensure_first_root, ensure_guest
 from synctv.observability import tracing
 from synctv.observability.metrics import Metrics
 from synctv.rooms.hub import LocalHub
@@ -30,29 +27,10 @@ from synctv.runtime.invalidation import Invalidator
 from synctv.runtime.readiness import ReadinessLoop
 from synctv.services import Services
 from synctv.store import Store
-from synctv.store.users import Conflict
 
 log = logging.getLogger("synctv")
 
 CLOSE_SERVICE_RESTART = 1012  # tells clients to reconnect (the load balancer sends them elsewhere)
-
-
-async def ensure_builtin_users(store: Store, announce: Callable[[str], None] = print) -> None:
-    """The guest user, and a first root with a random password shown once (never upstream's root/root)."""
-    await store.users.ensure_guest(await hash_password(secrets.token_urlsafe(24)))
-    if await store.users.count_role(Role.ROOT) > 0:
-        return
-    name = "root"
-    if await store.users.get_by_username(name) is not None:
-        name = f"root-{secrets.token_hex(3)}"
-    password = secrets.token_urlsafe(12)
-    try:
-        user = await store.users.create(name, await hash_password(password), Role.ROOT)
-    except Conflict:
-        return  # another instance of the cluster created it at the same moment
-    announce(f"Created the first root user {user.username!r} with password: {password}\n"
-             f"(shown only this once; log in and change it in your profile, or run "
-             f"`synctv user password {user.id} NEW_PASSWORD`)")
 
 
 class Runtime:
@@ -76,7 +54,7 @@ class Runtime:
             tracing.setup(self.instance_id, endpoint=cfg.tracing.otlp_endpoint, sample_ratio=cfg.tracing.sample_ratio)
         self.store = await Store.open(cfg)
         tracing.instrument_engine(self.store.engine)
-        await ensure_builtin_users(self.store)
+        await ensure_guest(self.store)
         hub = LocalHub()
         idle = parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload")
         # A single node is the cluster of one: the same router, a ring of one and no mesh.
@@ -109,6 +87,8 @@ class Runtime:
         self.port = sockets[0].getsockname()[1] if sockets else cfg.server.http.port
         if cfg.cluster.enabled:
             self.cluster = await start_cluster(cfg, svc, router, invalidator, self.port)
+        # Only now that the ports are bound: a start that fails there creates no root and loses no password.
+        await ensure_first_root(self.store, cfg, self.instance_id)
         # Re-evaluated every second; the mesh's gRPC health service follows it (NOT_SERVING while not ready).
         self.readiness = ReadinessLoop(svc, on_change=self.cluster.mesh.set_serving if self.cluster else None)
         self.readiness.start()
@@ -161,6 +141,6 @@ def serve(cfg: Config, web_path: str | None = None) -> None:
     install_uvloop()
     try:
         asyncio.run(_serve(cfg, web_path))
-    except OSError as exc:
-        print(f"synctv: cannot start: {exc}", file=sys.stderr)
+    except Exception as exc:  # a dependency or a port: one line naming it, no traceback
+        print(f"synctv: cannot start: {dependency_errors.describe(cfg, exc)}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -6,9 +6,10 @@ import argparse
 import importlib
 import os
 import sys
+from pathlib import Path
 
 from synctv import __version__
-from synctv.config import ConfigError, load
+from synctv.config import ConfigError, load, placeholder_secrets
 
 DEFAULT_DATA_DIR = "~/.synctv"
 ROLE_CHOICES = ("user", "admin", "root", "pending", "banned")
@@ -27,6 +28,18 @@ def _data_dir_parent() -> argparse.ArgumentParser:
     return p
 
 
+def _user_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("user", metavar="USER", help="a username, or a user id (32 hex characters)")
+
+
+def _password_arguments(parser: argparse.ArgumentParser, dest: str, what: str) -> None:
+    parser.add_argument(dest, metavar=dest.upper(), nargs="?", default=None,
+                        help=f"{what} (discouraged: it stays in the shell history and shows in `ps`; without it "
+                             "the password is asked for, or read with --password-stdin)")
+    parser.add_argument("--password-stdin", action="store_true",
+                        help="read the password from the first line of standard input")
+
+
 def _add_management_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                              common: argparse.ArgumentParser) -> None:
     def action(parser: argparse.ArgumentParser, name: str) -> None:
@@ -37,14 +50,15 @@ def _add_management_commands(sub: argparse._SubParsersAction[argparse.ArgumentPa
                          description="Create or upgrade the database schema (the server also does this on start).")
     action(mig, "migrate")
 
-    note = ("These commands work directly on the database; a running server sees the changes on its next "
-            "request (open WebSocket connections are not closed).")
+    note = ("Users are named by username or id. These commands work directly on the database; a running server "
+            "sees the changes on its next request, site settings within a second (open WebSocket connections "
+            "are not closed).")
     user = sub.add_parser("user", parents=[common], help="manage users", description="Manage users. " + note)
     us = user.add_subparsers(dest="action_name", required=True, metavar="{add,search,ban,unban,delete,password}")
     p = us.add_parser("add", parents=[common], help="create a user",
                       description="Create a user with a username and a password.")
     p.add_argument("username", help="the new user's name (at most 32 bytes)")
-    p.add_argument("password", help="the new user's password (printable ASCII, at most 32 bytes)")
+    _password_arguments(p, "password", "the new user's password")
     p.add_argument("--role", choices=ROLE_CHOICES, default="user", help="site role (default user)")
     action(p, "user_add")
     p = us.add_parser("search", parents=[common], help="find users by id or by part of the username",
@@ -53,19 +67,19 @@ def _add_management_commands(sub: argparse._SubParsersAction[argparse.ArgumentPa
     action(p, "user_search")
     p = us.add_parser("ban", parents=[common], help="ban a user (their tokens stop working)",
                       description="Ban a user: they can no longer log in and their rooms cannot be entered.")
-    p.add_argument("id", metavar="ID", help="user id (32 hex characters)")
+    _user_argument(p)
     action(p, "user_ban")
     p = us.add_parser("unban", parents=[common], help="unban a user", description="Make a banned user a user.")
-    p.add_argument("id", metavar="ID", help="user id")
+    _user_argument(p)
     action(p, "user_unban")
     p = us.add_parser("delete", parents=[common], help="delete a user and their rooms",
                       description="Delete a user together with their rooms, memberships and movies.")
-    p.add_argument("id", metavar="ID", help="user id")
+    _user_argument(p)
     action(p, "user_delete")
     p = us.add_parser("password", parents=[common], help="set a user's password",
                       description="Set a user's password; their existing sessions end.")
-    p.add_argument("id", metavar="ID", help="user id")
-    p.add_argument("new_password", metavar="NEW_PASSWORD", help="the new password")
+    _user_argument(p)
+    _password_arguments(p, "new_password", "the new password")
     action(p, "user_password")
 
     for role, add_fn, remove_fn, show_fn in (("admin", "admin_add", "admin_remove", "admin_show"),
@@ -75,11 +89,11 @@ def _add_management_commands(sub: argparse._SubParsersAction[argparse.ArgumentPa
         rs = cmd.add_subparsers(dest="action_name", required=True, metavar="{add,remove,show}")
         p = rs.add_parser("add", parents=[common], help=f"make a user {role}",
                           description=f"Give a user the {role} role.")
-        p.add_argument("id", metavar="ID", help="user id")
+        _user_argument(p)
         action(p, add_fn)
         p = rs.add_parser("remove", parents=[common], help=f"make a {role} a normal user",
                           description=f"Take the {role} role away (the user becomes a normal user).")
-        p.add_argument("id", metavar="ID", help="user id")
+        _user_argument(p)
         action(p, remove_fn)
         p = rs.add_parser("show", parents=[common], help=f"list {role} users", description=f"List {role} users.")
         action(p, show_fn)
@@ -98,11 +112,22 @@ def _add_management_commands(sub: argparse._SubParsersAction[argparse.ArgumentPa
     action(p, "setting_set")
 
 
+# Commands that may create the data directory, config.yaml and the database; every other one needs them to exist.
+INITIALISING = ("serve", "migrate")
+# Commands that only read: they never write config.yaml, migrate or insert anything.
+READ_ONLY_ACTIONS = ("user_search", "admin_show", "root_show", "setting_show")
+
+
+def version_text() -> str:
+    return f"synctv {__version__} (python {sys.version.split()[0]})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _data_dir_parent()
     parser = argparse.ArgumentParser(prog="synctv", description="SyncTV watch-together server", parents=[common])
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", parents=[common], help="start the server")
+    serve = sub.add_parser("serve", parents=[common], help="start the server (creates the data dir on first start)")
     serve.add_argument("--listen", help="HTTP listen address (default 0.0.0.0)")
     serve.add_argument("--port", type=int, help="HTTP port (default 8080)")
     serve.add_argument("--web-path", help="serve this directory (a built web client) under /web/")
@@ -117,31 +142,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(message: str, code: int = 2) -> int:
+    print(f"synctv: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "version":
-        print(f"synctv {__version__} (python {sys.version.split()[0]})")
+        print(version_text())
         return 0
     data_dir = getattr(args, "data_dir", None) or os.environ.get("SYNCTV_DATA_DIR") or DEFAULT_DATA_DIR
+    root = Path(data_dir).expanduser()
+    initialising = args.command in INITIALISING
+    if not root.exists():
+        if not initialising:
+            return _fail(f"data directory {root} does not exist (check --data-dir or $SYNCTV_DATA_DIR; "
+                         f"`synctv serve` or `synctv migrate` creates a new one)")
+        print(f"synctv: initialising a new data directory at {root}", file=sys.stderr)
     try:
-        cfg = load(data_dir)
+        cfg = load(data_dir, write_back=initialising)
     except ConfigError as exc:
-        print(f"synctv: invalid configuration: {one_line(str(exc))}", file=sys.stderr)
-        return 2
+        return _fail(f"invalid configuration: {one_line(str(exc))}")
     except OSError as exc:
-        print(f"synctv: cannot use data directory {data_dir}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return _fail(f"cannot use data directory {data_dir}: {exc.strerror or exc}")
+    if not initialising and args.command != "cluster":
+        from synctv.store.database import sqlite_path
+
+        db_file = sqlite_path(cfg)
+        if db_file is not None and not db_file.exists():
+            return _fail(f"no database at {db_file} (check --data-dir; `synctv migrate --data-dir {root}` "
+                         f"creates an empty one)")
     if args.command == "serve":
         from synctv.app import serve
+        from synctv.dependency_errors import mesh_port_problem
 
         if args.listen:
             cfg.server.http.listen = args.listen
         if args.port is not None:
             if not 0 <= args.port <= 65535:
-                print("synctv: --port must be 0..65535", file=sys.stderr)
-                return 2
+                return _fail("--port must be 0..65535")
             cfg.server.http.port = args.port
+        for key in placeholder_secrets(cfg):
+            print(f"synctv: WARNING: {key} still holds the public placeholder of the example deploy files; anyone "
+                  f"who read them can use it. Set a random value (see docker-compose.yml)", file=sys.stderr)
+        problem = mesh_port_problem(cfg)
+        if problem:
+            return _fail(f"cannot start: {problem}", 1)
         serve(cfg, web_path=args.web_path)
         return 0
     if args.command == "cluster":
@@ -150,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(action, str):
         from synctv import cli_manage
 
-        return cli_manage.run(getattr(cli_manage, action), args, cfg)
+        return cli_manage.run(getattr(cli_manage, action), args, cfg, read_only=action in READ_ONLY_ACTIONS)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -1,19 +1,23 @@
 """Management commands run straight against the database: migrate, user, admin, root and setting.
 
-They are meant for operators (e.g. to recover a lost root password); a running server sees the changes at once,
-because every request re-reads the user from the database.
+They are meant for operators (e.g. to recover a lost root password). A running server sees user changes at once,
+because every request re-reads the user from the database, and site settings within a second (it polls the
+settings' version row). Users are named by username or by id. Passwords are asked for at a prompt or read
+from standard input (`--password-stdin`), so they stay out of the shell history and `ps`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 import yaml
 
+from synctv import dependency_errors
 from synctv.auth.passwords import hash_password
 from synctv.config import Config
 from synctv.core import validation
@@ -40,19 +44,42 @@ def _describe(user: User) -> str:
     return f"id: {user.id}\tusername: {user.username}\trole: {_role_name(user.role)}\tcreated: {created}"
 
 
-def _user_id(value: str) -> str:
-    try:
-        return validation.require_id(value.strip().lower(), "user id (expected 32 hex characters)")
-    except validation.ValidationError as exc:
-        raise CliError(str(exc)) from None
-
-
 async def _user(store: Store, value: str) -> User:
-    user_id = _user_id(value)
-    user = await store.users.get(user_id)
+    """A user by id (32 hex characters) or, failing that, by exact username; never the built-in guest."""
+    text = value.strip()
+    user = await store.users.get(text.lower()) if validation.is_id(text.lower()) else None
+    if user is None:
+        user = await store.users.get_by_username(text)
     if user is None or user.id == GUEST_USER_ID:
-        raise CliError(f"user {user_id} not found")
+        raise CliError(f"user {text!r} not found (give a username or a 32-character user id; "
+                       f"`synctv user search TEXT` lists users whose name contains TEXT)")
     return user
+
+
+def read_password(args: argparse.Namespace, dest: str, stdin: TextIO = sys.stdin) -> str:
+    """The password from --password-stdin, the (discouraged) argument, or a prompt asked twice."""
+    given: str | None = getattr(args, dest, None)
+    if args.password_stdin:
+        if given is not None:
+            raise CliError("give the password either as an argument or with --password-stdin, not both")
+        line = stdin.readline()
+        if not line:
+            raise CliError("--password-stdin: standard input is empty")
+        return line.rstrip("\r\n")
+    if given is not None:
+        return given
+    if not stdin.isatty():
+        raise CliError("no password given: pipe it with --password-stdin, or run the command in a terminal "
+                       "to be asked for it")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise CliError("the passwords do not match")
+    return first
+
+
+def _user_password(store: Store, value: str) -> str:
+    return str(_validated(lambda v: validation.password(
+        v, min_length=store.settings.int(validation.PASSWORD_MIN_LENGTH)), value))
 
 
 def _validated(fn: Callable[..., Any], *args: Any) -> Any:
@@ -67,7 +94,7 @@ def _validated(fn: Callable[..., Any], *args: Any) -> Any:
 
 async def user_add(store: Store, args: argparse.Namespace, out: TextIO) -> None:
     username = _validated(validation.username, args.username)
-    password = _validated(validation.password, args.password)
+    password = _user_password(store, args.resolved_password)
     role = Role[args.role.upper()]
     try:
         user = await store.users.create(username, await hash_password(password), role)
@@ -86,11 +113,12 @@ async def user_search(store: Store, args: argparse.Namespace, out: TextIO) -> No
 
 def _refuse_root(user: User) -> None:
     if user.role >= Role.ROOT:
-        raise CliError(f"user {user.id} is a root user; run `synctv root remove {user.id}` first")
+        raise CliError(f"user {user.username} ({user.id}) is a root user; "
+                       f"run `synctv root remove {user.username}` first")
 
 
 async def user_ban(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    user = await _user(store, args.id)
+    user = await _user(store, args.user)
     _refuse_root(user)
     if user.role == Role.BANNED:
         print(f"user {user.username} ({user.id}) is already banned", file=out)
@@ -100,7 +128,7 @@ async def user_ban(store: Store, args: argparse.Namespace, out: TextIO) -> None:
 
 
 async def user_unban(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    user = await _user(store, args.id)
+    user = await _user(store, args.user)
     if user.role != Role.BANNED:
         raise CliError(f"user {user.id} is not banned (role {_role_name(user.role)})")
     await store.users.set_role(user.id, Role.USER)
@@ -108,15 +136,15 @@ async def user_unban(store: Store, args: argparse.Namespace, out: TextIO) -> Non
 
 
 async def user_delete(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    user = await _user(store, args.id)
+    user = await _user(store, args.user)
     _refuse_root(user)
     await store.users.delete(user.id)
     print(f"deleted user {user.username} ({user.id}) and their rooms", file=out)
 
 
 async def user_password(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    user = await _user(store, args.id)
-    password = _validated(validation.password, args.new_password)
+    user = await _user(store, args.user)
+    password = _user_password(store, args.resolved_password)
     await store.users.set_password(user.id, await hash_password(password))
     print(f"changed the password of {user.username} ({user.id}); their existing sessions have ended", file=out)
 
@@ -133,7 +161,7 @@ async def _show_role(store: Store, role: Role, out: TextIO) -> None:
 
 
 async def admin_add(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    user = await _user(store, args.id)
+    user = await _user(store, args.user)
     _refuse_root(user)
     if user.role == Role.ADMIN:
         print(f"user {user.username} ({user.id}) is already an admin", file=out)
@@ -143,7 +171,7 @@ async def admin_add(store: Store, args: argparse.Namespace, out: TextIO) -> None
 
 
 async def admin_remove(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    user = await _user(store, args.id)
+    user = await _user(store, args.user)
     if user.role != Role.ADMIN:
         raise CliError(f"user {user.id} is not an admin (role {_role_name(user.role)})")
     await store.users.set_role(user.id, Role.USER)
@@ -155,7 +183,7 @@ async def admin_show(store: Store, args: argparse.Namespace, out: TextIO) -> Non
 
 
 async def root_add(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    user = await _user(store, args.id)
+    user = await _user(store, args.user)
     if user.role == Role.ROOT:
         print(f"user {user.username} ({user.id}) is already a root user", file=out)
         return
@@ -164,7 +192,7 @@ async def root_add(store: Store, args: argparse.Namespace, out: TextIO) -> None:
 
 
 async def root_remove(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    user = await _user(store, args.id)
+    user = await _user(store, args.user)
     if user.role != Role.ROOT:
         raise CliError(f"user {user.id} is not a root user (role {_role_name(user.role)})")
     if await store.users.count_role(Role.ROOT) <= 1:
@@ -214,8 +242,11 @@ async def migrate(store: Store, args: argparse.Namespace, out: TextIO) -> None:
 Action = Callable[[Store, argparse.Namespace, TextIO], Awaitable[None]]
 
 
-async def _run(action: Action, args: argparse.Namespace, cfg: Config, out: TextIO) -> None:
-    store = await Store.open(cfg)
+PASSWORD_ARGUMENT = {"user_add": "password", "user_password": "new_password"}
+
+
+async def _run(action: Action, args: argparse.Namespace, cfg: Config, out: TextIO, read_only: bool) -> None:
+    store = await Store.open(cfg, read_only=read_only)
     try:
         await action(store, args, out)
     finally:
@@ -223,18 +254,22 @@ async def _run(action: Action, args: argparse.Namespace, cfg: Config, out: TextI
 
 
 def run(action: Action, args: argparse.Namespace, cfg: Config, out: TextIO = sys.stdout,
-        err: TextIO = sys.stderr) -> int:
+        err: TextIO = sys.stderr, *, read_only: bool = False) -> int:
     """Run one management command; expected failures are one line on stderr and exit status 1."""
     try:
-        asyncio.run(_run(action, args, cfg, out))
+        dest = PASSWORD_ARGUMENT.get(action.__name__)
+        if dest is not None:  # asked before connecting, so a prompt comes at once
+            args.resolved_password = read_password(args, dest)
+        asyncio.run(_run(action, args, cfg, out, read_only))
+        if dest is not None and getattr(args, dest, None) is not None:
+            print("synctv: warning: a password given as an argument stays in the shell history and shows in "
+                  "`ps`; prefer the prompt or --password-stdin", file=err)
     except CliError as exc:
         print(f"synctv: {' '.join(str(exc).split())}", file=err)
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # database unreachable, bad DSN, ...
-        lines = str(exc).strip().splitlines()
-        detail = lines[0] if lines else type(exc).__name__
-        print(f"synctv: database error: {detail}", file=err)
+        print(f"synctv: {dependency_errors.describe(cfg, exc)}", file=err)
         return 1
     return 0

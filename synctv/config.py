@@ -395,11 +395,27 @@ def validate(cfg: Config) -> None:
             raise ConfigError("cluster.discovery.consul.address: required for consul discovery")
 
 
+PLACEHOLDER_MARK = "PLACEHOLDER"  # what the example deploy files (docker-compose.yml, deploy/k8s) put in secrets
+
+
+def placeholder_secrets(cfg: Config) -> list[str]:
+    """Keys still holding a public placeholder from the example deploy files."""
+    d = cfg.cluster.discovery
+    values = {"jwt.secret": cfg.jwt.secret, "cluster.secret": cfg.cluster.secret,
+              "database.password": cfg.database.password, "database.custom_dsn": cfg.database.custom_dsn,
+              "cluster.discovery.etcd.password": d.etcd.password, "cluster.discovery.consul.token": d.consul.token}
+    return [key for key, value in values.items() if PLACEHOLDER_MARK in value]
+
+
 def load(data_dir: str | os.PathLike[str], env: dict[str, str] | None = None, write_back: bool = True) -> Config:
-    """Load (creating on first start) `config.yaml` from `data_dir`, then apply the environment."""
+    """Load (creating on first start) `config.yaml` from `data_dir`, then apply the environment.
+
+    With `write_back=False` nothing is created or written (read-only commands): a missing file means defaults.
+    """
     env = dict(os.environ if env is None else env)
     root = Path(data_dir).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
+    if write_back:
+        root.mkdir(parents=True, exist_ok=True)
     path = root / "config.yaml"
     cfg = Config(data_dir=str(root))
     if path.exists():

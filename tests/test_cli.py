@@ -111,7 +111,7 @@ def test_user_commands(data_dir: Path) -> None:
 
     for cmd in (("user", "ban"), ("user", "unban"), ("user", "delete"), ("admin", "add"), ("admin", "remove"),
                 ("root", "add"), ("root", "remove")):
-        fails(d, *cmd, "not-an-id", contains="invalid user id")
+        fails(d, *cmd, "not-a-user", contains="not found (give a username or a 32-character user id")
         fails(d, *cmd, MISSING_ID, contains="not found")
     fails(d, "user", "password", MISSING_ID, "secret12", contains="not found")
     fails(d, "user", "ban", "00000000000000000000000000000001", contains="not found")  # the built-in guest
@@ -206,6 +206,7 @@ def test_setting_commands(data_dir: Path) -> None:
 
 def test_data_dir_positions_and_environment(tmp_path: Path) -> None:
     d = tmp_path / "data"
+    ok(d, "migrate")
     uid = _id(ok(d, "user", "add", "early", "secret12", before=True))
     assert uid in ok(d, "user", "search", "early")  # --data-dir after the arguments
     res = subprocess.run([sys.executable, "-m", "synctv", "user", "--data-dir", str(d), "search", "early"],
@@ -226,7 +227,7 @@ def test_bad_configuration_is_one_line(tmp_path: Path) -> None:
     fails(d, "setting", "show", code=2, contains="invalid configuration")
     # a database that cannot be reached
     (d / "config.yaml").write_text("database:\n  type: postgres\n  host: 127.0.0.1\n  port: 1\n")
-    fails(d, "migrate", code=1, contains="database error")
+    fails(d, "migrate", code=1, contains="database (postgresql at 127.0.0.1:1/synctv): connection refused")
     file_in_the_way = tmp_path / "a-file"
     file_in_the_way.write_text("")
     fails(file_in_the_way, "migrate", code=2, contains="data directory")
@@ -256,6 +257,7 @@ def test_cluster_commands_hook(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     setattr(module, "add_cluster_commands", add_cluster_commands)  # noqa: B010
     monkeypatch.setitem(sys.modules, "synctv.cli_cluster", module)
     d = tmp_path / "data"
+    d.mkdir()
     assert cli.main(["cluster", "status", "--data-dir", str(d)]) == 7
     assert calls == [("status", str(d))]
     # the management commands are still there

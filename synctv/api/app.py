@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -78,4 +82,14 @@ def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics |
 
         app.router.add_get(svc.cfg.server.metrics_path, metrics_endpoint)
     add_static_routes(app, web_path)
+    app.cleanup_ctx.append(_follow_settings)
     return app
+
+
+async def _follow_settings(app: web.Application) -> AsyncIterator[None]:
+    """Site settings changed by another writer of the database (the CLI, another instance) apply within ~1 s."""
+    task = asyncio.create_task(app[SERVICES].store.settings.watch(), name="settings-watch")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

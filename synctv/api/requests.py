@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -12,6 +13,8 @@ from synctv.core.validation import ValidationError, require_id
 from synctv.store.pagination import ListQuery
 
 MAX_BODY_BYTES = 1 << 20
+
+_T = TypeVar("_T")
 
 
 async def json_body(request: web.Request) -> Any:
@@ -82,36 +85,80 @@ def query_id(request: web.Request, key: str = "id") -> str:
         raise bad_request(str(exc)) from None
 
 
+_INT_RE = re.compile(r"[+-]?[0-9]{1,19}")
+_INT64_MAX = (1 << 63) - 1
+# The last page anyone can reach: beyond it every list is empty anyway, and `(page - 1) * max` stays far below
+# the 64-bit OFFSET every database accepts (a huge `page` used to overflow there and answer 500).
+MAX_PAGE = 1 << 31
+
+
 def _query_int(request: web.Request, key: str, default: int) -> int:
+    """A decimal integer (upstream's strconv.Atoi: ASCII digits, optional sign, 64-bit); missing or empty → default."""
     raw = request.query.get(key, "")
     if not raw:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise bad_request(f"{key} must be an integer") from None
+    if not _INT_RE.fullmatch(raw) or abs(value := int(raw)) > _INT64_MAX:
+        raise bad_request(f"{key} must be an integer")
+    return value
+
+
+def paging(request: web.Request) -> tuple[int, int]:
+    """Upstream's GetPageAndMax: page ≤ 0 → 1, max ≤ 0 → 10, max capped at 100; page capped at MAX_PAGE."""
+    page = _query_int(request, "page", 1)
+    size = _query_int(request, "max", 10)
+    page = min(page, MAX_PAGE) if page > 0 else 1
+    size = 10 if size <= 0 else min(size, 100)
+    return page, size
+
+
+def _keyword(request: web.Request) -> str:
+    keyword = request.query.get("keyword", "")
+    if len(keyword) > 256:
+        raise bad_request("keyword is too long")
+    return keyword
 
 
 def list_query(request: web.Request, *, sorts: tuple[str, ...] = ("name", "createdAt"),
                searches: tuple[str, ...] = ("all", "name", "id"), default_sort: str = "name") -> ListQuery:
-    """Upstream paging: page ≤ 0 → 1, max ≤ 0 → 10, max capped at 100; sort/order/search validated."""
-    page = _query_int(request, "page", 1)
-    size = _query_int(request, "max", 10)
-    page = page if page > 0 else 1
-    size = 10 if size <= 0 else min(size, 100)
+    """The common list parameters, read as upstream's handlers read them.
+
+    - `page`/`max`: see `paging`.
+    - `sort`: missing or empty → `default_sort`; a mode the route doesn't know → 400 `not support sort` (upstream
+      also refuses an empty `sort=`; we take it as the default).
+    - `order`: missing → `desc`; `desc` → descending; anything else (`asc`, empty, unknown) → ascending, as
+      upstream's `DefaultQuery("order", "desc") == "desc"`.
+    - `search`: only looked at when `keyword` is non-empty; missing, empty or a mode the route doesn't know (the
+      web client's `search=roomId`) → `all`, never an error. (Upstream applies no keyword filter at all for an
+      unknown mode; matching the keyword against every field is what a user who typed one expects.)
+    """
+    page, size = paging(request)
     sort = request.query.get("sort", "") or default_sort
     if sort not in sorts:
         raise bad_request("not support sort")
-    order = request.query.get("order", "") or "desc"
-    if order not in ("asc", "desc"):
-        raise bad_request("not support order")
+    desc = request.query.get("order", "desc") == "desc"
+    keyword = _keyword(request)
     search = request.query.get("search", "") or "all"
     if search not in searches:
-        raise bad_request("not support search")
-    keyword = request.query.get("keyword", "")
-    if len(keyword) > 256:
-        raise bad_request("keyword is too long")
-    return ListQuery(page=page, max=size, keyword=keyword, search=search, sort=sort, desc=order == "desc")
+        search = "all"
+    return ListQuery(page=page, max=size, keyword=keyword, search=search, sort=sort, desc=desc)
+
+
+def page_query(request: web.Request) -> ListQuery:
+    """Only `page`, `max` and `keyword` (lists upstream neither sorts nor searches by mode: movies, hot rooms)."""
+    page, size = paging(request)
+    return ListQuery(page=page, max=size, keyword=_keyword(request))
+
+
+def query_filter(request: web.Request, key: str, choices: dict[str, _T], default: str = "") -> _T | None:
+    """A named filter (`status`, `role`) as upstream's `switch ctx.DefaultQuery(key, default)`.
+
+    A missing key means `default` (e.g. `active`, or no filter when `default` is ""); a key that is present but
+    empty — the web client's "all" — or names nothing known means no filter. Never an error.
+    """
+    raw = request.query.get(key)
+    if raw is None:
+        raw = default
+    return choices.get(raw) if raw else None
 
 
 def validated(fn: Any, *args: Any, **kwargs: Any) -> Any:

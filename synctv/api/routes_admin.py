@@ -13,7 +13,7 @@ from aiohttp import web
 
 from synctv.api.auth import UserCtx, load_room, require_admin, require_root
 from synctv.api.context import services
-from synctv.api.requests import field_id, field_str, json_object, list_query, query_id, validated
+from synctv.api.requests import field_id, field_str, json_object, list_query, query_filter, query_id, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routes_user import delete_user_and_rooms
 from synctv.api.routing import LIST_QUERY, Routes
@@ -85,17 +85,6 @@ def _parse_role(value: Any) -> Role:
             raise bad_request("invalid role")
         return role
     return Role(validated(validation.role_value, value))
-
-
-def _query_enum(request: web.Request, key: str, names: dict[str, Any], default: str = "") -> Any:
-    """An optional named filter: '' (or the default) means none; an unknown name is a 400."""
-    raw = request.query.get(key, "") or default
-    if not raw:
-        return None
-    value = names.get(raw)
-    if value is None:
-        raise bad_request(f"not support {key}")
-    return value
 
 
 async def _kick_everywhere(svc: Services, user_id: str, reason: str) -> None:
@@ -197,7 +186,8 @@ async def user_add(request: web.Request) -> web.Response:
     me = await require_admin(request)
     body = await json_object(request)
     username = validated(validation.username, field_str(body, "username"))
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=svc.store.settings.int(validation.PASSWORD_MIN_LENGTH))
     role = _parse_role(body.get("role"))
     if role >= Role.ROOT and me.role < Role.ROOT:
         raise forbidden("only root can add a root user")
@@ -223,7 +213,8 @@ async def user_password(request: web.Request) -> web.Response:
     me = await require_admin(request)
     body = await json_object(request)
     user_id = field_id(body, "id", "user id")
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=svc.store.settings.int(validation.PASSWORD_MIN_LENGTH))
     target = await _load_user(svc, user_id)
     _guard_user(me, target, "change the password of", allow_self=True)
     await svc.store.users.set_password(target.id, await hash_password(password))
@@ -253,7 +244,7 @@ async def user_list(request: web.Request) -> web.Response:
     svc = services(request)
     await require_admin(request)
     q = list_query(request)
-    role = _query_enum(request, "role", ROLE_NAMES)
+    role = query_filter(request, "role", ROLE_NAMES)
     total, users = await svc.store.users.list(q, role=role)
     return ok({"total": total, "list": [user_info(u, with_email=False) for u in users]})
 
@@ -304,7 +295,7 @@ async def user_rooms(request: web.Request) -> web.Response:
     await require_admin(request)
     user_id = query_id(request, "id")
     q = list_query(request)
-    status = _query_enum(request, "status", _ROOM_STATUS)
+    status = query_filter(request, "status", _ROOM_STATUS)
     total, rows = await svc.store.rooms.list(q, status=status, include_hidden=True, creator_id=user_id)
     return await _rooms_page(svc, total, rows)
 
@@ -346,7 +337,7 @@ async def room_list(request: web.Request) -> web.Response:
     svc = services(request)
     await require_admin(request)
     q = list_query(request, searches=("all", "name", "creator", "creatorId", "id"))
-    status = _query_enum(request, "status", _ROOM_STATUS)
+    status = query_filter(request, "status", _ROOM_STATUS)
     total, rows = await svc.store.rooms.list(q, status=status, include_hidden=True, admin=True)
     return await _rooms_page(svc, total, rows)
 
@@ -419,8 +410,8 @@ async def room_members(request: web.Request) -> web.Response:
     key = "roomId" if "roomId" in request.query or "id" not in request.query else "id"
     room = await load_room(svc, query_id(request, key))
     q = list_query(request, sorts=("name", "join"))
-    status = _query_enum(request, "status", _MEMBER_STATUS, default="active")
-    role = _query_enum(request, "role", _MEMBER_ROLE)
+    status = query_filter(request, "status", _MEMBER_STATUS, default="active")
+    role = query_filter(request, "role", _MEMBER_ROLE)
     total, rows = await svc.store.members.list(room.id, q, status=status, role=role)
     online = await _online(svc, room)
     return ok({"total": total, "list": [room_member(m, name, online.get(m.user_id, 0)) for m, name in rows]})

@@ -128,7 +128,8 @@ async def signup(request: web.Request) -> web.Response:
     body = await json_object(request)
     email = _email(body)
     _check_whitelist(svc, email)
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=svc.store.settings.int(validation.PASSWORD_MIN_LENGTH))
     await _verify(svc, codes.signup_key(email), field_str(body, "captcha"))
     s = svc.store.settings
     review = s.bool("signup_need_review") or s.bool("email_signup_need_review")
@@ -171,7 +172,8 @@ async def retrieve(request: web.Request) -> web.Response:
     _require_email_enabled(svc)
     body = await json_object(request)
     email = _email(body)
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=svc.store.settings.int(validation.PASSWORD_MIN_LENGTH))
     code = field_str(body, "captcha")
     user = await svc.store.users.get_by_email(email)
     if user is None:

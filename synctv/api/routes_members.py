@@ -8,7 +8,7 @@ from aiohttp import web
 
 from synctv.api.auth import RoomCtx, room_access, room_admin_access, room_creator_access
 from synctv.api.context import services
-from synctv.api.requests import field_id, field_int, json_object, list_query, validated
+from synctv.api.requests import field_id, field_int, json_object, list_query, query_filter, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routing import LIST_QUERY, Routes
 from synctv.api.views import room_member
@@ -42,10 +42,7 @@ async def _online(svc: Services, room_id: str) -> dict[str, int]:
 async def _list(request: web.Request, ctx: RoomCtx, status: MemberStatus | None) -> web.Response:
     svc = services(request)
     q = list_query(request, sorts=("name", "join"))
-    role_name = request.query.get("role", "")
-    role = _ROLES.get(role_name) if role_name else None
-    if role_name and role is None:
-        raise bad_request("not support role")
+    role = query_filter(request, "role", _ROLES)
     total, rows = await svc.store.members.list(ctx.room_id, q, status=status, role=role)
     online = await _online(svc, ctx.room_id)
     return ok({"total": total, "list": [room_member(m, name, online.get(m.user_id, 0)) for m, name in rows]})
@@ -61,10 +58,9 @@ async def members(request: web.Request) -> web.Response:
             query=(*LIST_QUERY, "status", "role"))
 async def admin_members(request: web.Request) -> web.Response:
     ctx = await room_admin_access(request)
-    status = _STATUSES.get(request.query.get("status", "") or "active")
-    if status is None:
-        raise bad_request("not support status")
-    return await _list(request, ctx, status)
+    # `status=` (present, empty) is the web client's "all": pending members with their approve button, banned
+    # ones with unban; only a missing key means active
+    return await _list(request, ctx, query_filter(request, "status", _STATUSES, default="active"))
 
 
 async def _target(svc: Services, ctx: RoomCtx, body: dict[str, Any]) -> RoomMember:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from synctv.api.auth import RoomCtx, request_token, room_access
 from synctv.api.context import services
-from synctv.api.requests import field_id, field_str, json_body, json_object, list_query, validated
+from synctv.api.requests import field_id, field_str, json_body, json_object, page_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok, room_error
 from synctv.api.routes_proxy import proxy_path
 from synctv.api.routing import Routes
@@ -24,7 +24,6 @@ from synctv.media.errors import ProxyError
 from synctv.media.service import media_proxy
 from synctv.services import Services
 from synctv.store.models import Movie
-from synctv.store.pagination import ListQuery
 
 routes = Routes("movies")
 MAX_BATCH = 100
@@ -145,8 +144,7 @@ async def list_movies(request: web.Request) -> web.Response:
         folder = await svc.store.movies.get(ctx.room_id, folder_id)
         if folder is None or not folder.is_folder:
             raise not_found("folder not found")
-    q = list_query(request)
-    q = ListQuery(page=q.page, max=q.max, keyword=q.keyword)
+    q = page_query(request)
     total, rows = await svc.store.movies.list(ctx.room_id, folder_id, q)
     return ok({"paths": await _folder_paths(svc, ctx.room_id, folder_id),
                "movies": [api_movie(m, name, viewer_id=ctx.user.id) for m, name in rows],

@@ -16,7 +16,7 @@ from synctv.api.auth import (
 )
 from synctv.api.bruteforce import Attempt, verify
 from synctv.api.context import services
-from synctv.api.requests import field_bool, field_id, field_str, json_object, list_query, validated
+from synctv.api.requests import field_bool, field_id, field_str, json_object, list_query, page_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routes_user import joined_status
 from synctv.api.routing import LIST_QUERY, Routes
@@ -57,7 +57,7 @@ async def check(request: web.Request) -> web.Response:
 @routes.get("/api/room/hot", "Rooms with the most viewers right now", query=("page", "max"))
 async def hot(request: web.Request) -> web.Response:
     svc = services(request)
-    q = list_query(request)
+    q = page_query(request)
     counts = dict(await svc.router.hot_rooms())
     rows = [r for r in await svc.store.rooms.describe_many(list(counts))
             if r.status == RoomStatus.ACTIVE and not r.hidden]

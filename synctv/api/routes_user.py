@@ -11,7 +11,7 @@ from aiohttp import web
 from synctv.api.auth import UserCtx, load_room, request_room_id, request_token, require_user
 from synctv.api.bruteforce import Attempt, verify
 from synctv.api.context import services
-from synctv.api.requests import field_id, field_str, json_object, list_query, validated
+from synctv.api.requests import field_id, field_str, json_object, list_query, query_filter, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routing import LIST_QUERY, Routes
 from synctv.api.views import check_room, room_list_item, user_info
@@ -67,7 +67,8 @@ async def signup(request: web.Request) -> web.Response:
         raise bad_request("signup is disabled")
     body = await json_object(request)
     username = validated(validation.username, field_str(body, "username"))
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=settings.int(validation.PASSWORD_MIN_LENGTH))
     review = settings.bool("signup_need_review") or settings.bool("password_signup_need_review")
     hashed = await hash_password(password)
     user = await svc.store.users.create(username, hashed, Role.PENDING if review else Role.USER)
@@ -136,9 +137,7 @@ async def my_rooms(request: web.Request) -> web.Response:
     svc = services(request)
     user = await require_user(request)
     q = list_query(request)
-    status = _STATUS.get(request.query.get("status", "") or "active")
-    if status is None:
-        raise bad_request("not support status")
+    status = query_filter(request, "status", _STATUS, default="active")  # `status=` (empty): every status
     total, rows = await svc.store.rooms.list(q, status=status, include_hidden=True, creator_id=user.id)
     counts = await svc.router.viewer_counts([r.id for r in rows])
     return ok({"total": total, "list": [room_list_item(r, counts.get(r.id, 0)) for r in rows]})
@@ -177,7 +176,8 @@ async def set_password(request: web.Request) -> web.Response:
     svc = services(request)
     me_ = await require_user(request)
     body = await json_object(request)
-    password = validated(validation.password, field_str(body, "password"))
+    password = validated(validation.password, field_str(body, "password"),
+                         min_length=svc.store.settings.int(validation.PASSWORD_MIN_LENGTH))
     old = field_str(body, "oldPassword", required=False)
     user = await svc.store.users.get(me_.id)
     if user is None:

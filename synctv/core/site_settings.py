@@ -47,7 +47,10 @@ def _defs() -> list[SettingDef]:
         # Upstream defaults to false; a fresh install here lets people sign up (admins can turn it off).
         SettingDef("enable_password_signup", "bool", True, "user"),
         SettingDef("password_signup_need_review", "bool", False, "user"),
-        SettingDef("user_max_room_count", "int64", 3, "user"),
+        SettingDef("user_max_room_count", "int64", 3, "user", min=0),  # 0 = unlimited
+        # Not upstream: the shortest password accepted wherever a user's password is set (signup, change, admin,
+        # CLI); at most 32, upstream's maximum length.
+        SettingDef("password_min_length", "int64", 8, "user", min=1, max=32),
         SettingDef("enable_guest", "bool", True, "user"),
         SettingDef("movie_proxy", "bool", True, "proxy"),
         SettingDef("live_proxy", "bool", True, "proxy"),

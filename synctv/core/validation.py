@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 ID_LEN = 32
@@ -31,19 +30,36 @@ def require_id(value: Any, what: str = "id") -> str:
     return value
 
 
+# Unicode's Han script (Scripts.txt), for upstream's `\p{Han}`.
+_HAN_RANGES = (
+    (0x2E80, 0x2E99), (0x2E9B, 0x2EF3), (0x2F00, 0x2FD5), (0x3005, 0x3005), (0x3007, 0x3007), (0x3021, 0x3029),
+    (0x3038, 0x303B), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFA6D), (0xFA70, 0xFAD9), (0x16FE2, 0x16FE3),
+    (0x16FF0, 0x16FF1), (0x20000, 0x2A6DF), (0x2A700, 0x2B739), (0x2B740, 0x2B81D), (0x2B820, 0x2CEA1),
+    (0x2CEB0, 0x2EBE0), (0x2EBF0, 0x2EE5D), (0x2F800, 0x2FA1D), (0x30000, 0x3134A), (0x31350, 0x323AF),
+)
+
+
+def _is_han(ch: str) -> bool:
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in _HAN_RANGES)
+
+
 def _printable(text: str) -> bool:
-    # Go's [[:print:][:alnum:]\p{Han}]: printable ASCII plus letters/digits (incl. Han) of any script.
-    for ch in text:
-        if " " <= ch <= "~":
-            continue
-        cat = unicodedata.category(ch)
-        if cat[0] in ("L", "N"):
-            continue
-        return False
-    return True
+    # Upstream's `^[[:print:][:alnum:]\p{Han}]+$` (Go RE2, where both classes are ASCII): printable ASCII,
+    # space included, plus Han characters.
+    return all(" " <= ch <= "~" or _is_han(ch) for ch in text)
 
 
 def username(value: Any, what: str = "username") -> str:
+    """Upstream's rule (≤ 32 bytes of printable ASCII or Han); also no leading or trailing space, which upstream
+    allows but which makes two accounts look the same."""
+    name = _name(value, what)
+    if name != name.strip():
+        raise ValidationError(f"{what} starts or ends with a space")
+    return name
+
+
+def _name(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{what} is empty")
     if len(value.encode()) > MAX_NAME_BYTES:
@@ -54,10 +70,15 @@ def username(value: Any, what: str = "username") -> str:
 
 
 def room_name(value: Any) -> str:
-    return username(value, "room name")
+    return _name(value, "room name")
 
 
-def password(value: Any, *, allow_empty: bool = False) -> str:
+# The site setting holding the password policy's minimum length (core/site_settings.py).
+PASSWORD_MIN_LENGTH = "password_min_length"
+
+
+def password(value: Any, *, allow_empty: bool = False, min_length: int = 1) -> str:
+    """A password as upstream accepts it (printable ASCII, 1..32 bytes); a user's also meets `min_length`."""
     if not isinstance(value, str):
         raise ValidationError("password must be a string")
     if not value:
@@ -66,6 +87,8 @@ def password(value: Any, *, allow_empty: bool = False) -> str:
         raise ValidationError("password is empty")
     if len(value.encode()) > MAX_PASSWORD_BYTES:
         raise ValidationError("password is too long")
+    if len(value) < min_length:
+        raise ValidationError(f"password is too short (at least {min_length} characters)")
     if not all(" " <= ch <= "~" for ch in value):
         raise ValidationError("password has invalid characters")
     return value
@@ -105,7 +128,7 @@ def username_base(raw: str, fallback: str = "user") -> str:
         if len((out + ch).encode()) > MAX_NAME_BYTES:
             break
         out += ch
-    return out or fallback
+    return out.strip() or fallback
 
 
 def username_with_suffix(base: str, number: int) -> str:

@@ -41,14 +41,22 @@ class Store:
         self.email_codes = EmailCodeStore(sessions)
 
     @classmethod
-    async def open(cls, cfg: Config, *, run_migrations: bool = True) -> Store:
+    async def open(cls, cfg: Config, *, run_migrations: bool = True, read_only: bool = False) -> Store:
+        """Connect (and migrate). `read_only` writes nothing: no migrations, no default rows, no live-state writer."""
         engine = create_engine(cfg)
-        if run_migrations:
-            await migrate(engine)
         store = cls(engine)
-        store.rooms.writer = await open_writer(engine)
-        await store.settings.load()
-        await store.sessions.load()
+        try:
+            if run_migrations and not read_only:
+                await migrate(engine)
+            if read_only:
+                await store.settings.reload()
+            else:
+                store.rooms.writer = await open_writer(engine)
+                await store.settings.load()
+            await store.sessions.load()
+        except BaseException:
+            await store.close()
+            raise
         return store
 
     def _note_success(self, *args: object) -> None:

@@ -45,6 +45,18 @@ def database_url(cfg: Config) -> str:
     return f"mysql+asyncmy://{auth}{db.host or '127.0.0.1'}:{port}/{db.name}?charset=utf8mb4"
 
 
+def sqlite_path(cfg: Config) -> Path | None:
+    """The SQLite database file the configuration points at (None for other databases and `:memory:`)."""
+    url = database_url(cfg)
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        return None
+    path = url[len(prefix):].split("?", 1)[0]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return Path(path)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")

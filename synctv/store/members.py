@@ -67,8 +67,9 @@ class MemberStore:
         if role is not None:
             stmt = stmt.where(RoomMember.role == int(role))
         if q.keyword:
-            modes: dict[str, Any] = {"name": [User.username.ilike(like_pattern(q.keyword), "\\")],
-                                     "id": [User.id == q.keyword]}
+            pattern = like_pattern(q.keyword)
+            modes: dict[str, Any] = {"name": [User.username.ilike(pattern, "\\")],
+                                     "id": [User.id.ilike(pattern, "\\")]}
             stmt = stmt.where(or_(*modes.get(q.search, modes["name"] + modes["id"])))
         col = User.username if q.sort == "name" else RoomMember.created_at
         stmt = stmt.order_by(col.desc() if q.desc else col.asc(), User.id)

@@ -191,7 +191,7 @@ class RoomStore:
         modes: dict[str, Any] = {
             "name": [Room.name.ilike(pattern, "\\")],
             "creator": [User.username.ilike(pattern, "\\")],
-            "id": [Room.id == keyword],
+            "id": [Room.id.ilike(pattern, "\\")],
         }
         if with_creator_id:
             modes["creatorId"] = [Room.creator_id == keyword]

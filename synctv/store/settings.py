@@ -1,10 +1,16 @@
 """Global settings, stored one row per setting and cached in memory.
 
-The cache is refreshed from the database on demand (`reload`); in a cluster an instance that changes a
-setting tells the others to reload, so a change takes effect everywhere at once.
+Every change also writes a new random token to one reserved row (`VERSION_ROW`) in the same transaction. A
+running server polls that single row (`watch`, a primary-key lookup per second) and reloads when it moved, so a
+change made by any writer of the database — another instance, or `synctv setting set` against the database
+directly — takes effect everywhere within a second without any message between them.
 """
 
 from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,11 +31,18 @@ from synctv.core.site_settings import validate_combination as _validate_combinat
 from synctv.store.ids import utcnow
 from synctv.store.models import Setting
 
+log = logging.getLogger(__name__)
+
+# Reserved rows of the settings table (never site settings: their names start with "_").
+VERSION_ROW = "_settings_version"
+INTERNAL_GROUP = "_internal"
+
 
 class SettingsStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._values: dict[str, SettingValue] = {name: d.default for name, d in SETTINGS.items()}
+        self._version: str | None = None
 
     async def load(self) -> None:
         """Insert missing rows with defaults, then read all values."""
@@ -56,11 +69,60 @@ class SettingsStore:
             values[OIDC_NAMES_SETTING] = from_text(SETTINGS[OIDC_NAMES_SETTING], names_row.value)
         defs = all_defs(values)
         values.update({name: d.default for name, d in defs.items() if name not in values})
+        version = ""
         for row in rows:
             d = defs.get(row.name)
             if d is not None:
                 values[row.name] = from_text(d, row.value)
+            elif row.name == VERSION_ROW:
+                version = row.value
         self._values = values
+        self._version = version
+
+    async def stored_version(self) -> str:
+        async with self._sessions() as s:
+            return str(await s.scalar(select(Setting.value).where(Setting.name == VERSION_ROW)) or "")
+
+    async def reload_if_changed(self) -> bool:
+        """Reload when another writer changed a setting since the last load (one cheap query otherwise)."""
+        if await self.stored_version() == self._version:
+            return False
+        await self.reload()
+        return True
+
+    async def watch(self, interval: float = 1.0) -> None:
+        """Follow changes made by other writers of the database until cancelled."""
+        failing = False
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if await self.reload_if_changed():
+                    log.info("site settings changed in the database; reloaded")
+                failing = False
+            except Exception as exc:  # the database is down: readiness reports it; keep the cached values
+                if not failing:
+                    log.warning("cannot check the site settings for changes: %s", exc)
+                failing = True
+
+    async def get_internal(self, name: str) -> str | None:
+        """A reserved row (name starting with "_"): server bookkeeping kept next to the settings, never shown."""
+        async with self._sessions() as s:
+            return await s.scalar(select(Setting.value).where(Setting.name == name))
+
+    async def set_internal(self, name: str, value: str) -> None:
+        if not name.startswith("_"):
+            raise ValueError(f"{name}: internal rows start with '_'")
+        async with self._sessions() as s:
+            row = await s.get(Setting, name)
+            if row is None:
+                s.add(Setting(name=name, value=value, type="string", group=INTERNAL_GROUP, updated_at=utcnow()))
+            else:
+                row.value = value
+                row.updated_at = utcnow()
+            try:
+                await s.commit()
+            except IntegrityError:  # another instance inserted it at the same moment: theirs stands
+                await s.rollback()
 
     def definitions(self) -> dict[str, SettingDef]:
         """Every setting in force, the generic OpenID Connect providers' included."""
@@ -112,6 +174,14 @@ class SettingsStore:
                 else:
                     row.value = to_text(value)
                     row.updated_at = now
+            version = uuid.uuid4().hex
+            marker = await s.get(Setting, VERSION_ROW)
+            if marker is None:
+                s.add(Setting(name=VERSION_ROW, value=version, type="string", group=INTERNAL_GROUP, updated_at=now))
+            else:
+                marker.value = version
+                marker.updated_at = now
             await s.commit()
         self._values.update(coerced)
+        self._version = version
         return coerced

@@ -130,7 +130,7 @@ class UserStore:
         if q.keyword:
             pattern = like_pattern(q.keyword)
             conds: dict[str, list[Any]] = {"name": [User.username.ilike(pattern, "\\")],
-                                           "id": [User.id == q.keyword]}
+                                           "id": [User.id.ilike(pattern, "\\")]}
             chosen = conds.get(q.search, conds["name"] + conds["id"])
             stmt = stmt.where(or_(*chosen))
         col = User.username if q.sort == "name" else User.created_at

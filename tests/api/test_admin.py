@@ -168,8 +168,8 @@ async def test_user_add_and_list(server: Server) -> None:
     none = await api.ok("GET", "/api/admin/user/list", token=t["adm"], params={"keyword": "%"})
     assert none["total"] == 0
 
-    for params in ({"role": "wizard"}, {"sort": "age"}, {"order": "up"}, {"search": "email"}, {"page": "x"},
-                   {"max": "1.5"}):
+    # an unknown role, order or search mode is no error, as upstream (tests/api/test_list_queries.py)
+    for params in ({"sort": "age"}, {"page": "x"}, {"max": "1.5"}):
         status, body = await api.call("GET", "/api/admin/user/list", token=t["adm"], params=params)
         _assert_error(status, body, 400)
 
@@ -285,8 +285,7 @@ async def test_user_password_username_delete_rooms(server: Server) -> None:
     assert active["total"] == 0
     joined = await api.ok("GET", "/api/admin/user/joined", token=t["adm"], params={"id": t["bob_id"]})
     assert [r["roomId"] for r in joined["list"]] == [r1] and joined["list"][0]["memberStatus"] == 3
-    for params in ({}, {"id": BAD_ID}, {"id": t["alice_id"], "status": "gone"},
-                   {"id": t["alice_id"], "sort": "size"}):
+    for params in ({}, {"id": BAD_ID}, {"id": t["alice_id"], "sort": "size"}):
         status, body = await api.call("GET", "/api/admin/user/rooms", token=t["adm"], params=params)
         _assert_error(status, body, 400)
 
@@ -340,7 +339,10 @@ async def test_rooms(server: Server) -> None:
         got = await api.ok("GET", "/api/admin/room/list", token=t["adm"],
                            params={"search": search, "keyword": keyword})
         assert {r["roomId"] for r in got["list"]} == expect, (search, got)
-    for params in ({"status": "closed"}, {"search": "x"}, {"sort": "viewers"}, {"max": "ten"}):
+    # an unknown status or search mode filters nothing, as upstream
+    assert (await api.ok("GET", "/api/admin/room/list", token=t["adm"],
+                         params={"status": "closed", "search": "x"}))["total"] == 4
+    for params in ({"sort": "viewers"}, {"max": "ten"}):
         status, body = await api.call("GET", "/api/admin/room/list", token=t["adm"], params=params)
         _assert_error(status, body, 400)
 
@@ -429,8 +431,7 @@ async def test_room_members(server: Server) -> None:
                          params={"roomId": room, "keyword": "bob", "search": "name"})
     assert [m["userId"] for m in found["list"]] == [t["bob_id"]]
     await ws.close()
-    for params in ({}, {"roomId": BAD_ID}, {"roomId": room, "status": "x"}, {"roomId": room, "role": "x"},
-                   {"roomId": room, "sort": "createdAt"}):
+    for params in ({}, {"roomId": BAD_ID}, {"roomId": room, "sort": "createdAt"}):
         status, body = await api.call("GET", "/api/admin/room/members", token=t["adm"], params=params)
         _assert_error(status, body, 400)
     status, body = await api.call("GET", "/api/admin/room/members", token=t["adm"], params={"roomId": MISSING_ID})

@@ -175,7 +175,7 @@ async def test_retrieve_password_by_code_and_link(sqlite_server: Server, smtp: S
     assert status == 403
     assert (await api.call("GET", "/api/user/me", token=token))[0] == 401  # old sessions end
     status, body = await api.call("POST", "/api/user/retrieve/email",
-                                  json={"email": "forgetful@example.org", "captcha": code, "password": "x-pass1"})
+                                  json={"email": "forgetful@example.org", "captcha": code, "password": "x-pass12"})
     assert status == 400 and "wrong or expired" in body["error"]
 
 
