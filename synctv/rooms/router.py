@@ -126,6 +126,10 @@ class RoomRouter:
             if not self.ownership.can_own:
                 raise RoomUnavailable(ErrorCode.UNAVAILABLE,
                                       "this instance is not allowed to own rooms right now (lease lost)")
+            stale = self._actors.get(room_id)
+            if self.ownership.phase(room_id) is own.Phase.OWNED and (stale is None or stale.stopped):
+                # Its actor stopped on its own (the room was closed, or the actor gave up): owned no more.
+                self._stopped(room_id, stale)
             pushed = self.handoff.take_adopted(room_id)
             try:
                 self.ownership.apply(room_id, own.AdoptStarted() if pushed else own.LoadStarted())
@@ -156,8 +160,9 @@ class RoomRouter:
         # taking it back at once (which would make the two fence each other in turn).
         self.ownership.apply(room_id, own.FenceRejected())
 
-    def _stopped(self, room_id: str, actor: RoomActor) -> None:
-        self.take_actor(room_id, actor)
+    def _stopped(self, room_id: str, actor: RoomActor | None) -> None:
+        if actor is not None:
+            self.take_actor(room_id, actor)
         with contextlib.suppress(own.InvalidTransition):
             self.ownership.apply(room_id, own.Stopped())
 

@@ -249,3 +249,18 @@ async def test_only_the_entitled_instance_moves_or_closes_a_room(cluster: InProc
     await cluster.nodes["n2"].router.close_room(room_id, "room deleted")
     await wait_until(lambda: viewer.conn.closed.is_set() and far.conn.closed.is_set())
     assert cluster.nodes["n1"].router.owned_rooms() == []
+
+
+async def test_a_room_whose_actor_stopped_on_its_own_loads_again(cluster: InProcessCluster) -> None:
+    """A closed room's actor stops itself; a later command (the room reopened) must load it again here."""
+    room_id, creator = await cluster.room_owned_by("n1")
+    router = cluster.nodes["n1"].router
+    viewer = await cluster.viewer("n1", room_id, creator.username)
+    assert (await viewer.send(status(True, 3.0))).error is None
+    actor = router.local_actor(room_id)
+    assert actor is not None
+    assert (await actor.submit(c.CloseRoom("banned"))).error is None  # the actor alone, as a race would leave it
+    assert router.local_actor(room_id) is None and router.ownership.phase(room_id) is own.Phase.OWNED
+    reply = await router.submit(room_id, c.GetState())
+    assert reply.error is None, reply.error
+    assert router.ownership.phase(room_id) is own.Phase.OWNED and router.local_actor(room_id) is not None
