@@ -24,7 +24,7 @@ from synctv.core.room import MsgType
 from synctv.core.throttle import TokenBucket
 from synctv.observability import tracing
 from synctv.rooms import frames
-from synctv.rooms.hub import CLOSE_TRY_AGAIN, Connection
+from synctv.rooms.hub import CLOSE_TOO_SLOW, CLOSE_TRY_AGAIN, Connection
 from synctv.services import Services
 
 log = logging.getLogger(__name__)
@@ -128,11 +128,19 @@ class _Allowance:
         self.all = TokenBucket(r.messages_per_second, r.message_burst, now)
         self.chat = TokenBucket(r.chats_per_second, r.chat_burst, now)
         self._warned = 0.0
+        # A client that keeps sending far beyond its allowance is closed: reading what it sends costs too.
+        self._refused_limit = 10 * r.message_burst
+        self._refused = 0
 
     def admit(self, conn: Connection, data: bytes) -> bool:
         now = time.monotonic()
         if self.all.take(now) and (frames.peek_type(data) is not MsgType.CHAT or self.chat.take(now)):
+            self._refused = 0
             return True
+        self._refused += 1
+        if self._refused > self._refused_limit:
+            conn.close(CLOSE_TOO_SLOW, "too many messages")
+            return False
         if now - self._warned >= 1.0:
             self._warned = now
             conn.send_payload(frames.error_frame("too many messages, slow down"))

@@ -70,3 +70,13 @@ async def test_a_chat_flood_is_cut_to_the_allowance(sqlite_server: Server) -> No
     assert 20 <= chats <= 25  # the burst, and what a few milliseconds refill
     await flooder.close()
     await victim.close()
+
+
+async def test_a_client_that_keeps_flooding_is_closed(sqlite_server: Server) -> None:
+    api, rid, alice, _ = await setup_room(sqlite_server)
+    flooder = await api.ws(rid, alice)
+    for i in range(3000):  # far beyond the allowance: reading all of it would cost the server too
+        await flooder.send(pb.Message(type=T.CHAT, chat_content=f"spam {i}"))
+    from tests.api.test_ws import closed
+
+    assert await closed(flooder) == 4008
