@@ -179,7 +179,7 @@ _vendor_unavailable("/api/admin/vendors/disable", "Disable vendor backends")
 # --- users ---
 
 
-@routes.post("/api/admin/user/add", "Create a user (a root user needs root)", auth="admin",
+@routes.post("/api/admin/user/add", "Create a user (an admin or root user needs root)", auth="admin",
              body={"username": "string", "password": "string", "role": "integer"})
 async def user_add(request: web.Request) -> web.Response:
     svc = services(request)
@@ -189,8 +189,8 @@ async def user_add(request: web.Request) -> web.Response:
     password = validated(validation.password, field_str(body, "password"),
                          min_length=svc.store.settings.int(validation.PASSWORD_MIN_LENGTH))
     role = _parse_role(body.get("role"))
-    if role >= Role.ROOT and me.role < Role.ROOT:
-        raise forbidden("only root can add a root user")
+    if role >= Role.ADMIN and me.role < Role.ROOT:  # as granting admin elsewhere: root only
+        raise forbidden("only root can add an admin or root user")
     await svc.store.users.create(username, await hash_password(password), role)
     return no_content()
 

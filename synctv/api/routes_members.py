@@ -102,7 +102,8 @@ async def approve(request: web.Request) -> web.Response:
              body={"id": "string"})
 async def remove(request: web.Request) -> web.Response:
     svc = services(request)
-    ctx = await room_admin_access(request, AdminPerm.APPROVE_PENDING_MEMBER)
+    # Upstream gates removal on the approve bit; removing is a sanction, so it needs the ban bit.
+    ctx = await room_admin_access(request, AdminPerm.BAN_ROOM_MEMBER)
     target = await _target(svc, ctx, await json_object(request))
     _guard(ctx, target, "remove")
     await svc.store.members.delete(ctx.room_id, target.user_id)

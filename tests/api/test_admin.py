@@ -116,14 +116,20 @@ async def test_user_add_and_list(server: Server) -> None:
                  json={"username": "carol", "password": "secret12"})
     await api.ok("POST", "/api/admin/user/add", expect=204, token=t["adm"],
                  json={"username": "dave", "password": "secret12", "role": 2})
-    await api.ok("POST", "/api/admin/user/add", expect=204, token=t["adm"],
+    # admins (and root users) only by root
+    for role in ("admin", 4):
+        status, body = await api.call("POST", "/api/admin/user/add", token=t["adm"],
+                                      json={"username": "erin", "password": "secret12", "role": role})
+        _assert_error(status, body, 403)
+        assert body["error"] == "only root can add an admin or root user"
+    assert await server.store.users.get_by_username("erin") is None
+    await api.ok("POST", "/api/admin/user/add", expect=204, token=t["root"],
                  json={"username": "erin", "password": "secret12", "role": "admin"})
     carol = await api.login("carol", "secret12")
     assert (await api.me(carol))["role"] == Role.USER
     assert (await server.store.users.get_by_username("dave")).role == Role.PENDING
     assert (await server.store.users.get_by_username("erin")).role == Role.ADMIN
 
-    # root users only by root
     status, body = await api.call("POST", "/api/admin/user/add", token=t["adm"],
                                   json={"username": "newroot", "password": "secret12", "role": 5})
     _assert_error(status, body, 403)

@@ -362,8 +362,8 @@ async def a_delete(r: Room, s: Server) -> tuple[str, str, Any]:
 
 
 ADMIN_ACTIONS: dict[AdminPerm, list[AdminAction]] = {
-    AdminPerm.APPROVE_PENDING_MEMBER: [a_approve, a_remove],
-    AdminPerm.BAN_ROOM_MEMBER: [a_ban, a_unban],
+    AdminPerm.APPROVE_PENDING_MEMBER: [a_approve],
+    AdminPerm.BAN_ROOM_MEMBER: [a_ban, a_unban, a_remove],  # upstream lets the approve bit remove; we do not
     AdminPerm.SET_USER_PERMISSION: [],  # member-permission routes are creator-only (below)
     AdminPerm.SET_ROOM_SETTINGS: [a_settings],
     AdminPerm.SET_ROOM_PASSWORD: [a_pwd],
@@ -415,3 +415,15 @@ async def test_room_admin_bits_end_to_end(sqlite_server: Server, bit: AdminPerm)
     if bit != AdminPerm.DELETE_ROOM:
         status, body = await r.api.call("GET", "/api/room/admin/settings", token=r.member, room=r.room)
         assert status == 403 and body["error"] == "user is not a room administrator"
+
+
+async def test_the_approve_bit_only_approves(sqlite_server: Server) -> None:
+    r = await make_room(sqlite_server)
+    await r.api.ok("POST", "/api/room/admin/members/admin", expect=204, token=r.creator, room=r.room,
+                   json={"id": r.member_id, "adminPermissions": int(AdminPerm.APPROVE_PENDING_MEMBER)})
+    method, path, body = await a_remove(r, sqlite_server)
+    status, resp = await r.api.call(method, path, token=r.member, room=r.room, json=body)
+    assert status == 403 and resp["error"] == "no permission"
+    assert await sqlite_server.store.members.get(r.room, body["id"]) is not None
+    method, path, body = await a_approve(r, sqlite_server)
+    await r.api.ok(method, path, expect=204, token=r.member, room=r.room, json=body)

@@ -232,7 +232,12 @@ async def test_members_listing_and_admin(server: Server) -> None:
     status, body = await api.call("POST", "/api/room/admin/members/admin/permissions", token=alice, room=rid,
                                   json={"id": ids["carol"], "adminPermissions": 1})
     assert_error(status, body, 400)
-    # remove dave: membership gone
+    # remove dave: the approve bit alone does not remove, the ban bit does; membership gone
+    status, body = await api.call("POST", "/api/room/admin/members/delete", token=tokens["bob"], room=rid,
+                                  json={"id": ids["dave"]})
+    assert_error(status, body, 403, "no permission")
+    await api.ok("POST", "/api/room/admin/members/admin/permissions", expect=204, token=alice, room=rid,
+                 json={"id": ids["bob"], "adminPermissions": 2})
     await api.ok("POST", "/api/room/admin/members/delete", expect=204, token=tokens["bob"], room=rid,
                  json={"id": ids["dave"]})
     assert await server.store.members.get(rid, ids["dave"]) is None
