@@ -30,6 +30,7 @@ from synctv.api.context import SERVICES
 from synctv.api.middleware.access_log import access_log_middleware
 from synctv.api.middleware.cors import cors_middleware
 from synctv.api.middleware.errors import error_middleware
+from synctv.api.middleware.input_guard import input_guard_middleware
 from synctv.api.middleware.metrics import metrics_middleware
 from synctv.api.middleware.ratelimit import rate_limit_middleware
 from synctv.api.middleware.tracing import tracing_middleware
@@ -51,7 +52,8 @@ def all_route_docs() -> list[RouteDoc]:
 
 
 def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics | None = None) -> web.Application:
-    middlewares: list[Middleware] = [tracing_middleware, access_log_middleware, cors_middleware, error_middleware]
+    middlewares: list[Middleware] = [tracing_middleware, access_log_middleware, cors_middleware, error_middleware,
+                                     input_guard_middleware]
     if metrics is not None:
         middlewares.insert(0, metrics_middleware(metrics))
     if svc.cfg.rate_limit.enable:

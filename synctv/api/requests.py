@@ -26,9 +26,37 @@ async def json_body(request: web.Request) -> Any:
     if not raw.strip():
         raise bad_request("request body is empty")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("request body is not valid JSON") from None
+    _check_strings(body)
+    return body
+
+
+# json.loads joins escaped surrogate pairs, so any surrogate left is unpaired: it cannot be encoded as UTF-8
+# (nor stored). NUL is valid JSON but PostgreSQL text refuses it; no field of this API has a use for it.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_strings(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            check_text(item, "request body")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def check_text(text: str, where: str) -> None:
+    """Refuse text that can be neither encoded as UTF-8 nor stored in every database."""
+    found = _UNSTORABLE.search(text)
+    if found is not None:
+        what = "a NUL character" if found.group() == "\x00" else "an unpaired surrogate"
+        raise bad_request(f"{where} contains {what}")
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from synctv.api.responses import not_found
+
 BUILTIN_WEB = Path(__file__).resolve().parent.parent / "web"
 
 
@@ -24,7 +26,7 @@ def add_static_routes(app: web.Application, web_path: str | None) -> None:
             return web.FileResponse(target)
         if index.is_file():
             return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
-        raise web.HTTPNotFound(text="web client not found")
+        raise not_found("web client not found")
 
     app.router.add_get("/", redirect)
     app.router.add_route("GET", "/web", redirect)

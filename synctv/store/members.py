@@ -15,6 +15,10 @@ from synctv.store.models import RoomMember, User
 from synctv.store.pagination import ListQuery, like_pattern, paginate
 
 
+class MembershipGone(LookupError):
+    """The room (or the user) of a membership being created was deleted meanwhile."""
+
+
 class MemberStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -38,8 +42,8 @@ class MemberStore:
             except IntegrityError:
                 await s.rollback()
                 found = await s.get(RoomMember, (user_id, room_id))
-                if found is None:
-                    raise
+                if found is None:  # not a concurrent join: the room or user row is gone (foreign key)
+                    raise MembershipGone(room_id) from None
                 return found
         return member
 

@@ -13,9 +13,12 @@ from synctv.core.site_settings import SettingError
 from synctv.core.validation import ValidationError
 from synctv.media.errors import ProxyError
 from synctv.rooms.actor import RoomUnavailable
+from synctv.store.members import MembershipGone
 from synctv.store.users import Conflict
 
 log = logging.getLogger("synctv.api")
+
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
 
 
 @web.middleware
@@ -30,13 +33,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error(exc.status, exc.message)
     except (ValidationError, SettingError, PlaybackError, Conflict) as exc:
         return error(400, str(exc))
+    except MembershipGone:
+        return error(404, "room not found")  # deleted while this request was joining it
     except RoomUnavailable as exc:
         # Usually transient (the room is moving between instances or its owner is unreachable): retry later.
         return error(room_error_status(exc.code), str(exc))
     except web.HTTPException as exc:
-        if exc.status < 400 or request.path.startswith("/web"):
+        if exc.status < 400:
             raise
-        return error(exc.status, exc.reason.lower())
+        response = error(exc.status, exc.reason.lower())
+        for name, value in exc.headers.items():  # e.g. Allow on a 405
+            if name.lower() not in _BODY_HEADERS:
+                response.headers[name] = value
+        return response
     except Exception:
         log.exception("unhandled error", extra={"route": request.path})
         return error(500, "internal server error")
