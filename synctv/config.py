@@ -95,6 +95,8 @@ class ServerConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     web_path: str = ""
     metrics_path: str = "/metrics"
+    metrics_token: str = ""  # when set, the metrics path needs `Authorization: Bearer <token>`
+    web_content_security_policy: str = ""  # empty: the built-in client's policy
     drain_timeout: str = "30s"
     # Media proxy slice cache (when the site setting proxy_cache_enable is on): empty path = in memory.
     proxy_cache_path: str = ""

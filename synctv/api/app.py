@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 from collections.abc import AsyncIterator
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -33,8 +34,9 @@ from synctv.api.middleware.errors import error_middleware
 from synctv.api.middleware.input_guard import input_guard_middleware
 from synctv.api.middleware.metrics import metrics_middleware
 from synctv.api.middleware.ratelimit import rate_limit_middleware
+from synctv.api.middleware.security_headers import security_headers_middleware
 from synctv.api.middleware.tracing import tracing_middleware
-from synctv.api.responses import raw
+from synctv.api.responses import error, raw
 from synctv.api.routing import RouteDoc, Routes
 from synctv.api.static import add_static_routes
 from synctv.observability.metrics import Metrics
@@ -51,9 +53,16 @@ def all_route_docs() -> list[RouteDoc]:
     return [doc for module in ROUTE_MODULES for doc in module.docs]
 
 
+def _bearer_matches(request: web.Request, expected: bytes) -> bool:
+    auth = request.headers.get(hdrs.AUTHORIZATION, "")
+    scheme, _, given = auth.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+
+
 def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics | None = None) -> web.Application:
-    middlewares: list[Middleware] = [tracing_middleware, access_log_middleware, cors_middleware, error_middleware,
-                                     input_guard_middleware]
+    middlewares: list[Middleware] = [
+        security_headers_middleware(svc.cfg.server.web_content_security_policy), tracing_middleware,
+        access_log_middleware, cors_middleware, error_middleware, input_guard_middleware]
     if metrics is not None:
         middlewares.insert(0, metrics_middleware(metrics))
     if svc.cfg.rate_limit.enable:
@@ -77,7 +86,13 @@ def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics |
     if metrics is not None and svc.cfg.server.metrics_path:
         registry = metrics.registry
 
+        expected = svc.cfg.server.metrics_token.encode()
+
         async def metrics_endpoint(request: web.Request) -> web.Response:
+            if expected and not _bearer_matches(request, expected):
+                resp = error(401, "metrics need the configured bearer token (server.metrics_token)")
+                resp.headers[hdrs.WWW_AUTHENTICATE] = 'Bearer realm="metrics"'
+                return resp
             resp = web.Response(body=generate_latest(registry))
             resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
             return resp

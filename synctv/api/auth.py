@@ -92,8 +92,20 @@ class RoomCtx:
         return self.user.id == self.room.creator_id
 
 
+# Where a browser cannot send a header: the WebSocket, and media URLs handed to <video>, hls.js or a subtitle
+# track (proxy, live and danmu streams). Anywhere else a token in the URL would only end up in logs.
+URL_TOKEN_PATHS = ("/api/room/ws",)
+URL_TOKEN_PREFIXES = ("/api/room/movie/proxy/", "/api/room/movie/live/", "/api/room/movie/danmu/")
+URL_TOKEN_REFUSED = ("a token in the URL is accepted only on WebSocket and media URLs; "
+                     "send it in the Authorization header")
+
+
+def url_token_allowed(path: str) -> bool:
+    return path in URL_TOKEN_PATHS or path.startswith(URL_TOKEN_PREFIXES)
+
+
 def request_token(request: web.Request) -> str:
-    """Authorization (raw or Bearer), then Sec-WebSocket-Protocol on upgrades, then ?token=."""
+    """Authorization (raw or Bearer), then Sec-WebSocket-Protocol on upgrades, then ?token= where allowed."""
     auth = request.headers.get(hdrs.AUTHORIZATION, "").strip()
     if auth:
         return auth[7:].strip() if auth[:7].lower() == "bearer " else auth
@@ -101,7 +113,10 @@ def request_token(request: web.Request) -> str:
         proto = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "").strip()
         if proto:
             return proto
-    return request.query.get("token", "").strip()
+    token = request.query.get("token", "").strip()
+    if token and not url_token_allowed(request.path):
+        raise unauthorized(URL_TOKEN_REFUSED)
+    return token
 
 
 async def user_from_token(svc: Services, token: str) -> UserCtx:

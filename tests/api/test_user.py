@@ -95,9 +95,12 @@ async def test_token_sources(server: Server) -> None:
     api = server.api
     token = await api.signup("frank")
     for headers, params in (({"Authorization": token}, None), ({"Authorization": f"Bearer {token}"}, None),
-                            ({"Authorization": f"bearer {token}"}, None), ({}, {"token": token})):
+                            ({"Authorization": f"bearer {token}"}, None)):
         status, body = await api.call("GET", "/api/user/me", headers=headers, params=params)
         assert status == 200 and body["data"]["username"] == "frank", (headers, params)
+    # ?token= only where a browser cannot send a header (tests/api/test_url_token.py)
+    status, body = await api.call("GET", "/api/user/me", params={"token": token})
+    assert_error(status, body, 401)
     for garbage in ("garbage", "Bearer garbage", "a.b.c", token[:-3] + "abc"):
         status, body = await api.call("GET", "/api/user/me", headers={"Authorization": garbage})
         assert_error(status, body, 401)

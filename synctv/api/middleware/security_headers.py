@@ -1,0 +1,60 @@
+"""Security headers on every HTTP response.
+
+The web client's policy allows exactly what its players need: its own scripts and styles (hls.js is served from
+the same origin), media and playlist/segment fetches from any http(s) origin (members add arbitrary media URLs),
+`blob:` media (MSE attaches a blob: URL to the video element) and `blob:` workers (hls.js transmuxes in one).
+The WebSocket is same-origin, which `'self'` covers. Everything else, API JSON and media answers included, gets
+a policy that allows nothing, so a response opened as a document (say, an HTML or SVG file fetched through the
+media proxy) can run no script. No page may be framed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+WEB_CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' https: http: blob:",
+    "connect-src 'self' https: http:",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+_COMMON = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
+
+
+def _is_web(path: str) -> bool:
+    return path == "/" or path == "/web" or path.startswith("/web/")
+
+
+def security_headers_middleware(web_csp: str = "") -> Middleware:
+    """`web_csp` replaces the web client's policy (a custom `--web-path` client may need another)."""
+    web_headers = {**_COMMON, "Content-Security-Policy": web_csp or WEB_CSP, "Referrer-Policy": "same-origin"}
+    api_headers = {**_COMMON, "Content-Security-Policy": API_CSP, "Referrer-Policy": "no-referrer"}
+
+    def add(path: str, headers: MutableMapping[str, str]) -> None:
+        for name, value in (web_headers if _is_web(path) else api_headers).items():
+            headers.setdefault(name, value)  # a handler's own choice wins
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # redirects and whatever the error middleware lets through
+            add(request.path, exc.headers)
+            raise
+        if not response.prepared:  # a WebSocket answered its upgrade already
+            add(request.path, response.headers)
+        return response
+
+    return middleware
