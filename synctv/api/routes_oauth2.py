@@ -14,6 +14,7 @@ from aiohttp import web
 
 from synctv.api.auth import require_user
 from synctv.api.context import services
+from synctv.api.middleware.security_headers import inline_script_csp
 from synctv.api.redirects import safe_redirect, site_base
 from synctv.api.requests import field_str, json_object
 from synctv.api.responses import ApiError, bad_request, no_content, ok, raw
@@ -74,6 +75,7 @@ def _page(title: str, body: str, script: str = "", status: int = 200) -> web.Res
     resp = web.Response(text=doc, content_type="text/html", status=status)
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Content-Security-Policy"] = inline_script_csp(script)
     return resp
 
 

@@ -3,6 +3,8 @@ loopback, walked through its own login and consent pages."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,12 @@ async def test_get_callback_page_stores_the_token_and_redirects(sqlite_server: S
         assert resp.status == 200
         assert resp.headers["X-OAuth2-Type"] == "auth"
         assert resp.headers["Cache-Control"] == "no-store"
+        csp = resp.headers["Content-Security-Policy"]
+    # the page's one inline script runs by its hash, nothing else does
+    script = page.split("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp and "default-src 'none'" in csp and "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp
     assert "localStorage.setItem('userToken', \"" in page
     assert 'location.replace("/web/#/rooms")' in page
     token = page.split("localStorage.setItem('userToken', \"", 1)[1].split('"', 1)[0]

@@ -10,6 +10,8 @@ media proxy) can run no script. No page may be framed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import MutableMapping
 
 from aiohttp import web
@@ -24,11 +26,21 @@ WEB_CSP = "; ".join([
     "connect-src 'self' https: http:",
     "worker-src 'self' blob:",
     "object-src 'none'",
-    "base-uri 'none'",
+    "base-uri 'self'",  # index.html's <base href="/web/">
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
 API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+
+
+def inline_script_csp(script: str) -> str:
+    """For a server-made page whose one inline script is `script` (the OAuth2 redirect and callback pages): that
+    script, by its hash, and nothing else."""
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    return f"default-src 'none'; script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'; " \
+           "frame-ancestors 'none'"
+
 
 _COMMON = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
 
