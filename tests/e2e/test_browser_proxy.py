@@ -100,6 +100,11 @@ async def _watch(a: Any, b: Any, name: str) -> list[dict[str, Any]]:
     await bs.play_movie(a, name)
     await asyncio.gather(bs.wait_movie_loaded(a, 30000), bs.wait_movie_loaded(b, 30000))
     await a.click("#room-name")  # a user gesture on alice's page
+    # The players' first start (hls.js fetching its first segments through the proxy) is a load, not a sync
+    # action: start and stop once before measuring.
+    for script in ("v.play()", "v.pause()"):
+        await _act(a, script)
+        await bs.settle_and_sample(a, b)
     rows = []
     for script, playing in (("v.play()", True), ("v.pause()", False), ("v.currentTime = 12", False),
                             ("v.play()", True), ("v.currentTime = 5", True)):
