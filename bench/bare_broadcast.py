@@ -1,11 +1,12 @@
 """The limit: a bare aiohttp WebSocket server with no application logic, for comparison with `synctv serve`.
 
-Same URL shape as SyncTV (`/api/room/ws?roomId=R`, token as subprotocol, echoed back, not checked). Every
-binary frame a socket sends is written unchanged to every socket of its room, the sender's included. On
-connect it sends one VIEWER_COUNT frame (the room's socket count) so the load harness can treat it like the
-real server. No auth, no database, no decoding, no queues: the cheapest fan-out aiohttp can do.
+Same URL shape as SyncTV (`/api/room/ws?roomId=R`, token as subprotocol, echoed back). With `--jwt-secret`
+the token is decoded and verified (HS256, as the real server's tokens) before the upgrade: the irreducible work
+of a join. Every binary frame a socket sends is written unchanged to every socket of its room, the sender's
+included. On connect it sends one VIEWER_COUNT frame (the room's socket count) so the load harness can treat
+it like the real server. No database, no decoding, no queues: the cheapest join and fan-out aiohttp can do.
 
-    .venv/bin/python -m bench.bare_broadcast --port 8099
+    .venv/bin/python -m bench.bare_broadcast --port 8099 [--jwt-secret S]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 
+import jwt
 from aiohttp import WSMsgType, hdrs, web
 
 
@@ -35,11 +37,18 @@ def viewer_count_frame(count: int) -> bytes:
 
 
 ROOMS: web.AppKey[dict[str, set[web.WebSocketResponse]]] = web.AppKey("rooms", dict)
+SECRET: web.AppKey[str] = web.AppKey("secret", str)
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     room_id = request.query.get("roomId", "")
     proto = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "").strip()
+    if request.app[SECRET]:
+        try:
+            jwt.decode(proto, request.app[SECRET], algorithms=["HS256"], options={"require": ["u", "exp", "jti"]},
+                       leeway=5)
+        except jwt.PyJWTError:
+            raise web.HTTPUnauthorized() from None
     ws = web.WebSocketResponse(protocols=(proto,) if proto else (), max_msg_size=64 * 1024)
     await ws.prepare(request)
     room = request.app[ROOMS].setdefault(room_id, set())
@@ -66,9 +75,10 @@ async def health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def make_app() -> web.Application:
+def make_app(jwt_secret: str = "") -> web.Application:
     app = web.Application()
     app[ROOMS] = {}
+    app[SECRET] = jwt_secret
     app.router.add_get("/api/room/ws", websocket)
     app.router.add_get("/health", health)
     return app
@@ -78,12 +88,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--jwt-secret", default="", help="verify the subprotocol token as an HS256 JWT")
     args = parser.parse_args()
     with contextlib.suppress(ImportError):  # the same event loop the real server uses
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    web.run_app(make_app(), host=args.host, port=args.port, print=None, access_log=None)
+    web.run_app(make_app(args.jwt_secret), host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

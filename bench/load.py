@@ -44,6 +44,9 @@ TARGET_P95_MS = 100.0
 TARGET_P99_MS = 500.0
 TARGET_EFFICIENCY = 0.7
 TARGET_HOLD_BYTES = 1 << 30
+# A join storm against the bare server (JWT check, subprotocol echo, one frame) in the same run.
+TARGET_JOIN_P95_RATIO_SINGLE, TARGET_JOIN_CPU_RATIO_SINGLE = 2.0, 3.0
+TARGET_JOIN_P95_RATIO_CLUSTER, TARGET_JOIN_CPU_RATIO_CLUSTER = 3.0, 4.0
 
 
 # ------------------------------------------------------------------------------------------ the runner
@@ -56,7 +59,7 @@ async def run_one(kind: str, scenario: str, sz: Sizes, backends: ClusterBackends
         assert backends is not None
         dep = await start_cluster(backends, users)
     else:
-        dep = await start_bare()
+        dep = await start_bare(users)
     try:
         await asyncio.sleep(1.0)  # let start-up work settle before the baseline marks
         meter = Meter(dep, backends if kind == "cluster" else None)
@@ -81,6 +84,16 @@ def verdicts(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         if ours and bare and bare.get("deliveries_per_cpu_s"):
             eff = ours["deliveries_per_cpu_s"] / bare["deliveries_per_cpu_s"]
             out[f"fan-out efficiency/{scen}"] = {"value": eff, f">={TARGET_EFFICIENCY}": eff >= TARGET_EFFICIENCY}
+    bare_join = results.get("bare/join")
+    for kind, p95_max, cpu_max in (("single", TARGET_JOIN_P95_RATIO_SINGLE, TARGET_JOIN_CPU_RATIO_SINGLE),
+                                   ("cluster", TARGET_JOIN_P95_RATIO_CLUSTER, TARGET_JOIN_CPU_RATIO_CLUSTER)):
+        ours = results.get(f"{kind}/join")
+        if not (ours and bare_join and "latency" in ours and "latency" in bare_join):
+            continue
+        p95_ratio = ours["latency"]["p95_ms"] / bare_join["latency"]["p95_ms"]
+        cpu_ratio = ours["server_cpu_per_join_ms"] / bare_join["server_cpu_per_join_ms"]
+        out[f"join ratio/{kind}"] = {"p95": p95_ratio, "cpu": cpu_ratio, f"p95<={p95_max:g}x": p95_ratio <= p95_max,
+                                     f"cpu<={cpu_max:g}x": cpu_ratio <= cpu_max}
     hold = results.get("single/hold")
     if hold and "connections" in hold:
         out["single/hold"] = {"<1GiB": hold["server_rss_mib"] * 2**20 < TARGET_HOLD_BYTES,
@@ -167,7 +180,7 @@ COLUMNS = ["scenario", "conns", "n", "p50_ms", "p95_ms", "p99_ms", "lost", "erro
 def report(out: dict[str, Any]) -> str:
     lines = [table(out["rows"], COLUMNS), ""]
     for key, v in out["verdicts"].items():
-        if key.startswith("fan-out") or key == "hold":
+        if key.startswith(("fan-out", "join ratio")) or key == "hold":
             lines.append(f"{key}: " + ", ".join(f"{k}={val:.3f}" if isinstance(val, float) else f"{k}={val}"
                                                  for k, val in v.items()))
     for key, r in out["results"].items():

@@ -37,6 +37,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "password1"
 CLUSTER_JWT_SECRET = "load-harness-jwt-secret-0123456789abcdef"
+BARE_JWT_SECRET = "load-harness-bare-secret-0123456789abcdef"
 
 
 def free_port() -> int:
@@ -219,13 +220,20 @@ def _stop_proc(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
-async def start_bare() -> Deployment:
+async def start_bare(users: int) -> Deployment:
+    """The bare server, verifying real user tokens (signed as the real server signs them) on every join."""
+    from synctv.auth.tokens import TokenCodec
+    from synctv.store.ids import new_id
+
     root = Path(tempfile.mkdtemp(prefix="synctv-bare-"))
     port = free_port()
     log_path = root / "server.log"
-    proc = _spawn([sys.executable, "-m", "bench.bare_broadcast", "--port", str(port)], log_path)
+    codec = TokenCodec(BARE_JWT_SECRET, 48 * 3600)
+    tokens = [codec.issue(new_id(), 1) for _ in range(users)]
+    proc = _spawn([sys.executable, "-m", "bench.bare_broadcast", "--port", str(port),
+                   "--jwt-secret", BARE_JWT_SECRET], log_path)
     server = Server("bare", f"http://127.0.0.1:{port}", proc, log_path)
-    dep = Deployment("bare", [server])
+    dep = Deployment("bare", [server], tokens)
     dep.cleanup.append(lambda: shutil.rmtree(root, ignore_errors=True))
     dep.cleanup.append(lambda: _stop_proc(proc))
     await _wait_http(server.base + "/health", proc, log_path)

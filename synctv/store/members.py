@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import builtins
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from synctv.core.permissions import MemberRole, MemberStatus
+from synctv.store.batching import Batcher
 from synctv.store.ids import utcnow
 from synctv.store.models import RoomMember, User
 from synctv.store.pagination import ListQuery, like_pattern, paginate
@@ -19,9 +23,27 @@ class MembershipGone(LookupError):
     """The room (or the user) of a membership being created was deleted meanwhile."""
 
 
+@dataclass(frozen=True, slots=True)
+class _NewMember:
+    status: int
+    role: int
+    permissions: int
+    admin_permissions: int
+
+
+def _insert_ignoring_duplicates(s: AsyncSession) -> Any:
+    dialect = s.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite_insert(RoomMember).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return pg_insert(RoomMember).on_conflict_do_nothing()
+    return insert(RoomMember).prefix_with("IGNORE")  # MySQL / MariaDB
+
+
 class MemberStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._creates: Batcher[tuple[str, str], _NewMember, RoomMember] = Batcher(self._create_many)
 
     async def get(self, room_id: str, user_id: str) -> RoomMember | None:
         async with self._sessions() as s:
@@ -29,23 +51,48 @@ class MemberStore:
 
     async def get_or_create(self, room_id: str, user_id: str, *, status: MemberStatus, permissions: int,
                             role: MemberRole = MemberRole.MEMBER, admin_permissions: int = 0) -> RoomMember:
-        existing = await self.get(room_id, user_id)
-        if existing is not None:
-            return existing
-        now = utcnow()
-        member = RoomMember(user_id=user_id, room_id=room_id, created_at=now, updated_at=now, status=int(status),
-                            role=int(role), permissions=permissions, admin_permissions=admin_permissions)
+        """The membership, created with these values if there is none. Concurrent first joins are written in
+        one transaction (group commit); `MembershipGone` when the room or the user was deleted meanwhile."""
+        return await self._creates.get((room_id, user_id), _NewMember(int(status), int(role), permissions,
+                                                                      admin_permissions))
+
+    async def _create_many(self, wanted: dict[tuple[str, str], _NewMember]
+                           ) -> dict[tuple[str, str], RoomMember | BaseException]:
         async with self._sessions() as s:
-            s.add(member)
-            try:
-                await s.commit()
-            except IntegrityError:
-                await s.rollback()
-                found = await s.get(RoomMember, (user_id, room_id))
-                if found is None:  # not a concurrent join: the room or user row is gone (foreign key)
-                    raise MembershipGone(room_id) from None
-                return found
-        return member
+            found = await self._select(s, list(wanted))
+            missing = [k for k in wanted if k not in found]
+            if missing:
+                now = utcnow()
+                rows = [{"room_id": r, "user_id": u, "created_at": now, "updated_at": now, "status": v.status,
+                         "role": v.role, "permissions": v.permissions, "admin_permissions": v.admin_permissions}
+                        for (r, u) in missing for v in (wanted[(r, u)],)]
+                try:
+                    # A row another instance inserted meanwhile is kept (theirs was first), not an error.
+                    await s.execute(_insert_ignoring_duplicates(s), rows)
+                    await s.commit()
+                except IntegrityError:  # a foreign key: some room or user is gone; find which, one by one
+                    await s.rollback()
+                    for row in rows:
+                        try:
+                            await s.execute(_insert_ignoring_duplicates(s), [row])
+                            await s.commit()
+                        except IntegrityError:
+                            await s.rollback()
+                found.update(await self._select(s, missing))
+        return {k: found.get(k) or MembershipGone(k[0]) for k in wanted}
+
+    @staticmethod
+    async def _select(s: AsyncSession, keys: builtins.list[tuple[str, str]]
+                      ) -> dict[tuple[str, str], RoomMember]:
+        by_room: dict[str, builtins.list[str]] = {}
+        for room_id, user_id in keys:
+            by_room.setdefault(room_id, []).append(user_id)
+        out: dict[tuple[str, str], RoomMember] = {}
+        for room_id, user_ids in by_room.items():
+            for m in await s.scalars(select(RoomMember).where(RoomMember.room_id == room_id,
+                                                              RoomMember.user_id.in_(user_ids))):
+                out[(room_id, m.user_id)] = m
+        return out
 
     async def update(self, room_id: str, user_id: str, **values: Any) -> bool:
         async with self._sessions() as s:

@@ -22,6 +22,7 @@ from synctv.core.permissions import (
     RoomStatus,
 )
 from synctv.observability import tracing
+from synctv.store.batching import Batcher
 from synctv.store.ids import new_id, utcnow
 from synctv.store.live_state import LiveStateWriter
 from synctv.store.models import ROOM_SETTING_KEYS, Room, RoomMember, RoomSettings, User
@@ -63,6 +64,8 @@ class RoomStore:
         # The fast path for live-state writes (set by Store.open); None: through the ORM session.
         self.writer: LiveStateWriter | None = None
         self.write_observer: Callable[[str, float], None] | None = None
+        # Every join asks this; a storm of joins to one room shares one room query and one member query.
+        self._access: Batcher[tuple[str, str], None, AccessInfo | None] = Batcher(self._access_many)
 
     async def create(self, name: str, creator_id: str, hashed_password: bytes, status: RoomStatus,
                      settings: dict[str, Any]) -> Room:
@@ -110,19 +113,35 @@ class RoomStore:
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
     async def access_info(self, room_id: str, user_id: str) -> AccessInfo | None:
-        """Everything room-level access checks need, in one round trip: the room, its settings, its creator's
-        role and the caller's membership (if any)."""
+        """Everything room-level access checks need: the room, its settings, its creator's role and the caller's
+        membership (if any)."""
+        return await self._access.get((room_id, user_id), None)
+
+    async def _access_many(self, keys: dict[tuple[str, str], None]
+                           ) -> dict[tuple[str, str], AccessInfo | BaseException | None]:
+        by_room: dict[str, list[str]] = {}
+        for room_id, user_id in keys:
+            by_room.setdefault(room_id, []).append(user_id)
         creator = aliased(User)
-        stmt = (select(Room, RoomSettings, creator.role, RoomMember)
-                .join(RoomSettings, RoomSettings.id == Room.id)
-                .outerjoin(creator, creator.id == Room.creator_id)
-                .outerjoin(RoomMember, (RoomMember.room_id == Room.id) & (RoomMember.user_id == user_id))
-                .where(Room.id == room_id))
+        rooms_stmt = (select(Room, RoomSettings, creator.role)
+                      .join(RoomSettings, RoomSettings.id == Room.id)
+                      .outerjoin(creator, creator.id == Room.creator_id)
+                      .where(Room.id.in_(list(by_room))))
         async with self._sessions() as s:
-            row = (await s.execute(stmt)).first()
-        if row is None:
-            return None
-        return AccessInfo(room=row[0], settings=settings_dict(row[1]), creator_role=row[2], member=row[3])
+            rooms = {row[0].id: row for row in (await s.execute(rooms_stmt)).all()}
+            members: dict[tuple[str, str], RoomMember] = {}
+            for room_id, user_ids in by_room.items():
+                if room_id not in rooms:
+                    continue
+                for m in await s.scalars(select(RoomMember).where(RoomMember.room_id == room_id,
+                                                                  RoomMember.user_id.in_(user_ids))):
+                    members[(room_id, m.user_id)] = m
+        out: dict[tuple[str, str], AccessInfo | BaseException | None] = {}
+        for key in keys:
+            row = rooms.get(key[0])
+            out[key] = None if row is None else AccessInfo(room=row[0], settings=settings_dict(row[1]),
+                                                           creator_role=row[2], member=members.get(key))
+        return out
 
     async def get_settings(self, room_id: str) -> dict[str, Any] | None:
         async with self._sessions() as s:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from synctv.core.permissions import GUEST_USER_ID, Role
 from synctv.core.validation import username_with_suffix
+from synctv.store.batching import Batcher
 from synctv.store.ids import new_id, utcnow
 from synctv.store.models import User
 from synctv.store.pagination import ListQuery, like_pattern, paginate
@@ -24,6 +25,8 @@ class Conflict(Exception):
 class UserStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # Every authenticated request reads its user: concurrent reads share one query.
+        self._by_id: Batcher[str, None, User | None] = Batcher(self._get_many)
 
     async def create(self, username: str, hashed_password: bytes, role: Role = Role.USER,
                      user_id: str | None = None) -> User:
@@ -72,8 +75,12 @@ class UserStore:
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, user_id: str) -> User | None:
+        return await self._by_id.get(user_id, None)
+
+    async def _get_many(self, ids: dict[str, None]) -> dict[str, User | BaseException | None]:
         async with self._sessions() as s:
-            return await s.get(User, user_id)
+            rows = {u.id: u for u in await s.scalars(select(User).where(User.id.in_(list(ids))))}
+        return {i: rows.get(i) for i in ids}
 
     async def get_by_username(self, username: str) -> User | None:
         async with self._sessions() as s:
