@@ -62,9 +62,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                       conn_id=uuid.uuid4().hex, socket=ws, transport=transport,
                       queue_size=svc.cfg.rooms.client_queue_size, session_id=ctx.user.session_id,
                       user_version=ctx.user.user_version, address=address)
-    count = svc.hub.register(conn)
+    svc.hub.register(conn)
     try:
-        reply = await svc.router.submit(ctx.room_id, svc.router.presence({ctx.user.id: count}))
+        reply = await svc.router.announce(ctx.room_id, ctx.user.id)
         if reply.error and not reply.error.code.transient:
             conn.send_payload(frames.error_frame(f"register client error: {reply.error.message}"))
             conn.close(CLOSE_TRY_AGAIN, reply.error.message)
@@ -82,11 +82,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 if greeter is not None:
                     greeter.cancel()
     finally:
-        left = svc.hub.unregister(conn)
+        svc.hub.unregister(conn)
         conn.close(conn.close_code, conn.close_reason)
         with contextlib.suppress(Exception):
             await svc.router.submit(ctx.room_id, c.ConnectionLeft(ctx.user.ref, conn.conn_id))
-            await svc.router.submit(ctx.room_id, svc.router.presence({ctx.user.id: left}))
+            await svc.router.announce(ctx.room_id, ctx.user.id)
         await asyncio.shield(conn.wait_closed())
     return ws
 
@@ -104,8 +104,7 @@ async def _register_later(svc: Services, conn: Connection) -> None:
     delay = 0.5
     while loop.time() < deadline and not conn.closed.is_set():
         await asyncio.sleep(delay)
-        count = svc.hub.user_connections(conn.room_id, conn.user_id)
-        reply = await svc.router.submit(conn.room_id, svc.router.presence({conn.user_id: count}))
+        reply = await svc.router.announce(conn.room_id, conn.user_id)
         if not reply.error:
             conn.send_payload(frames.viewer_count_frame(_viewers(reply)))
             return

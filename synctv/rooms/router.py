@@ -38,6 +38,7 @@ from synctv.rooms.cluster.throttle import ClusterThrottle
 from synctv.rooms.delivery import Delivery
 from synctv.rooms.hub import LocalHub
 from synctv.store import Store
+from synctv.store.batching import Batcher
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class RoomRouter:
         self._janitor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._presence_version = 0
+        # One presence update in flight per room from this instance; joins meanwhile ride in the next one.
+        self._announcers: dict[str, Batcher[str, None, c.Reply]] = {}
         # Plain counters, read by the metrics collector at scrape time.
         self.delivered = 0
         self.events_published = 0
@@ -170,6 +173,24 @@ class RoomRouter:
         """A presence update from this instance, versioned so the owner applies updates in the order made."""
         self._presence_version = max(time.time_ns(), self._presence_version + 1)
         return c.UpdatePresence(self.instance_id, counts, replace_all=replace_all, version=self._presence_version)
+
+    async def announce(self, room_id: str, user_id: str) -> c.Reply:
+        """Tell the owner how many connections `user_id` has here now; the reply carries the viewer count.
+
+        A join storm would otherwise send the owner one update per socket: updates for one room are coalesced
+        (counts are absolute and read when the update leaves, so merging loses nothing)."""
+        batcher = self._announcers.get(room_id)
+        if batcher is None:
+            batcher = self._announcers[room_id] = Batcher(lambda users: self._announce_now(room_id, users))
+        try:
+            return await batcher.get(user_id, None)
+        finally:
+            if batcher.idle and self._announcers.get(room_id) is batcher:
+                del self._announcers[room_id]
+
+    async def _announce_now(self, room_id: str, users: dict[str, None]) -> dict[str, c.Reply | BaseException]:
+        reply = await self.submit(room_id, self.presence({u: self.hub.user_connections(room_id, u) for u in users}))
+        return dict.fromkeys(users, reply)
 
     def count_handoff(self, result: str) -> None:
         self.handoffs[result] = self.handoffs.get(result, 0) + 1

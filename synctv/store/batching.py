@@ -30,6 +30,10 @@ class Batcher(Generic[K, A, V]):
         self._pending: dict[K, tuple[A, asyncio.Future[V]]] = {}
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def idle(self) -> bool:
+        return self._task is None and not self._pending
+
     async def get(self, key: K, arg: A) -> V:
         """The answer for `key`; `arg` is what the runner needs for it (the first caller's wins for a key that
         is asked for twice in one batch)."""
