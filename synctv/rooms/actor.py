@@ -81,6 +81,9 @@ class RoomActor:
         self._settings: dict[str, Any] | None = None
         self._members: dict[str, Membership | None] = {}
         self._roles: dict[str, Role] = {}
+        # Bumped whenever cached rights are dropped: a prefetch that started before must not refill them.
+        self._rights_gen = 0
+        self._prefetches: set[asyncio.Task[None]] = set()
         self._current_op = ""
         self._loop_task: asyncio.Task[None] | None = None
         self._tick_task: asyncio.Task[None] | None = None
@@ -114,6 +117,7 @@ class RoomActor:
         self._creator_id = row.creator_id
         self._settings = await self._store.rooms.get_settings(self.room_id) or {}
         self._members.clear()
+        self._rights_gen += 1
 
     async def submit(self, cmd: c.RoomCommand, op_id: str = "") -> c.Reply:
         """Apply a command in order; a command whose op id was already applied gets the first reply again."""
@@ -131,6 +135,8 @@ class RoomActor:
         self.stopped = True
         if self._tick_task:
             self._tick_task.cancel()
+        for task in list(self._prefetches):
+            task.cancel()
         if self._loop_task and not self._loop_task.done():
             await self._queue.put(_Job(None, None))
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -204,9 +210,7 @@ class RoomActor:
     async def _membership(self, user_id: str) -> Membership | None:
         if user_id not in self._members:
             row = await self._store.members.get(self.room_id, user_id)
-            self._members[user_id] = None if row is None else Membership(
-                role=MemberRole(row.role), status=MemberStatus(row.status), permissions=row.permissions,
-                admin_permissions=row.admin_permissions)
+            self._members[user_id] = _membership_of(row)
         return self._members[user_id]
 
     async def _role(self, user_id: str) -> Role:
@@ -215,6 +219,30 @@ class RoomActor:
             user = None if user_id == GUEST_USER_ID else await self._store.users.get(user_id)
             role = self._roles[user_id] = Role(user.role) if user is not None else Role.USER
         return role
+
+    def _prefetch_rights(self, user_ids: list[str]) -> None:
+        """Load the rights of viewers who just arrived, in the background and in one query per wave, so that
+        their first message does not wait for two database reads in the room's serial loop."""
+        wanted = [u for u in user_ids if u != GUEST_USER_ID and (u not in self._members or u not in self._roles)]
+        if not wanted or self.stopped:
+            return
+        task = asyncio.ensure_future(self._load_rights(wanted, self._rights_gen))
+        self._prefetches.add(task)
+        task.add_done_callback(self._prefetches.discard)
+
+    async def _load_rights(self, user_ids: list[str], gen: int) -> None:
+        try:
+            rows = await self._store.members.get_many(self.room_id, user_ids)
+            users = await asyncio.gather(*(self._store.users.get(u) for u in user_ids))
+        except Exception:  # only a warm-up: the first message reads them itself
+            return
+        if gen != self._rights_gen:
+            return
+        for user_id, user in zip(user_ids, users, strict=True):
+            if user_id not in self._members:
+                self._members[user_id] = _membership_of(rows.get(user_id))
+            if user_id not in self._roles:
+                self._roles[user_id] = Role(user.role) if user is not None else Role.USER
 
     async def _permissions(self, user_id: str) -> int:
         subject = Subject(user_id, await self._role(user_id))
@@ -234,16 +262,20 @@ class RoomActor:
                 return await self._commit(core.apply(self.state, core.ClientMessage(actor, msg), now), now)
             case c.NotifyMyStatus():
                 self._members.pop(cmd.target_user_id, None)
+                self._rights_gen += 1
             case c.KickUser():
                 self._members.pop(cmd.user_id, None)
+                self._rights_gen += 1
             case c.CloseRoom():
                 reply = await self._commit(core.apply(self.state, cmd, now), now)
                 self.stopped = True
                 return reply
             case c.UpdatePresence():
                 self.presence.apply(cmd)
+                self._prefetch_rights([u for u, n in cmd.counts.items() if n > 0])
                 return c.Reply(value=self.viewer_count())
             case c.Invalidate():
+                self._rights_gen += 1
                 if cmd.what is c.CacheKind.MEMBER:
                     self._members.pop(cmd.user_id, None)
                 elif cmd.what is c.CacheKind.USER:
@@ -275,6 +307,11 @@ class RoomActor:
             self.seq += len(deliveries)
             self._publish(self.room_id, first, now, deliveries)
         return c.Reply(error=result.error, frames=tuple(frames.encode(m) for m in result.direct))
+
+
+def _membership_of(row: Any) -> Membership | None:
+    return None if row is None else Membership(role=MemberRole(row.role), status=MemberStatus(row.status),
+                                                permissions=row.permissions, admin_permissions=row.admin_permissions)
 
 
 _MOVED = c.Reply(error=RoomError(ErrorCode.MOVING, "room moved to another instance, try again"))

@@ -49,6 +49,11 @@ class MemberStore:
         async with self._sessions() as s:
             return await s.get(RoomMember, (user_id, room_id))
 
+    async def get_many(self, room_id: str, user_ids: builtins.list[str]) -> dict[str, RoomMember]:
+        async with self._sessions() as s:
+            found = await self._select(s, [(room_id, u) for u in user_ids])
+        return {u: m for (_, u), m in found.items()}
+
     async def get_or_create(self, room_id: str, user_id: str, *, status: MemberStatus, permissions: int,
                             role: MemberRole = MemberRole.MEMBER, admin_permissions: int = 0) -> RoomMember:
         """The membership, created with these values if there is none. Concurrent first joins are written in

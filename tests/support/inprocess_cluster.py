@@ -163,8 +163,8 @@ class InProcessCluster:
         conn = Connection(room_id=room_id, user_id=user.id, username=user.username,
                           conn_id=f"{name}-{username}-{len(node.viewers)}", socket=ClosingSocket(),
                           transport=transport)
-        count = node.hub.register(conn)
-        reply = await node.router.submit(room_id, node.router.presence({user.id: count}))
+        node.hub.register(conn)
+        reply = await node.router.announce(room_id, user.id)
         assert reply.error is None, reply.error
         viewer = Viewer(node, conn, transport, c.UserRef(user.id, user.username))
         node.viewers.append(viewer)
