@@ -98,8 +98,10 @@ def verdicts(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if hold and "connections" in hold:
         out["single/hold"] = {"<1GiB": hold["server_rss_mib"] * 2**20 < TARGET_HOLD_BYTES,
                               "all open": hold["open_after_tick"] == hold["connections"],
+                       "p99<500ms": hold["latency"]["p99_ms"] < TARGET_P99_MS,
                               "0 lost": hold.get("lost", 0) == 0 and hold.get("errors", 0) == 0}
         out["hold"] = {"viewers": hold["connections"], "open": hold["open_after_tick"],
+                       "p99_ms": hold["latency"]["p99_ms"],
                        "rss_mib": hold["server_rss_mib"], "met": all(out["single/hold"].values())}
     return out
 
