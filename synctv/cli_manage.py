@@ -1,8 +1,8 @@
 """Management commands run straight against the database: migrate, user, admin, root and setting.
 
-They are meant for operators (e.g. to recover a lost root password). A running server sees user changes at once,
-because every request re-reads the user from the database, and site settings within a second (it polls the
-settings' version row). Users are named by username or by id. Passwords are asked for at a prompt or read
+They are meant for operators (e.g. to recover a lost root password). A running server sees user changes at once
+in every request (each one reads its user from the database), and within a second it closes the WebSockets of a
+user banned or given a new password here, and follows site settings changed here (it polls two version rows). Users are named by username or by id. Passwords are asked for at a prompt or read
 from standard input (`--password-stdin`), so they stay out of the shell history and `ps`.
 """
 

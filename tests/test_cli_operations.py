@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from synctv.rooms.hub import CLOSE_KICKED
 from tests.support.api_client import Api
 from tests.support.servers import start_server
 from tests.test_cli import _env, _id, fails, ok, run
@@ -222,3 +223,33 @@ def test_placeholder_secrets_are_warned_about(tmp_path: Path) -> None:
     assert res.returncode == 1
     warnings = [line for line in res.stderr.splitlines() if "WARNING" in line]
     assert len(warnings) == 1 and "jwt.secret still holds the public placeholder" in warnings[0], res.stderr
+
+
+async def test_cli_ban_and_password_change_close_open_websockets(tmp_path: Path) -> None:
+    """The CLI writes the database directly; the running server notices within its poll and closes the
+    banned user's socket and the sockets opened with a password that was changed, and no one else's."""
+    d = tmp_path / "data"
+    server, base = await start_server(d)
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = Api(base, session)
+            owner = await api.signup("owner1")
+            room = await api.create_room(owner, "cli-room")
+            tokens = {name: await api.signup(name) for name in ("banned1", "changed1", "bystander1")}
+            sockets = {name: await api.ws(room, tok) for name, tok in tokens.items()}
+            res = await asyncio.to_thread(run, d, "user", "ban", "banned1")
+            assert res.returncode == 0, res.stderr
+            res = await asyncio.to_thread(_stdin, d, "user", "password", "changed1", password="another-pass1")
+            assert res.returncode == 0, res.stderr
+
+            for name in ("banned1", "changed1"):
+                msg = await sockets[name].ws.receive(timeout=5.0)
+                while msg.type == aiohttp.WSMsgType.BINARY:  # viewer counts and the like before the close
+                    msg = await sockets[name].ws.receive(timeout=5.0)
+                assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == CLOSE_KICKED, (name, msg)
+            assert not sockets["bystander1"].ws.closed
+            # the banned token no longer works anywhere
+            status, _ = await api.call("GET", "/api/user/me", token=tokens["banned1"])
+            assert status == 401
+    finally:
+        await server.stop()

@@ -92,7 +92,7 @@ class Invalidate:
     """Drop the owner's cached data after a change made outside the actor."""
 
     what: CacheKind
-    user_id: str = ""
+    user_id: str = ""  # USER: "" drops every cached role
 
 
 @dataclass(frozen=True, slots=True)

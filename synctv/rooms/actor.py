@@ -279,7 +279,10 @@ class RoomActor:
                 if cmd.what is c.CacheKind.MEMBER:
                     self._members.pop(cmd.user_id, None)
                 elif cmd.what is c.CacheKind.USER:
-                    self._roles.pop(cmd.user_id, None)
+                    if cmd.user_id:
+                        self._roles.pop(cmd.user_id, None)
+                    else:
+                        self._roles.clear()
                 else:
                     await self._load_room()
                 return c.Reply()

@@ -6,6 +6,7 @@ waiting for each to acknowledge (no cache timeouts); a single node just applies 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from synctv._generated import mesh_pb2 as pb
@@ -28,6 +29,7 @@ class Invalidator:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         svc.router.queries.on_control = self.on_control
+        svc.store.settings.on_change = self.on_store_change
 
     async def broadcast(self, kind: str, key: str) -> None:
         if kind not in KINDS:
@@ -63,18 +65,34 @@ class Invalidator:
             if closed:
                 log.info("closed connections of ended sessions", extra={"count": closed})
         elif kind == "user" and key:
-            # Owners resolve roles themselves: drop the cached role in every room loaded here.
-            for room_id in svc.router.owned_rooms():
-                actor = svc.router.local_actor(room_id)
-                if actor is not None:
-                    await actor.submit(c.Invalidate(c.CacheKind.USER, key))
-            user = await store.users.get(key)
-            if user is None or user.role in (Role.BANNED, Role.PENDING):
-                closed = svc.hub.close_user(key, CLOSE_KICKED, "account disabled")
-                if closed:
-                    log.info("closed connections of a disabled account", extra={"user_id": key, "count": closed})
-            else:
-                # A password change ends every session opened with the old password.
-                version = user_version(user.hashed_password)
-                svc.hub.close_where(lambda conn: conn.user_id == key and conn.user_version != version,
-                                    CLOSE_KICKED, "password changed")
+            await self._drop_roles(key)
+            await self._close_stale_sockets(key)
+
+    async def on_store_change(self, what: str) -> None:
+        """Another writer of the database (the CLI, mostly) changed settings or users: act as if told."""
+        if what == "settings":
+            await self.apply("settings", "")
+        elif what == "users":  # which users is not recorded: recheck every one connected here
+            await self._drop_roles("")
+            users = {conn.user_id for conn in self.svc.hub.connections() if conn.user_id != GUEST_USER_ID}
+            await asyncio.gather(*(self._close_stale_sockets(u) for u in users))
+
+    async def _drop_roles(self, user_id: str) -> None:
+        """Owners resolve roles themselves: drop the cached role ("" = every role) in every room loaded here."""
+        for room_id in self.svc.router.owned_rooms():
+            actor = self.svc.router.local_actor(room_id)
+            if actor is not None:
+                await actor.submit(c.Invalidate(c.CacheKind.USER, user_id))
+
+    async def _close_stale_sockets(self, key: str) -> None:
+        hub = self.svc.hub
+        user = await self.svc.store.users.get(key)
+        if user is None or user.role in (Role.BANNED, Role.PENDING):
+            closed = hub.close_user(key, CLOSE_KICKED, "account disabled")
+            if closed:
+                log.info("closed connections of a disabled account", extra={"user_id": key, "count": closed})
+        else:
+            # A password change ends every session opened with the old password.
+            version = user_version(user.hashed_password)
+            hub.close_where(lambda conn: conn.user_id == key and conn.user_version != version,
+                            CLOSE_KICKED, "password changed")

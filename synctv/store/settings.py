@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +36,24 @@ log = logging.getLogger(__name__)
 
 # Reserved rows of the settings table (never site settings: their names start with "_").
 VERSION_ROW = "_settings_version"
+# Moved by every change to a user row (role, password, name, deletion), for the same reason: a ban made with
+# `synctv user ban` straight against the database closes the user's open WebSockets within a second.
+USERS_VERSION_ROW = "_users_version"
 INTERNAL_GROUP = "_internal"
+
+ChangeListener = Callable[[str], Awaitable[None]]  # "settings" or "users"
+
+
+async def bump_marker(s: AsyncSession, name: str) -> str:
+    """Write a new random token to a reserved row, in the caller's transaction; returns it."""
+    version = uuid.uuid4().hex
+    marker = await s.get(Setting, name)
+    if marker is None:
+        s.add(Setting(name=name, value=version, type="string", group=INTERNAL_GROUP, updated_at=utcnow()))
+    else:
+        marker.value = version
+        marker.updated_at = utcnow()
+    return version
 
 
 class SettingsStore:
@@ -43,6 +61,9 @@ class SettingsStore:
         self._sessions = sessions
         self._values: dict[str, SettingValue] = {name: d.default for name, d in SETTINGS.items()}
         self._version: str | None = None
+        self._users_version: str | None = None
+        # Told after a change made by another writer was noticed (the runtime closes what it must).
+        self.on_change: ChangeListener | None = None
 
     async def load(self) -> None:
         """Insert missing rows with defaults, then read all values."""
@@ -76,19 +97,33 @@ class SettingsStore:
                 values[row.name] = from_text(d, row.value)
             elif row.name == VERSION_ROW:
                 version = row.value
+            elif row.name == USERS_VERSION_ROW and self._users_version is None:
+                self._users_version = row.value
         self._values = values
         self._version = version
+        if self._users_version is None:
+            self._users_version = ""
 
     async def stored_version(self) -> str:
         async with self._sessions() as s:
             return str(await s.scalar(select(Setting.value).where(Setting.name == VERSION_ROW)) or "")
 
-    async def reload_if_changed(self) -> bool:
-        """Reload when another writer changed a setting since the last load (one cheap query otherwise)."""
-        if await self.stored_version() == self._version:
-            return False
-        await self.reload()
-        return True
+    async def reload_if_changed(self) -> list[str]:
+        """Reload when another writer changed a setting since the last load; say what moved ("settings",
+        "users"). One primary-key query when nothing did."""
+        async with self._sessions() as s:
+            rows = await s.execute(select(Setting.name, Setting.value).where(
+                Setting.name.in_((VERSION_ROW, USERS_VERSION_ROW))))
+            markers = {str(name): str(value) for name, value in rows}
+        changed = []
+        if markers.get(VERSION_ROW, "") != self._version:
+            await self.reload()
+            changed.append("settings")
+        users = markers.get(USERS_VERSION_ROW, "")
+        if self._users_version is not None and users != self._users_version:
+            changed.append("users")
+        self._users_version = users
+        return changed
 
     async def watch(self, interval: float = 1.0) -> None:
         """Follow changes made by other writers of the database until cancelled."""
@@ -96,8 +131,12 @@ class SettingsStore:
         while True:
             await asyncio.sleep(interval)
             try:
-                if await self.reload_if_changed():
+                changed = await self.reload_if_changed()
+                if "settings" in changed:
                     log.info("site settings changed in the database; reloaded")
+                if changed and self.on_change is not None:
+                    for what in changed:
+                        await self.on_change(what)
                 failing = False
             except Exception as exc:  # the database is down: readiness reports it; keep the cached values
                 if not failing:
@@ -174,13 +213,7 @@ class SettingsStore:
                 else:
                     row.value = to_text(value)
                     row.updated_at = now
-            version = uuid.uuid4().hex
-            marker = await s.get(Setting, VERSION_ROW)
-            if marker is None:
-                s.add(Setting(name=VERSION_ROW, value=version, type="string", group=INTERNAL_GROUP, updated_at=now))
-            else:
-                marker.value = version
-                marker.updated_at = now
+            version = await bump_marker(s, VERSION_ROW)
             await s.commit()
         self._values.update(coerced)
         self._version = version

@@ -16,6 +16,7 @@ from synctv.store.batching import Batcher
 from synctv.store.ids import new_id, utcnow
 from synctv.store.models import User
 from synctv.store.pagination import ListQuery, like_pattern, paginate
+from synctv.store.settings import USERS_VERSION_ROW, bump_marker
 
 
 class Conflict(Exception):
@@ -101,6 +102,7 @@ class UserStore:
         async with self._sessions() as s:
             try:
                 res = await s.execute(update(User).where(User.id == user_id).values(updated_at=utcnow(), **values))
+                await bump_marker(s, USERS_VERSION_ROW)
                 await s.commit()
             except IntegrityError:
                 raise Conflict("username already exists") from None
@@ -119,6 +121,7 @@ class UserStore:
         # Rooms, memberships, movies and providers go with the user (ON DELETE CASCADE).
         async with self._sessions() as s:
             res = await s.execute(delete(User).where(User.id == user_id))
+            await bump_marker(s, USERS_VERSION_ROW)
             await s.commit()
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
