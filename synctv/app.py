@@ -71,8 +71,12 @@ class Runtime:
         app = create_app(svc, web_path=self.web_path, metrics=self.metrics)
         # Generous header limits: long tokens or query strings get an enveloped 4xx from the app, not a
         # plain-text parser error.
+        # aiohttp closes a connection that is waiting for a request head when its keep-alive time is up, which
+        # makes that time the header read timeout too (a slowloris client never completes its head).
         self.runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0,
-                                    max_line_size=65536, max_field_size=65536)
+                                    max_line_size=65536, max_field_size=65536,
+                                    keepalive_timeout=parse_duration(cfg.server.http.header_timeout,
+                                                                     "server.http.header_timeout"))
         await self.runner.setup()
         ssl_ctx = None
         if cfg.server.http.cert_path:

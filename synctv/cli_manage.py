@@ -2,8 +2,9 @@
 
 They are meant for operators (e.g. to recover a lost root password). A running server sees user changes at once
 in every request (each one reads its user from the database), and within a second it closes the WebSockets of a
-user banned or given a new password here, and follows site settings changed here (it polls two version rows). Users are named by username or by id. Passwords are asked for at a prompt or read
-from standard input (`--password-stdin`), so they stay out of the shell history and `ps`.
+user banned or given a new password here, and follows site settings changed here (it polls two version rows).
+Users are named by username or by id. Passwords are asked for at a prompt or read from standard input
+(`--password-stdin`), so they stay out of the shell history and `ps`.
 """
 
 from __future__ import annotations

@@ -88,6 +88,10 @@ class HttpConfig:
     port: int = 8080
     cert_path: str = ""
     key_path: str = ""
+    # Against slow or stalled clients: a connection must send a complete request head within header_timeout of
+    # opening (or of its previous response) and a request body within body_timeout, or it is closed / gets 408.
+    header_timeout: str = "20s"
+    body_timeout: str = "30s"
 
 
 @dataclass
@@ -338,6 +342,9 @@ def validate(cfg: Config) -> None:
     if not cfg.server.metrics_path.startswith("/") and cfg.server.metrics_path:
         raise ConfigError("server.metrics_path: must start with /")
     parse_duration(cfg.server.drain_timeout, "server.drain_timeout")
+    for name in ("header_timeout", "body_timeout"):
+        if parse_duration(getattr(cfg.server.http, name), f"server.http.{name}") <= 0:
+            raise ConfigError(f"server.http.{name}: must be more than 0")
     parse_duration(cfg.jwt.expire, "jwt.expire")
     parse_size(cfg.server.proxy_cache_size, "server.proxy_cache_size")
     px = cfg.proxy

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any, TypeVar
 
 from aiohttp import web
 
-from synctv.api.responses import bad_request
+from synctv.api.context import services
+from synctv.api.responses import bad_request, request_timeout
+from synctv.config import parse_duration
 from synctv.core.validation import ValidationError, require_id
 from synctv.store.pagination import ListQuery
 
@@ -17,10 +20,31 @@ MAX_BODY_BYTES = 1 << 20
 _T = TypeVar("_T")
 
 
+def _body_timeout(request: web.Request) -> float:
+    return parse_duration(services(request).cfg.server.http.body_timeout, "server.http.body_timeout")
+
+
+async def _read_all(request: web.Request, limit: int) -> bytes:
+    """Up to `limit` bytes of the body (StreamReader.read(n) returns what has arrived so far, not n bytes)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await request.content.read(limit - size)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
+
+
 async def json_body(request: web.Request) -> Any:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise bad_request("request body too large")
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    try:
+        async with asyncio.timeout(_body_timeout(request)):
+            raw = await _read_all(request, MAX_BODY_BYTES + 1)
+    except TimeoutError:
+        raise request_timeout("request body not received in time") from None
     if len(raw) > MAX_BODY_BYTES:
         raise bad_request("request body too large")
     if not raw.strip():

@@ -30,6 +30,10 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, message)
 
 
+def request_timeout(message: str) -> ApiError:
+    return ApiError(408, message)
+
+
 def unauthorized(message: str = "authentication failed") -> ApiError:
     return ApiError(401, message)
 
