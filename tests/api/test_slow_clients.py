@@ -90,5 +90,5 @@ async def test_a_body_that_stops_arriving_gets_408_in_the_envelope(tmp_path: Pat
 
 @pytest.mark.parametrize("value", ["0s", "-1s", "soon"])
 def test_bad_timeouts_are_config_errors(tmp_path: Path, value: str) -> None:
-    with pytest.raises(ConfigError, match="server.http.header_timeout"):
+    with pytest.raises(ConfigError, match=r"server\.http\.header_timeout"):
         make_config(tmp_path / "d", SYNCTV_SERVER_HTTP_HEADER_TIMEOUT=value)
