@@ -92,6 +92,8 @@ class HttpConfig:
     # opening (or of its previous response) and a request body within body_timeout, or it is closed / gets 408.
     header_timeout: str = "20s"
     body_timeout: str = "30s"
+    # With TLS on this listener: Strict-Transport-Security max-age in seconds (0: not sent).
+    hsts_max_age: int = 31536000
 
 
 @dataclass
@@ -342,6 +344,8 @@ def validate(cfg: Config) -> None:
     if not cfg.server.metrics_path.startswith("/") and cfg.server.metrics_path:
         raise ConfigError("server.metrics_path: must start with /")
     parse_duration(cfg.server.drain_timeout, "server.drain_timeout")
+    if cfg.server.http.hsts_max_age < 0:
+        raise ConfigError("server.http.hsts_max_age: must be 0 (off) or more")
     for name in ("header_timeout", "body_timeout"):
         if parse_duration(getattr(cfg.server.http, name), f"server.http.{name}") <= 0:
             raise ConfigError(f"server.http.{name}: must be more than 0")

@@ -61,7 +61,8 @@ def _bearer_matches(request: web.Request, expected: bytes) -> bool:
 
 def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics | None = None) -> web.Application:
     middlewares: list[Middleware] = [
-        security_headers_middleware(svc.cfg.server.web_content_security_policy), tracing_middleware,
+        security_headers_middleware(svc.cfg.server.web_content_security_policy,
+                                    svc.cfg.server.http.hsts_max_age), tracing_middleware,
         access_log_middleware, cors_middleware, error_middleware, input_guard_middleware]
     if metrics is not None:
         middlewares.insert(0, metrics_middleware(metrics))

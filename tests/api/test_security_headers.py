@@ -106,3 +106,23 @@ async def test_metrics_behind_a_token(tmp_path: Path) -> None:
                 assert resp.status == 200  # the API does not need it
     finally:
         await runtime.stop()
+
+
+async def test_hsts_only_over_this_servers_tls(tmp_path: Path, sqlite_server: Server) -> None:
+    import ssl
+
+    from tests.mesh.test_tls import make_pki
+
+    pki = make_pki(tmp_path)
+    runtime, base = await start_server(tmp_path / "data", SYNCTV_SERVER_HTTP_CERT_PATH=pki["tls_cert_path"],
+                                       SYNCTV_SERVER_HTTP_KEY_PATH=pki["tls_key_path"])
+    try:
+        ctx = ssl.create_default_context(cafile=pki["tls_ca_path"])
+        async with aiohttp.ClientSession() as session:
+            for path in ("/api/public/settings", "/web/", "/api/nope"):
+                async with session.get(base.replace("http://", "https://") + path, ssl=ctx) as resp:
+                    assert resp.headers["Strict-Transport-Security"] == "max-age=31536000", path
+            async with session.get(sqlite_server.api.base + "/api/public/settings") as resp:
+                assert "Strict-Transport-Security" not in resp.headers  # plain HTTP: meaningless, not sent
+    finally:
+        await runtime.stop()

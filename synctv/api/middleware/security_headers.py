@@ -49,24 +49,29 @@ def _is_web(path: str) -> bool:
     return path == "/" or path == "/web" or path.startswith("/web/")
 
 
-def security_headers_middleware(web_csp: str = "") -> Middleware:
-    """`web_csp` replaces the web client's policy (a custom `--web-path` client may need another)."""
+def security_headers_middleware(web_csp: str = "", hsts_max_age: int = 0) -> Middleware:
+    """`web_csp` replaces the web client's policy (a custom `--web-path` client may need another).
+    `hsts_max_age` > 0: answers this server gives over TLS tell browsers to use HTTPS only, for that long
+    (behind a TLS-terminating proxy, the proxy sends the header)."""
     web_headers = {**_COMMON, "Content-Security-Policy": web_csp or WEB_CSP, "Referrer-Policy": "same-origin"}
     api_headers = {**_COMMON, "Content-Security-Policy": API_CSP, "Referrer-Policy": "no-referrer"}
+    hsts = f"max-age={hsts_max_age}" if hsts_max_age > 0 else ""
 
-    def add(path: str, headers: MutableMapping[str, str]) -> None:
-        for name, value in (web_headers if _is_web(path) else api_headers).items():
+    def add(request: web.Request, headers: MutableMapping[str, str]) -> None:
+        for name, value in (web_headers if _is_web(request.path) else api_headers).items():
             headers.setdefault(name, value)  # a handler's own choice wins
+        if hsts and request.transport is not None and request.transport.get_extra_info("sslcontext") is not None:
+            headers.setdefault("Strict-Transport-Security", hsts)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             response = await handler(request)
         except web.HTTPException as exc:  # redirects and whatever the error middleware lets through
-            add(request.path, exc.headers)
+            add(request, exc.headers)
             raise
         if not response.prepared:  # a WebSocket answered its upgrade already
-            add(request.path, response.headers)
+            add(request, response.headers)
         return response
 
     return middleware
