@@ -130,10 +130,12 @@ class _Allowance:
         # A client that keeps sending far beyond its allowance is closed: reading what it sends costs too.
         self._refused_limit = 10 * r.message_burst
         self._refused = 0
+        self._paused = False
 
     def admit(self, conn: Connection, data: bytes) -> bool:
         now = time.monotonic()
-        if self.all.take(now) and (frames.peek_type(data) is not MsgType.CHAT or self.chat.take(now)):
+        chat = frames.peek_type(data) is MsgType.CHAT
+        if self.all.take(now) and (not chat or self.chat.take(now)):
             self._refused = 0
             return True
         self._refused += 1
@@ -143,7 +145,24 @@ class _Allowance:
         if now - self._warned >= 1.0:
             self._warned = now
             conn.send_payload(frames.error_frame("too many messages, slow down"))
+        # Stop reading until the allowance refills: the sender's own TCP window then holds it back, instead of
+        # this server reading (and refusing) everything it can push.
+        self._pause(conn, (self.chat if chat else self.all).wait_s())
         return False
+
+    def _pause(self, conn: Connection, seconds: float) -> None:
+        transport = conn.transport
+        if self._paused or transport.is_closing() or not isinstance(transport, asyncio.ReadTransport):
+            return
+        self._paused = True
+        transport.pause_reading()
+
+        def resume() -> None:
+            self._paused = False
+            if not transport.is_closing():
+                transport.resume_reading()
+
+        asyncio.get_running_loop().call_later(max(seconds, 0.01), resume)
 
 
 async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Connection, user: c.UserRef) -> None:

@@ -37,6 +37,10 @@ class TokenBucket:
             return True
         return False
 
+    def wait_s(self) -> float:
+        """How long until the next token (as of the last `take`)."""
+        return max(0.0, (1 - self._tokens) / self.rate) if self.rate > 0 else 1.0
+
 
 @dataclass(frozen=True, slots=True)
 class Grant:

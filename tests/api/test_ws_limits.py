@@ -80,3 +80,52 @@ async def test_a_client_that_keeps_flooding_is_closed(sqlite_server: Server) -> 
     from tests.api.test_ws import closed
 
     assert await closed(flooder) == 4008
+
+
+
+class _Transport(asyncio.ReadTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading = True
+        self.writes: list[bytes] = []
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def is_reading(self) -> bool:
+        return self.reading
+
+    def is_closing(self) -> bool:
+        return False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+async def test_past_its_allowance_a_connection_is_not_read_until_it_refills() -> None:
+    """Refusing is not enough: reading what a flooder pushes costs a parse per frame. Its transport stops being
+    read until the allowance refills, so its own TCP window holds it back."""
+    from types import SimpleNamespace
+
+    from synctv.api.ws import _Allowance
+    from synctv.rooms.hub import Connection
+
+    rooms = SimpleNamespace(messages_per_second=100.0, message_burst=200, chats_per_second=5.0, chat_burst=2)
+    allowance = _Allowance(SimpleNamespace(cfg=SimpleNamespace(rooms=rooms)))  # type: ignore[arg-type]
+    transport = _Transport()
+    conn = Connection(room_id="r", user_id="u", username="u", conn_id="c", socket=None,  # type: ignore[arg-type]
+                      transport=transport)
+    chat = pb.Message(type=T.CHAT, chat_content="x").SerializeToString()
+    assert allowance.admit(conn, chat) and allowance.admit(conn, chat) and transport.reading
+    assert not allowance.admit(conn, chat)
+    assert not transport.reading  # paused: nothing more is read from this client for now
+    assert not allowance.admit(conn, chat)  # what was already buffered is refused, without a second timer
+    await asyncio.sleep(0.25)  # one chat token at 5/s
+    assert transport.reading
+    assert allowance.admit(conn, chat)
