@@ -22,6 +22,7 @@ export const SYNC = Object.freeze({
   CHECK_END_MARGIN: 5, // s: no CHECK_STATUS when less than this remains
   SEEK_SEND_DEBOUNCE_MS: 300,
   TICK_MS: 250,
+  FAILED_SEEKS_UNSEEKABLE: 2, // corrective seeks that land far from their target before giving up seeking
 });
 
 export const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
@@ -233,6 +234,12 @@ export class SyncController {
     this.lastDiff = 0;
     this.lastAction = 'none';
     this.stats = { seeks: 0, nudges: 0, sent: 0, applied: 0 };
+    // Until the player has once reached the room's position (after a join or a new movie), its events are
+    // loading and catching up, never a user's choice: nothing is sent. A player that can't seek (its media
+    // host doesn't answer Range requests) never gets there, so it never drags the room back.
+    this.aligned = false;
+    this.unseekable = false;
+    this.failedSeeks = 0;
 
     this.handlers = {
       play: () => this.onPlay(),
@@ -240,7 +247,11 @@ export class SyncController {
       seeking: () => this.onSeeking(),
       seeked: () => this.onSeeked(),
       ratechange: () => this.onRateChange(),
-      loadedmetadata: () => this.tick(true),
+      loadedmetadata: () => {
+        this.checkSeekable();
+        this.onEvent({ type: 'metadata', duration: this.video.duration });
+        this.tick(true);
+      },
       canplay: () => this.tick(),
     };
   }
@@ -288,7 +299,26 @@ export class SyncController {
     this.appliedRate = null;
     this.ownPause = false;
     this.autoplayBlocked = false;
+    this.aligned = false;
+    this.unseekable = false;
+    this.failedSeeks = 0;
     this.cancelSeekSend();
+  }
+
+  /** The media can't be positioned: follow play/pause only and tell the UI why. */
+  markUnseekable(reason) {
+    if (this.unseekable) return;
+    this.unseekable = true;
+    this.pendingSeek = null;
+    this.onEvent({ type: 'unseekable', reason });
+  }
+
+  /** A source whose seekable range is empty once its metadata is known can't be positioned. */
+  checkSeekable() {
+    const r = this.video.seekable;
+    if (!r || typeof r.length !== 'number' || this.live) return;
+    const d = this.video.duration;
+    if (Number.isFinite(d) && d > 0 && (r.length === 0 || r.end(r.length - 1) <= 0)) this.markUnseekable('range');
   }
 
   /**
@@ -317,6 +347,7 @@ export class SyncController {
   }
 
   seekTo(target) {
+    if (this.unseekable) return;
     this.pendingSeek = { target, at: this.localNow() };
     this.lastCorrectiveSeekAt = this.localNow();
     this.stats.seeks++;
@@ -384,6 +415,10 @@ export class SyncController {
 
     const diff = target - v.currentTime;
     this.lastDiff = -diff;
+    if (!this.aligned && Math.abs(diff) < SYNC.SEEK_THRESHOLD) {
+      this.aligned = true;
+      this.onEvent({ type: 'aligned' });
+    }
 
     if (!ref.isPlaying) {
       this.setRate(this.baseRate());
@@ -407,7 +442,9 @@ export class SyncController {
     const d = decideCorrection({ diff, baseRate: this.baseRate(), correcting: this.correcting, allowSeek });
     this.correcting = d.correcting;
     this.lastAction = d.action;
-    if (d.action === 'seek') {
+    if (d.action === 'seek' && this.unseekable) {
+      this.setRate(this.baseRate());
+    } else if (d.action === 'seek') {
       const lead = Math.min(this.seekLatency, SYNC.MAX_SEEK_LEAD) * this.baseRate();
       let to = target + (ref.isPlaying ? lead : 0);
       if (Number.isFinite(v.duration) && v.duration > 0) to = Math.min(to, v.duration);
@@ -465,8 +502,10 @@ export class SyncController {
   }
 
   ignoreEvents() {
-    // before metadata there is nothing a user can meaningfully control; events then come from loading
-    return !this.active || !this.reference || this.live || this.video.readyState < HAVE_METADATA;
+    // before metadata there is nothing a user can meaningfully control; events then come from loading,
+    // and until the player first reached the room's position they come from catching up (or failing to)
+    return !this.active || !this.reference || this.live || this.video.readyState < HAVE_METADATA
+      || !this.aligned || this.unseekable;
   }
 
   /** Retry playback after a user gesture (autoplay was blocked). */
@@ -507,7 +546,8 @@ export class SyncController {
   onSeeking() {
     if (this.ignoreEvents()) return;
     const v = this.video;
-    if (this.pendingSeek && Math.abs(v.currentTime - this.pendingSeek.target) < 0.5) return;
+    // Any seek while one of ours is in flight is ours (a failed one lands somewhere else).
+    if (this.pendingSeek && this.localNow() - this.pendingSeek.at < 5000) return;
     if (Math.abs(v.currentTime - this.target()) < SYNC.USER_SEEK_THRESHOLD) return; // e.g. a player nudge
     if (!this.canControl()) return this.denied('seek');
     this.lastLocalSeekAt = this.localNow();
@@ -522,6 +562,16 @@ export class SyncController {
       const took = (this.localNow() - p.at) / 1000;
       this.seekLatency = this.seekLatency === 0 ? took : this.seekLatency * 0.7 + took * 0.3;
       this.pendingSeek = null;
+      this.failedSeeks = 0;
+      if (!this.aligned) {
+        this.aligned = true;
+        this.onEvent({ type: 'aligned' });
+      }
+    } else if (p && p.target > 1 && Math.abs(this.video.currentTime - p.target) >= SYNC.USER_SEEK_THRESHOLD) {
+      // Our seek landed far away (typically back at 0): the host can't serve a position.
+      this.pendingSeek = null;
+      this.failedSeeks++;
+      if (this.failedSeeks >= SYNC.FAILED_SEEKS_UNSEEKABLE) this.markUnseekable('failed-seek');
     }
   }
 
