@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 ENV_PREFIX = "SYNCTV_"
+_PUBLIC_ADDRESS = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+/?$")
 
 
 class ConfigError(ValueError):
@@ -101,6 +102,9 @@ class ServerConfig:
     # Media proxy slice cache (when the site setting proxy_cache_enable is on): empty path = in memory.
     proxy_cache_path: str = ""
     proxy_cache_size: str = ""  # upstream format: 1GB, 512MB, 64KB; a plain number is MB; empty = 1GB
+    # Public base URLs of this cluster's instances (`https://a.example.com`) the web client may reconnect its
+    # room to when its own instance stops answering. Empty: only the page's own address (never internal ones).
+    public_addresses: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -338,6 +342,9 @@ def validate(cfg: Config) -> None:
     if not cfg.server.metrics_path.startswith("/") and cfg.server.metrics_path:
         raise ConfigError("server.metrics_path: must start with /")
     parse_duration(cfg.server.drain_timeout, "server.drain_timeout")
+    for address in cfg.server.public_addresses:
+        if not _PUBLIC_ADDRESS.match(address):
+            raise ConfigError(f"server.public_addresses: {address!r} is not a base URL like https://host[:port]")
     parse_duration(cfg.jwt.expire, "jwt.expire")
     parse_size(cfg.server.proxy_cache_size, "server.proxy_cache_size")
     px = cfg.proxy

@@ -2,7 +2,7 @@
 
 Two people watch the same locally generated clip through two different instances of a real 3-instance cluster:
 play, pause, seek and rate changes made in one browser are followed by the other, and the two `<video>` elements
-stay within 100 ms (median) / 250 ms (worst) of each other once an action has settled. A newcomer does the whole
+stay within 20 ms (median) / 66 ms (worst) of each other once an action has settled. A newcomer does the whole
 flow on a single `synctv serve`. Screenshots of the room page go to artifacts/screenshots/.
 """
 
@@ -24,8 +24,10 @@ from tests.support.pg_server import PostgresServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(180)]
 
-MEDIAN_LIMIT_MS = 100.0
-WORST_LIMIT_MS = 250.0
+# The figures published in the README (12 ms median; 66 ms worst across runs), with the median's margin for a
+# busy machine at the issue's target of 20 ms.
+MEDIAN_LIMIT_MS = 20.0
+WORST_LIMIT_MS = 66.0
 CLIP_SECONDS = 30
 
 
@@ -174,6 +176,58 @@ async def test_two_instances_stay_in_sync(cluster: ClusterProcesses, clip_server
     worst = max(r["worst"] for _, r in rows)
     assert median <= MEDIAN_LIMIT_MS, report
     assert worst <= WORST_LIMIT_MS, report
+
+
+async def test_auto_play_and_chat_history_across_instances(cluster: ClusterProcesses,
+                                                           clip_server: bs.ClipServer) -> None:
+    """A short playlist plays on by itself for viewers on two instances; a viewer who reloads on a third
+    instance finds the chat's history."""
+    for name in ("short-a.mp4", "short-b.mp4"):
+        if not (clip_server.directory / name).exists():
+            bs.make_clip(clip_server.directory / name, 4)
+    base_a, base_b, base_c = (i.base for i in cluster.instances[:3])
+    async with bs.chromium() as browser:
+        a = await bs.new_page(browser)
+        b = await bs.new_page(browser)
+        try:
+            await bs.open_app(a, base_a)
+            await bs.signup(a, "dora")
+            room = await bs.create_room(a, "marathon")
+            await bs.open_app(b, base_b)
+            await bs.signup(b, "eric")
+            await bs.join_room_by_id(b, room)
+            await bs.send_chat(a, "first message")
+            await bs.send_chat(b, "second message")
+            await bs.wait_chat(a, "second message")
+
+            await bs.add_movie(a, clip_server.url("short-a.mp4"), "Part one")  # starts by itself
+            await bs.add_movie(a, clip_server.url("short-b.mp4"), "Part two")
+            for page in (a, b):
+                await page.wait_for_function(
+                    "() => document.getElementById('now-playing').textContent.includes('Part one')")
+            # Nobody presses anything: at the end of part one (4 s, then the room's 3 s pause) part two starts.
+            for page in (a, b):
+                await page.wait_for_function(
+                    "() => document.getElementById('now-playing').textContent.includes('Part two')", timeout=30000)
+            await bs.wait_movie_loaded(b)
+            await b.wait_for_function("() => window.synctvPlayer.reference.isPlaying")
+
+            # Eric reloads the room on a third instance (logged in there again: another origin, another storage).
+            await bs.open_app(b, base_c, "#/login")
+            await b.fill("#login-username", "eric")
+            await b.fill("#login-password", "password1")
+            await b.click("#login-submit")
+            await b.wait_for_selector("#view-rooms", state="visible")
+            await bs.join_room_by_id(b, room)
+            await bs.wait_chat(b, "first message")
+            await bs.wait_chat(b, "second message")
+            texts = await b.evaluate("() => [...document.querySelectorAll('[data-testid=chat-message] .chat-text')]"
+                                     ".map(e => e.textContent)")
+            assert texts == ["dora: first message", "eric: second message"], texts
+        except BaseException:
+            for name, page in (("dora", a), ("eric", b)):
+                print(f"--- console of {name}:\n" + "\n".join(page.console_messages[-40:]))
+            raise
 
 
 async def test_newcomer_flow_single_instance(clip_server: bs.ClipServer) -> None:

@@ -369,13 +369,22 @@ export class RoomView {
 
   connect() {
     const roomId = this.roomId;
+    if (this.publicAddresses === undefined) {
+      this.publicAddresses = [];
+      get('/api/public/settings').then((s) => {
+        this.publicAddresses = Array.isArray(s?.publicAddresses) ? s.publicAddresses : [];
+      }).catch(() => {});
+    }
     this.socket = new RoomSocket({
       roomId,
       getToken: () => auth.token,
+      alternates: () => this.publicAddresses || [],
       onMessage: (msg) => this.onMessage(msg),
       onState: (state, info) => {
         const el = $('ws-status');
         el.textContent = state === 'closed' && info?.retryInMs ? `reconnecting in ${Math.ceil(info.retryInMs / 1000)} s` : state;
+        const base = this.socket?.base?.();
+        if (state === 'open' && base && base !== location.origin) el.textContent = `open (via ${new URL(base).host})`;
         el.dataset.state = state;
       },
       onOpen: async (reconnect) => {

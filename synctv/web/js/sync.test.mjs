@@ -524,3 +524,13 @@ test('events while catching up after a join are not sent; once aligned, the user
   video.userPause();
   assert.equal(sent.length, 1, 'a user pause after alignment is sent');
 });
+
+import { instanceCandidates, wsUrl } from './roomsocket.js';
+
+test('reconnect candidates: the own instance first, then the configured public addresses only', () => {
+  assert.deepEqual(instanceCandidates('https://a.example', []), ['https://a.example']);
+  assert.deepEqual(instanceCandidates('https://a.example', ['https://b.example/', 'https://a.example', 'ftp://x', 'https://c.example/path']),
+    ['https://a.example', 'https://b.example']);
+  assert.equal(wsUrl('https://b.example', 'r1'), 'wss://b.example/api/room/ws?roomId=r1');
+  assert.equal(wsUrl('http://127.0.0.1:8080', 'r1'), 'ws://127.0.0.1:8080/api/room/ws?roomId=r1');
+});
