@@ -56,8 +56,10 @@ export class ClockSync {
    * @param {number} [o.samples] samples per round
    * @param {number} [o.refreshMs] time between rounds
    */
-  constructor({ fetchServerTime, now = () => Date.now(), samples = 5, refreshMs = 30000 } = {}) {
+  constructor({ fetchServerTime, now = () => Date.now(), samples = 8, refreshMs = 30000, keep = 24 } = {}) {
     this.fetchServerTime = fetchServerTime;
+    this.keep = keep;
+    this.history = [];
     this.localNow = now;
     this.samples = samples;
     this.refreshMs = refreshMs;
@@ -80,36 +82,37 @@ export class ClockSync {
     return { t0, t1, serverTime: Number(serverTime) };
   }
 
-  /** One round of samples; keeps the estimate with the smallest round trip. */
+  /**
+   * One round of samples. The estimate comes from the smallest round trip among this round and the recent
+   * ones (the last `keep` samples, none older than two refresh periods): on a jittery path the least delayed
+   * sample is the one whose two directions were most alike, and a noisier round must not replace it.
+   */
   async sync(count = this.samples) {
-    const samples = [];
+    const fresh = [];
     for (let i = 0; i < count; i++) {
       try {
-        samples.push(await this.sample());
+        fresh.push(await this.sample());
       } catch {
         // a failed sample is just skipped
       }
     }
-    const best = bestClockEstimate(samples);
+    const horizon = this.localNow() - 2 * this.refreshMs;
+    this.history = [...(this.history || []), ...fresh].filter((x) => x.t1 >= horizon).slice(-this.keep);
+    const best = bestClockEstimate(this.history);
     if (best) {
-      // A round that was much noisier than the previous one only replaces it when it is the
-      // first estimate or the previous one is stale (two refresh periods).
-      const stale = this.lastSyncAt === null || this.localNow() - this.lastSyncAt > 2 * this.refreshMs;
-      if (!this.synced || stale || this.rtt === null || best.rtt <= this.rtt * 2 + 20) {
-        this.offset = best.offset;
-        this.rtt = best.rtt;
-        this.lastSyncAt = this.localNow();
-        this.synced = true;
-      }
+      this.offset = best.offset;
+      this.rtt = best.rtt;
+      this.lastSyncAt = this.localNow();
+      this.synced = true;
     }
-    return best;
+    return bestClockEstimate(fresh);
   }
 
   start() {
     this.stop();
     const p = this.sync();
     this.timer = setInterval(() => {
-      this.sync(3);
+      this.sync(4);
     }, this.refreshMs);
     return p;
   }

@@ -534,3 +534,27 @@ test('reconnect candidates: the own instance first, then the configured public a
   assert.equal(wsUrl('https://b.example', 'r1'), 'wss://b.example/api/room/ws?roomId=r1');
   assert.equal(wsUrl('http://127.0.0.1:8080', 'r1'), 'ws://127.0.0.1:8080/api/room/ws?roomId=r1');
 });
+
+test('ClockSync keeps the least delayed recent sample across rounds and forgets old ones', async () => {
+  let local = 0;
+  let delay = 20;
+  let offset = 500;
+  const clock = new ClockSync({
+    now: () => local, samples: 2, refreshMs: 1000,
+    fetchServerTime: async () => {
+      local += delay / 2;
+      const s = local + offset;
+      local += delay / 2;
+      return s;
+    },
+  });
+  await clock.sync();
+  delay = 60;
+  await clock.sync();
+  assert.equal(clock.rtt, 20, 'the better sample of the earlier round is kept');
+  offset = 800; // e.g. the local clock was adjusted
+  local += 2500; // older than two refresh periods
+  await clock.sync();
+  assert.equal(clock.rtt, 60);
+  near(clock.offset, 800, 1e-6);
+});
