@@ -354,11 +354,13 @@ class RoomActor:
         keep = self._store.settings.int("chat_history_max")
         if keep <= 0:
             return
+        days = self._store.settings.int("chat_history_days")
         for out in result.broadcast:
             msg = out.msg
             if msg.type is core.MsgType.CHAT and msg.sender is not None and msg.chat_content is not None:
                 entry = ChatEntry(msg.timestamp, msg.sender.user_id, msg.sender.username, msg.chat_content)
-                await self._store.chat.add(self.room_id, entry, keep=keep)
+                older = msg.timestamp - days * 86_400_000 if days > 0 else 0
+                await self._store.chat.add(self.room_id, entry, keep=keep, older_than_ms=older)
 
 
 # The sender of a CURRENT that auto-play caused (no user chose it).

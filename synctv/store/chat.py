@@ -24,18 +24,24 @@ class ChatEntry:
 class ChatStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._inserts = 0
+        self._pending: dict[str, int] = {}  # inserts per room since its last prune
 
-    async def add(self, room_id: str, entry: ChatEntry, *, keep: int) -> None:
-        """Store one message; every `PRUNE_EVERY` inserts, drop what is beyond the newest `keep`."""
+    async def add(self, room_id: str, entry: ChatEntry, *, keep: int, older_than_ms: int = 0) -> None:
+        """Store one message; every `PRUNE_EVERY` inserts, drop what is beyond the newest `keep` and what was
+        sent before `older_than_ms` (0: no age limit)."""
         async with self._sessions() as s:
             row = ChatMessage(room_id=room_id, sent_at_ms=entry.sent_at_ms, user_id=entry.user_id,
                               username=entry.username, content=entry.content)
             s.add(row)
             await s.flush()
-            self._inserts += 1
-            if self._inserts % PRUNE_EVERY == 0:
+            count = self._pending.get(room_id, 0) + 1
+            self._pending[room_id] = count
+            if count >= PRUNE_EVERY:
+                del self._pending[room_id]
                 await self._prune(s, room_id, keep)
+                if older_than_ms:
+                    await s.execute(delete(ChatMessage).where(ChatMessage.room_id == room_id,
+                                                              ChatMessage.sent_at_ms < older_than_ms))
             await s.commit()
 
     async def _prune(self, s: AsyncSession, room_id: str, keep: int) -> None:
@@ -60,9 +66,3 @@ class ChatStore:
             await s.commit()
             return int(res.rowcount)  # type: ignore[attr-defined]
 
-    async def expire(self, older_than_ms: int) -> int:
-        """Drop every room's messages sent before `older_than_ms` (the retention period)."""
-        async with self._sessions() as s:
-            res = await s.execute(delete(ChatMessage).where(ChatMessage.sent_at_ms < older_than_ms))
-            await s.commit()
-            return int(res.rowcount)  # type: ignore[attr-defined]
