@@ -107,7 +107,7 @@ async def _sync_session(base_a: str, base_b: str, clip_url: str, who: str,
             # Both people sign up, one creates the room and the other joins it by id, on another instance.
             await bs.open_app(a, base_a)
             await bs.signup(a, alice)
-            room = await bs.create_room(a, "movie night")
+            room = await bs.create_room(a, f"movie night{who}")  # room names are unique
             await bs.open_app(b, base_b)
             await bs.signup(b, bob)
             await bs.join_room_by_id(b, room)
@@ -119,13 +119,16 @@ async def _sync_session(base_a: str, base_b: str, clip_url: str, who: str,
             await bs.send_chat(a, "popcorn ready")
             await bs.wait_chat(b, "popcorn ready")
 
+            # The first video added to the room starts by itself: nobody has to find its "Play".
             await bs.add_movie(a, clip_url, "Test clip")
             await b.wait_for_selector("[data-testid=playlist-item]:has-text('Test clip')")
-            await bs.play_movie(a, "Test clip")
             await asyncio.gather(bs.wait_movie_loaded(a), bs.wait_movie_loaded(b))
             # Alice interacts with her page (a user gesture, so her player may start with sound); Bob does not,
             # so his player takes the muted-autoplay path.
             await a.click("#room-name")
+            # The players' first start is a load (both catch up with a clock that started while they loaded),
+            # not a sync action: let it settle before measuring.
+            await bs.settle_and_sample(a, b)
 
             rows: list[tuple[str, dict[str, Any]]] = []
 

@@ -186,6 +186,19 @@ async def test_profile_password_change_and_the_main_screens(server: bs.ServeProc
             assert "not found" in (await page.text_content("#room-missing-title") or "").lower()
             assert await page.is_hidden("#room-grid")
             shots += await _shots(page, "room-not-found")
+
+            # The site settings, as the first root user meets them: grouped, labelled, read-only values as text.
+            root_password = (server.data_dir / "data" / "first-root-password").read_text().strip().split()[-1]
+            await page.click("#logout-button")
+            await bs.open_app(page, server.base, "#/login")
+            await _login(page, "root", root_password)
+            await bs.open_app(page, server.base, "#/admin")
+            await page.wait_for_selector("#admin-settings-fields [data-group=room]")
+            assert await page.text_content("#admin-settings-fields [data-group=room] legend") == "Rooms"
+            assert await page.locator("#admin-settings-fields [data-group=rtmp]").count() == 0
+            assert await page.locator("input[data-name=version]").count() == 0  # shown, not editable
+            assert "Server version" in (await page.text_content("[data-testid=setting-version]") or "")
+            shots += await _shots(page, "admin-settings")
         except BaseException:
             for name, p in (("carol", page), ("guest", guest)):
                 print(f"--- console of {name}:\n" + "\n".join(p.console_messages[-40:]))
