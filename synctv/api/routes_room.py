@@ -234,6 +234,19 @@ async def set_admin_settings(request: web.Request) -> web.Response:
     return no_content()
 
 
+@routes.post("/api/room/admin/members/apply-default-permissions",
+             "Give every plain member the room's current default permissions (admins and the creator keep theirs)",
+             auth="room-admin", status=200)
+async def apply_default_permissions(request: web.Request) -> web.Response:
+    svc = services(request)
+    ctx = await room_admin_access(request, AdminPerm.SET_USER_PERMISSION)
+    bits = int(ctx.settings.get("user_default_permissions", 0))
+    changed = await svc.store.members.set_all_member_permissions(ctx.room_id, bits)
+    # Reloading the room's settings also drops the owner's cached memberships.
+    await svc.router.submit(ctx.room_id, c.Invalidate(c.CacheKind.SETTINGS))
+    return ok({"updated": changed, "permissions": bits})
+
+
 @routes.post("/api/room/admin/chat/clear", "Delete the room's chat history", auth="room-admin")
 async def admin_clear_chat(request: web.Request) -> web.Response:
     svc = services(request)

@@ -165,3 +165,32 @@ async def test_chat_history_follows_the_retention_settings(sqlite_server: Server
     await off.nothing(T.CHAT, within=0.5)
     for sock in (ws, late, off):
         await sock.close()
+
+
+async def test_default_permissions_can_be_applied_to_every_member(sqlite_server: Server) -> None:
+    api = sqlite_server.api
+    alice = await api.signup("alice")
+    rid = await api.create_room(alice, "perms")
+    bob = await _member(sqlite_server, rid, "bob")
+    carol = await _member(sqlite_server, rid, "carol")
+    await api.ok("POST", "/api/room/admin/settings", expect=204, token=alice, room=rid,
+                 json={"user_default_permissions": 193 | 32})  # + set-status
+    assert (await api.ok("GET", "/api/room/me", token=bob, room=rid))["permissions"] == 193  # new members only
+    status, body = await api.call("POST", "/api/room/admin/members/apply-default-permissions", token=bob, room=rid)
+    assert_error(status, body, 403)
+    status, body = await api.call("POST", "/api/room/admin/members/apply-default-permissions", room=rid)
+    assert status in (401, 403) and body["error"]
+    done = await api.ok("POST", "/api/room/admin/members/apply-default-permissions", token=alice, room=rid)
+    assert done == {"updated": 2, "permissions": 193 | 32}
+    for token in (bob, carol):
+        assert (await api.ok("GET", "/api/room/me", token=token, room=rid))["permissions"] == 193 | 32
+    # and the room's owner sees the new bits at once: bob may now set the playback status
+    await api.push_movie(alice, rid)
+    ws = await api.ws(rid, bob)
+    await asyncio.sleep(JOIN_GRACE_MS / 1000)
+    await ws.send(pb.Message(type=T.STATUS, timestamp=now_ms(),
+                             playback_status=pb.Status(is_playing=False, current_time=7.0, playback_rate=1.0)))
+    await ws.nothing(T.ERROR, within=0.5)
+    current = await api.ok("GET", "/api/room/movie/current", token=alice, room=rid)
+    assert current["status"]["currentTime"] == 7.0 and current["status"]["isPlaying"] is False
+    await ws.close()

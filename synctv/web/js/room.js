@@ -885,7 +885,11 @@ export class RoomView {
         const flags = permissionFlags(value);
         fields.push(
           h('fieldset', { class: 'perm-set', dataset: { key, perm: 'true' } }, h('legend', {}, label),
-            key === 'user_default_permissions' ? h('small', { class: 'setting-help', dataset: { testid: 'applies-to-new' } }, t('settings.newMembers')) : '',
+            key === 'user_default_permissions' ? [
+              h('small', { class: 'setting-help', dataset: { testid: 'applies-to-new' } }, t('settings.newMembers')),
+              h('button', { type: 'button', dataset: { testid: 'apply-to-all-members' }, onclick: () => this.applyDefaultsToAll() },
+                t('settings.applyAll')),
+            ] : '',
             MEMBER_PERMISSIONS.map((p, i) => h('label', { class: 'perm' }, h('input', { type: 'checkbox', checked: flags[i] }), ` ${p.label}`))),
         );
       } else if (key === 'play_mode') {
@@ -902,6 +906,17 @@ export class RoomView {
       }
     }
     box.replaceChildren(...fields);
+  }
+
+  /** The saved default permissions, given to every current plain member too. */
+  async applyDefaultsToAll() {
+    try {
+      const r = await post('/api/room/admin/members/apply-default-permissions', {}, { roomId: this.roomId });
+      this.toast(`Default permissions applied to ${r?.updated ?? 0} member(s)`);
+      this.loadMembers?.();
+    } catch (e) {
+      this.toast(e.message, { error: true });
+    }
   }
 
   async saveRoomSettings(ev) {
