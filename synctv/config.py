@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 ENV_PREFIX = "SYNCTV_"
+_PUBLIC_ADDRESS = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+/?$")
 
 
 class ConfigError(ValueError):
@@ -107,6 +108,9 @@ class ServerConfig:
     # Media proxy slice cache (when the site setting proxy_cache_enable is on): empty path = in memory.
     proxy_cache_path: str = ""
     proxy_cache_size: str = ""  # upstream format: 1GB, 512MB, 64KB; a plain number is MB; empty = 1GB
+    # Public base URLs of this cluster's instances (`https://a.example.com`) the web client may reconnect its
+    # room to when its own instance stops answering. Empty: only the page's own address (never internal ones).
+    public_addresses: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -349,6 +353,9 @@ def validate(cfg: Config) -> None:
     for name in ("header_timeout", "body_timeout"):
         if parse_duration(getattr(cfg.server.http, name), f"server.http.{name}") <= 0:
             raise ConfigError(f"server.http.{name}: must be more than 0")
+    for address in cfg.server.public_addresses:
+        if not _PUBLIC_ADDRESS.match(address):
+            raise ConfigError(f"server.public_addresses: {address!r} is not a base URL like https://host[:port]")
     parse_duration(cfg.jwt.expire, "jwt.expire")
     parse_size(cfg.server.proxy_cache_size, "server.proxy_cache_size")
     px = cfg.proxy

@@ -105,24 +105,28 @@ class UserRef(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., username: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class ClientFrame(_message.Message):
-    __slots__ = ("user", "conn_id", "frame")
+    __slots__ = ("user", "conn_id", "frame", "joined_ms")
     USER_FIELD_NUMBER: _ClassVar[int]
     CONN_ID_FIELD_NUMBER: _ClassVar[int]
     FRAME_FIELD_NUMBER: _ClassVar[int]
+    JOINED_MS_FIELD_NUMBER: _ClassVar[int]
     user: UserRef
     conn_id: str
     frame: bytes
-    def __init__(self, user: _Optional[_Union[UserRef, _Mapping]] = ..., conn_id: _Optional[str] = ..., frame: _Optional[bytes] = ...) -> None: ...
+    joined_ms: int
+    def __init__(self, user: _Optional[_Union[UserRef, _Mapping]] = ..., conn_id: _Optional[str] = ..., frame: _Optional[bytes] = ..., joined_ms: _Optional[int] = ...) -> None: ...
 
 class CurrentMovie(_message.Message):
-    __slots__ = ("id", "is_live", "sub_path")
+    __slots__ = ("id", "is_live", "sub_path", "duration")
     ID_FIELD_NUMBER: _ClassVar[int]
     IS_LIVE_FIELD_NUMBER: _ClassVar[int]
     SUB_PATH_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
     id: str
     is_live: bool
     sub_path: str
-    def __init__(self, id: _Optional[str] = ..., is_live: _Optional[bool] = ..., sub_path: _Optional[str] = ...) -> None: ...
+    duration: float
+    def __init__(self, id: _Optional[str] = ..., is_live: _Optional[bool] = ..., sub_path: _Optional[str] = ..., duration: _Optional[float] = ...) -> None: ...
 
 class SetCurrentMovie(_message.Message):
     __slots__ = ("sender", "movie")
@@ -200,7 +204,7 @@ class GetState(_message.Message):
     def __init__(self) -> None: ...
 
 class RoomCommand(_message.Message):
-    __slots__ = ("client_frame", "set_current_movie", "notify_movies", "notify_my_status", "kick_user", "close_room", "connection_left", "presence", "invalidate", "get_state")
+    __slots__ = ("client_frame", "set_current_movie", "notify_movies", "notify_my_status", "kick_user", "close_room", "connection_left", "presence", "invalidate", "get_state", "report_duration")
     CLIENT_FRAME_FIELD_NUMBER: _ClassVar[int]
     SET_CURRENT_MOVIE_FIELD_NUMBER: _ClassVar[int]
     NOTIFY_MOVIES_FIELD_NUMBER: _ClassVar[int]
@@ -211,6 +215,7 @@ class RoomCommand(_message.Message):
     PRESENCE_FIELD_NUMBER: _ClassVar[int]
     INVALIDATE_FIELD_NUMBER: _ClassVar[int]
     GET_STATE_FIELD_NUMBER: _ClassVar[int]
+    REPORT_DURATION_FIELD_NUMBER: _ClassVar[int]
     client_frame: ClientFrame
     set_current_movie: SetCurrentMovie
     notify_movies: NotifyMovies
@@ -221,7 +226,18 @@ class RoomCommand(_message.Message):
     presence: PresenceUpdate
     invalidate: Invalidate
     get_state: GetState
-    def __init__(self, client_frame: _Optional[_Union[ClientFrame, _Mapping]] = ..., set_current_movie: _Optional[_Union[SetCurrentMovie, _Mapping]] = ..., notify_movies: _Optional[_Union[NotifyMovies, _Mapping]] = ..., notify_my_status: _Optional[_Union[NotifyMyStatus, _Mapping]] = ..., kick_user: _Optional[_Union[KickUser, _Mapping]] = ..., close_room: _Optional[_Union[CloseRoom, _Mapping]] = ..., connection_left: _Optional[_Union[ConnectionLeft, _Mapping]] = ..., presence: _Optional[_Union[PresenceUpdate, _Mapping]] = ..., invalidate: _Optional[_Union[Invalidate, _Mapping]] = ..., get_state: _Optional[_Union[GetState, _Mapping]] = ...) -> None: ...
+    report_duration: ReportDuration
+    def __init__(self, client_frame: _Optional[_Union[ClientFrame, _Mapping]] = ..., set_current_movie: _Optional[_Union[SetCurrentMovie, _Mapping]] = ..., notify_movies: _Optional[_Union[NotifyMovies, _Mapping]] = ..., notify_my_status: _Optional[_Union[NotifyMyStatus, _Mapping]] = ..., kick_user: _Optional[_Union[KickUser, _Mapping]] = ..., close_room: _Optional[_Union[CloseRoom, _Mapping]] = ..., connection_left: _Optional[_Union[ConnectionLeft, _Mapping]] = ..., presence: _Optional[_Union[PresenceUpdate, _Mapping]] = ..., invalidate: _Optional[_Union[Invalidate, _Mapping]] = ..., get_state: _Optional[_Union[GetState, _Mapping]] = ..., report_duration: _Optional[_Union[ReportDuration, _Mapping]] = ...) -> None: ...
+
+class ReportDuration(_message.Message):
+    __slots__ = ("sender", "movie_id", "duration")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    sender: UserRef
+    movie_id: str
+    duration: float
+    def __init__(self, sender: _Optional[_Union[UserRef, _Mapping]] = ..., movie_id: _Optional[str] = ..., duration: _Optional[float] = ...) -> None: ...
 
 class Command(_message.Message):
     __slots__ = ("room_id", "op_id", "body", "trace")

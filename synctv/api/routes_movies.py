@@ -45,6 +45,17 @@ async def _notify_movies(svc: Services, ctx: RoomCtx) -> None:
     await svc.router.submit(ctx.room_id, c.NotifyMovies(ctx.user.ref))
 
 
+async def _play_if_idle(svc: Services, ctx: RoomCtx, movies: list[Movie]) -> None:
+    """The first movie added to a room with nothing playing starts at once (for someone allowed to start it)."""
+    first = next((m for m in movies if not m.is_folder), None)
+    if first is None or not ctx.can(Perm.SET_CURRENT_MOVIE):
+        return
+    if (await _current_state(svc, ctx.room_id)).movie.id:
+        return
+    live = bool(movie_base(first).get("live"))
+    await svc.router.submit(ctx.room_id, c.SetCurrentMovie(ctx.user.ref, CurrentMovie(id=first.id, is_live=live)))
+
+
 def _proxy_rules(svc: Services) -> movie_rules.ProxyRules:
     settings = svc.store.settings
     return movie_rules.ProxyRules(movie_proxy=settings.bool("movie_proxy"), live_proxy=settings.bool("live_proxy"))
@@ -119,6 +130,24 @@ async def set_current(request: web.Request) -> web.Response:
     return no_content()
 
 
+@routes.post("/api/room/movie/duration", "Report the current movie's length (seconds) as your player measured it",
+             auth="room", body={"id": "string", "duration": "number"})
+async def report_duration(request: web.Request) -> web.Response:
+    """The room's clock stops at the longest length reported, once the clock itself gets there."""
+    svc = services(request)
+    ctx = await room_access(request)
+    ctx.require(Perm.SET_CURRENT_STATUS)
+    body = await json_object(request)
+    movie_id = field_id(body, "id", "movie id")
+    duration = body.get("duration")
+    if not isinstance(duration, (int, float)) or isinstance(duration, bool):
+        raise bad_request("duration must be a number of seconds")
+    reply = await svc.router.submit(ctx.room_id, c.ReportDuration(ctx.user.ref, movie_id, float(duration)))
+    if reply.error:
+        raise room_error(reply.error)
+    return no_content()
+
+
 async def _folder_paths(svc: Services, room_id: str, folder_id: str) -> list[dict[str, str]]:
     paths = [{"name": "Home", "id": "", "subPath": ""}]
     if not folder_id:
@@ -175,6 +204,7 @@ async def push(request: web.Request) -> web.Response:
     await _check_parent(svc, ctx.room_id, base)
     (movie,) = await svc.store.movies.add(ctx.room_id, ctx.user.id, [base])
     await _notify_movies(svc, ctx)
+    await _play_if_idle(svc, ctx, [movie])
     return ok(_created(movie))
 
 
@@ -194,6 +224,7 @@ async def push_many(request: web.Request) -> web.Response:
         await _check_parent(svc, ctx.room_id, base)
     movies = await svc.store.movies.add(ctx.room_id, ctx.user.id, bases)
     await _notify_movies(svc, ctx)
+    await _play_if_idle(svc, ctx, movies)
     return ok([_created(m) for m in movies])
 
 

@@ -18,7 +18,8 @@ routes = Routes("public")
 
 @routes.get("/api/public/settings", "Public site settings the client needs before login")
 async def public_settings(request: web.Request) -> web.Response:
-    s = services(request).store.settings
+    svc = services(request)
+    s = svc.store.settings
     whitelist = [d.strip() for d in str(s.get("email_signup_white_list")).split(",") if d.strip()]
     return ok({
         "emailWhitelist": whitelist,
@@ -29,6 +30,8 @@ async def public_settings(request: web.Request) -> web.Response:
         "oauth2DisableSignup": s.bool("disable_user_signup"),
         "guestEnable": s.bool("enable_guest"),
         "p2pZone": s.get("p2p_zone"),
+        # Not upstream: where the web client may reconnect a room when this instance stops answering.
+        "publicAddresses": [a.rstrip("/") for a in svc.cfg.server.public_addresses],
     })
 
 

@@ -31,6 +31,7 @@ from synctv.core.permissions import (
     RoomStatus,
     effective_permissions,
 )
+from synctv.core.playlist import MAX_NEXT_DELAY_S, PlayMode
 from synctv.services import Services
 from synctv.store.ids import to_ms
 from synctv.store.models import ROOM_SETTING_KEYS
@@ -208,9 +209,16 @@ def parse_room_settings(body: dict[str, Any]) -> dict[str, Any]:
                 raise bad_request(f"{key} must be a boolean")
         else:
             values[key] = validated(validation.uint32, value, key)
+            bound = _BOUNDED_SETTINGS.get(key)
+            if bound is not None and values[key] > bound:
+                raise bad_request(f"{key} must be between 0 and {bound}")
             continue
         values[key] = value
     return values
+
+
+# Integer room settings that are not permission bits: their largest value.
+_BOUNDED_SETTINGS = {"play_mode": max(PlayMode), "play_next_delay": MAX_NEXT_DELAY_S}
 
 
 @routes.post("/api/room/admin/settings", "Change room settings", auth="room-admin",
@@ -223,6 +231,27 @@ async def set_admin_settings(request: web.Request) -> web.Response:
     await svc.router.submit(ctx.room_id, c.Invalidate(c.CacheKind.SETTINGS))
     if values.get("disable_guest"):
         await svc.router.submit(ctx.room_id, c.KickUser(GUEST_USER_ID, "guests are disabled"))
+    return no_content()
+
+
+@routes.post("/api/room/admin/members/apply-default-permissions",
+             "Give every plain member the room's current default permissions (admins and the creator keep theirs)",
+             auth="room-admin", status=200)
+async def apply_default_permissions(request: web.Request) -> web.Response:
+    svc = services(request)
+    ctx = await room_admin_access(request, AdminPerm.SET_USER_PERMISSION)
+    bits = int(ctx.settings.get("user_default_permissions", 0))
+    changed = await svc.store.members.set_all_member_permissions(ctx.room_id, bits)
+    # Reloading the room's settings also drops the owner's cached memberships.
+    await svc.router.submit(ctx.room_id, c.Invalidate(c.CacheKind.SETTINGS))
+    return ok({"updated": changed, "permissions": bits})
+
+
+@routes.post("/api/room/admin/chat/clear", "Delete the room's chat history", auth="room-admin")
+async def admin_clear_chat(request: web.Request) -> web.Response:
+    svc = services(request)
+    ctx = await room_admin_access(request, AdminPerm.SET_ROOM_SETTINGS)
+    await svc.store.chat.clear(ctx.room_id)
     return no_content()
 
 

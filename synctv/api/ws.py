@@ -20,7 +20,7 @@ from synctv.api.responses import error
 from synctv.api.routing import Routes
 from synctv.core import commands as c
 from synctv.core.errors import ErrorCode
-from synctv.core.room import MsgType
+from synctv.core.room import MsgType, Sender, WsMessage
 from synctv.core.throttle import TokenBucket
 from synctv.observability import tracing
 from synctv.rooms import frames
@@ -62,6 +62,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                       conn_id=uuid.uuid4().hex, socket=ws, transport=transport,
                       queue_size=svc.cfg.rooms.client_queue_size, session_id=ctx.user.session_id,
                       user_version=ctx.user.user_version, address=address)
+    joined_ms = time.time_ns() // 1_000_000
     svc.hub.register(conn)
     try:
         reply = await svc.router.announce(ctx.room_id, ctx.user.id)
@@ -76,8 +77,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 greeter = asyncio.ensure_future(_register_later(svc, conn))
             else:
                 conn.send_payload(frames.viewer_count_frame(_viewers(reply)))
+            await _send_history(svc, conn, joined_ms)
             try:
-                await _read_loop(request, ws, conn, ctx.user.ref)
+                await _read_loop(request, ws, conn, ctx.user.ref, joined_ms)
             finally:
                 if greeter is not None:
                     greeter.cancel()
@@ -92,6 +94,29 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 REGISTER_RETRY_S = 60.0
+DAY_MS = 86_400_000
+
+
+async def _send_history(svc: Services, conn: Connection, joined_ms: int) -> None:
+    """The room's recent chat, as the CHAT frames it was first delivered as, oldest first, before anything
+    live. Messages sent from the moment this connection registered arrive live, not here."""
+    settings = svc.store.settings
+    days = settings.int("chat_history_days")
+    since = joined_ms - days * DAY_MS if days > 0 else 0
+    try:
+        history = await svc.store.chat.recent(conn.room_id, limit=settings.int("chat_history_max"), since_ms=since)
+    except Exception:  # history is a courtesy: a database hiccup must not refuse the join
+        log.warning("chat history unavailable", exc_info=True)
+        return
+    out = [frames.encode(WsMessage(MsgType.CHAT, timestamp=e.sent_at_ms, sender=Sender(e.user_id, e.username),
+                                   chat_content=e.content)) for e in history if e.sent_at_ms < joined_ms]
+    # Half the client's buffer at most (the newest messages), so the history never makes it a "slow client".
+    budget, start = conn.buffer_limit // 2, len(out)
+    while start > 0 and budget - len(out[start - 1]) - 16 >= 0:
+        start -= 1
+        budget -= len(out[start]) + 16
+    for frame in out[start:]:
+        conn.send_payload(frame)
 
 
 def _viewers(reply: c.Reply) -> int:
@@ -165,7 +190,8 @@ class _Allowance:
         asyncio.get_running_loop().call_later(max(seconds, 0.01), resume)
 
 
-async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Connection, user: c.UserRef) -> None:
+async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Connection, user: c.UserRef,
+                     joined_ms: int) -> None:
     svc = services(request)
     allowance = _Allowance(svc)
     # When the server closes the connection (kick, slow client, shutdown), aiohttp wakes this receive with
@@ -177,7 +203,7 @@ async def _read_loop(request: web.Request, ws: web.WebSocketResponse, conn: Conn
             if not allowance.admit(conn, msg.data):
                 continue
             # The frame travels as it arrived; the room's owner decodes it, once.
-            cmd = c.ClientFrame(user, conn.conn_id, msg.data)
+            cmd = c.ClientFrame(user, conn.conn_id, msg.data, joined_ms=joined_ms)
             attrs = {"synctv.instance": svc.instance_id, "synctv.room": conn.room_id, "synctv.user": conn.user_id}
             with tracing.span(f"ws {frames.peek_type(msg.data).name}", attrs):
                 reply = await svc.router.submit(conn.room_id, cmd)

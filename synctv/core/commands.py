@@ -31,12 +31,23 @@ class ClientFrame:
     user: UserRef
     conn_id: str
     frame: bytes
+    # When the connection opened (wall-clock ms at the edge): a brand-new connection may not rewind the room.
+    joined_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class SetCurrentMovie:
     sender: UserRef
     movie: CurrentMovie
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDuration:
+    """A client (holding the set-status permission, checked at the edge) tells the movie's length in seconds."""
+
+    sender: UserRef
+    movie_id: str
+    duration: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +116,13 @@ class Tick:
     """The periodic viewer-count check (upstream: every 5 s); the actor's own timer sends it."""
 
 
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """The actor's own timer: the current movie's end, or the end of the pause before the next one."""
+
+
 RoomCommand = (ClientFrame | SetCurrentMovie | NotifyMovies | NotifyMyStatus | KickUser | CloseRoom | ConnectionLeft
-               | UpdatePresence | Invalidate | GetState | Tick)
+               | UpdatePresence | Invalidate | GetState | Tick | ReportDuration | Wake)
 
 
 @dataclass(frozen=True, slots=True)

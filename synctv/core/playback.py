@@ -38,6 +38,8 @@ class CurrentMovie:
     id: str = ""
     is_live: bool = False
     sub_path: str = ""
+    # Seconds; 0 = unknown. The clock stops here (reported by a client, or known from the media's metadata).
+    duration: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +83,41 @@ def extrapolate(current: Current, now_ms: int) -> Current:
     if status.is_playing and status.last_update_ms:
         elapsed = max(now_ms - status.last_update_ms, 0) / 1000.0
         position = status.current_time + elapsed * status.playback_rate
+        duration = current.movie.duration
+        if duration > 0 and status.current_time <= duration < position:
+            position = duration  # the clock never runs past the end, even before the owner stops it
         return replace(current, status=replace(status, current_time=position, last_update_ms=now_ms))
     return replace(current, status=replace(status, last_update_ms=now_ms))
+
+
+def end_ms(current: Current) -> int | None:
+    """When a playing clock reaches the movie's end (wall-clock ms), or None (paused, live, length unknown)."""
+    status, duration = current.status, current.movie.duration
+    if current.movie.is_live or duration <= 0 or not status.is_playing or not status.last_update_ms:
+        return None
+    remaining = max(duration - status.current_time, 0.0) / status.playback_rate
+    return status.last_update_ms + math.ceil(remaining * 1000)
+
+
+def stop_at_end(current: Current, now_ms: int) -> Current | None:
+    """The clock stopped at the end if it reached it by `now_ms`: paused at the duration, timestamped with
+    the moment it got there (so `is_ended` and the auto-play pause count from the real end)."""
+    end = end_ms(current)
+    if end is None or end > now_ms:
+        return None
+    status = Status(is_playing=False, current_time=current.movie.duration,
+                    playback_rate=current.status.playback_rate, last_update_ms=min(end, now_ms))
+    return replace(current, status=status)
+
+
+def is_ended(current: Current) -> bool:
+    """Paused at the end of a movie of known length."""
+    duration, status = current.movie.duration, current.status
+    return not current.movie.is_live and duration > 0 and not status.is_playing and status.current_time >= duration
+
+
+def with_duration(current: Current, duration: float) -> Current:
+    return replace(current, movie=replace(current.movie, duration=duration))
 
 
 def set_status(current: Current, *, playing: bool, seek: float, rate: float, diff_s: float, now_ms: int) -> Current:
@@ -151,7 +186,8 @@ def status_to_json(status: Status) -> dict[str, Any]:
 
 def current_to_json(current: Current) -> dict[str, Any]:
     return {
-        "movie": {"id": current.movie.id, "isLive": current.movie.is_live, "subPath": current.movie.sub_path},
+        "movie": {"id": current.movie.id, "isLive": current.movie.is_live, "subPath": current.movie.sub_path,
+                  "duration": current.movie.duration},
         "status": status_to_json(current.status),
     }
 
@@ -167,11 +203,14 @@ def current_from_json(data: Any) -> Current:
     except ValueError:
         last = 0
     rate = status.get("playbackRate")
+    duration = movie.get("duration")
     return Current(
         movie=CurrentMovie(
             id=str(movie.get("id", "") or ""),
             is_live=bool(movie.get("isLive", False)),
             sub_path=str(movie.get("subPath", "") or ""),
+            duration=float(duration) if isinstance(duration, (int, float)) and math.isfinite(duration)
+            and duration > 0 else 0.0,
         ),
         status=Status(
             is_playing=bool(status.get("isPlaying", False)),

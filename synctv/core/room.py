@@ -24,6 +24,7 @@ from synctv.core.commands import (
     KickUser,
     NotifyMovies,
     NotifyMyStatus,
+    ReportDuration,
     SetCurrentMovie,
     UserRef,
 )
@@ -32,6 +33,10 @@ from synctv.core.permissions import Perm
 from synctv.core.playback import Current, PlaybackError
 
 MAX_CHAT_BYTES = 4096
+# A connection this young that sends a STATUS rewinding a playing (or ended) room is taken to be a player
+# that failed to follow the room (no Range support, a late join), not a user's seek: it gets the room's status.
+JOIN_GRACE_MS = 3000
+REWIND_TOLERANCE_S = 2.0
 
 
 class MsgType(IntEnum):
@@ -115,6 +120,7 @@ class Actor:
     username: str
     conn_id: str
     permissions: int
+    joined_ms: int = 0  # when the sending connection opened; 0 = unknown (never treated as new)
 
 
 # --- what the state machine consumes (commands from `core.commands`, plus two the owner derives) ---
@@ -135,9 +141,14 @@ class ViewerCount:
     viewer_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class CheckEnd:
+    """The owner's timer: stop the clock if it reached the movie's end."""
+
+
 Command = (
     ClientMessage | SetCurrentMovie | NotifyMovies | NotifyMyStatus | KickUser | CloseRoom | ConnectionLeft
-    | ViewerCount
+    | ViewerCount | ReportDuration | CheckEnd
 )
 
 
@@ -239,6 +250,9 @@ def _on_status(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> R
         )
     except PlaybackError as exc:
         return _refuse_status(state, _error(state, f"set status error: {exc}"), now_ms)
+    if _is_join_rewind(state, actor, msg.status, now_ms):
+        # Not an error the user should see: the player is simply put back where the room is.
+        return _refuse_status(state, Result(state=state), now_ms)
     # Unlike upstream, the broadcast carries the server time the status is valid at, so receivers can
     # compensate their own latency.
     out = WsMessage(MsgType.STATUS, timestamp=now_ms, sender=_sender(actor), status=current.status)
@@ -247,6 +261,15 @@ def _on_status(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> R
         broadcast=(Outgoing(out, Audience.OTHERS, conn_id=actor.conn_id),),
         persist=True,
     )
+
+
+def _is_join_rewind(state: RoomState, actor: Actor, status: playback.Status, now_ms: int) -> bool:
+    if not actor.joined_ms or now_ms - actor.joined_ms >= JOIN_GRACE_MS or state.current.movie.is_live:
+        return False
+    room = playback.extrapolate(state.current, now_ms)
+    if not (room.status.is_playing or playback.is_ended(room)):
+        return False
+    return status.current_time < room.status.current_time - REWIND_TOLERANCE_S
 
 
 def _on_sync(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> Result:
@@ -361,6 +384,10 @@ def apply(state: RoomState, command: Command, now_ms: int) -> Result:
             if handler is None:
                 return _error(state, f"unknown message type: {_type_name(msg.type)}")
             return handler(state, actor, msg, now_ms)
+        case ReportDuration(movie_id=movie_id, duration=duration):
+            return _on_duration(state, movie_id, duration, now_ms)
+        case CheckEnd():
+            return _on_check_end(state, now_ms)
         case SetCurrentMovie(sender=sender, movie=movie):
             current = playback.set_movie(state.current, movie, now_ms=now_ms)
             out = WsMessage(MsgType.CURRENT, timestamp=now_ms, sender=_sender_of(sender))
@@ -387,6 +414,41 @@ def apply(state: RoomState, command: Command, now_ms: int) -> Result:
             out = WsMessage(MsgType.VIEWER_COUNT, viewer_count=count)
             return Result(state=replace(state, last_viewer_count=count), broadcast=(Outgoing(out),))
     return _error(state, "unknown command")
+
+
+def _on_duration(state: RoomState, movie_id: str, duration: float, now_ms: int) -> Result:
+    """A reported length only ever grows (one client can't cut the movie short) and only ends the movie when
+    the room's own clock reaches it (`CheckEnd`)."""
+    movie = state.current.movie
+    if not movie.id or movie_id != movie.id:
+        return _error(state, "not the current movie")
+    if movie.is_live:
+        return _error(state, "a live stream has no duration")
+    try:
+        value = playback.validate_position(duration)
+    except PlaybackError as exc:
+        return _error(state, f"invalid duration: {exc}")
+    if value <= 0:
+        return _error(state, "invalid duration: must be positive")
+    if value <= movie.duration:
+        return Result(state=state)
+    # Extrapolate first: a clock already past the new end stops there, not further on.
+    current = playback.extrapolate(state.current, now_ms) if state.current.status.is_playing else state.current
+    current = playback.with_duration(current, value)
+    return _on_check_end(replace(state, current=current), now_ms, persist=True)
+
+
+def _on_check_end(state: RoomState, now_ms: int, persist: bool = False) -> Result:
+    stopped = playback.stop_at_end(state.current, now_ms)
+    if stopped is None:
+        return Result(state=state, persist=persist)
+    out = WsMessage(MsgType.STATUS, timestamp=now_ms, status=stopped.status)
+    return Result(state=replace(state, current=stopped), broadcast=(Outgoing(out),), persist=True)
+
+
+def wake_at(state: RoomState) -> int | None:
+    """When the owner must look at the room again: the playing movie's end (wall-clock ms)."""
+    return playback.end_ms(state.current)
 
 
 @dataclass(frozen=True, slots=True)

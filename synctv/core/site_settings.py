@@ -52,6 +52,9 @@ def _defs() -> list[SettingDef]:
         # CLI); at most 32, upstream's maximum length.
         SettingDef("password_min_length", "int64", 8, "user", min=1, max=32),
         SettingDef("enable_guest", "bool", True, "user"),
+        # Not upstream: chat history kept per room (messages; 0 = none) and for how long (days; 0 = no limit).
+        SettingDef("chat_history_max", "int64", 100, "room", min=0, max=1000),
+        SettingDef("chat_history_days", "int64", 7, "room", min=0, max=3650),
         SettingDef("movie_proxy", "bool", True, "proxy"),
         SettingDef("live_proxy", "bool", True, "proxy"),
         SettingDef("allow_proxy_to_local", "bool", False, "proxy"),

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from synctv.core import commands as c
-from synctv.core import playback
+from synctv.core import playback, playlist
 from synctv.core import room as core
 from synctv.core.errors import ErrorCode, RoomError
 from synctv.core.permissions import GUEST_USER_ID, MemberRole, Membership, MemberStatus, Role, Subject
@@ -29,6 +30,7 @@ from synctv.observability import tracing
 from synctv.rooms import frames
 from synctv.rooms.delivery import Delivery, from_kick, from_outgoing
 from synctv.store import Store
+from synctv.store.chat import ChatEntry
 from synctv.store.rooms import FenceRejected
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,10 @@ class RoomActor:
         self._current_op = ""
         self._loop_task: asyncio.Task[None] | None = None
         self._tick_task: asyncio.Task[None] | None = None
+        self._wake: asyncio.TimerHandle | None = None
+        self._wake_at = 0
+        self._wake_task: asyncio.Future[None] | None = None
+        self._advanced: tuple[str, int] | None = None  # the ended (movie, moment) auto-play already acted on
         self.stopped = False
         self.last_active = time.monotonic()
 
@@ -109,6 +115,7 @@ class RoomActor:
         await self._load_room()
         self._loop_task = asyncio.create_task(self._run(), name=f"room-{self.room_id}")
         self._tick_task = asyncio.create_task(self._ticker(), name=f"room-tick-{self.room_id}")
+        self._schedule_wake()
 
     async def _load_room(self) -> None:
         row = await self._store.rooms.get(self.room_id)
@@ -137,6 +144,8 @@ class RoomActor:
             self._tick_task.cancel()
         for task in list(self._prefetches):
             task.cancel()
+        if self._wake is not None:
+            self._wake.cancel()
         if self._loop_task and not self._loop_task.done():
             await self._queue.put(_Job(None, None))
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -160,6 +169,65 @@ class RoomActor:
             await asyncio.sleep(VIEWER_TICK_S)
             with contextlib.suppress(RoomUnavailable):
                 await self.submit(c.Tick())
+
+    # --- the end of the movie and auto-play ---
+
+    def _play_mode(self) -> playlist.PlayMode:
+        return playlist.parse_mode((self._settings or {}).get("play_mode", int(playlist.PlayMode.OFF)))
+
+    def _next_delay_ms(self) -> int:
+        delay = (self._settings or {}).get("play_next_delay", playlist.DEFAULT_NEXT_DELAY_S)
+        return int(delay if isinstance(delay, int) else playlist.DEFAULT_NEXT_DELAY_S) * 1000
+
+    def _pending_advance(self) -> int | None:
+        """When auto-play starts the next movie, if the current one ended and hasn't been acted on."""
+        current = self.state.current
+        if not playback.is_ended(current) or self._play_mode() is playlist.PlayMode.OFF:
+            return None
+        if self._advanced == (current.movie.id, current.status.last_update_ms):
+            return None
+        return current.status.last_update_ms + self._next_delay_ms()
+
+    def _schedule_wake(self) -> None:
+        if self.stopped:
+            return
+        due = [t for t in (core.wake_at(self.state), self._pending_advance()) if t is not None]
+        at = min(due) if due else 0
+        if at == self._wake_at and self._wake is not None:
+            return
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        self._wake_at = at
+        if at:
+            loop = asyncio.get_running_loop()
+            self._wake = loop.call_later(max(at - now_ms(), 0) / 1000.0, self._on_wake)
+
+    def _on_wake(self) -> None:
+        self._wake, self._wake_at = None, 0
+        if not self.stopped:
+            self._wake_task = asyncio.ensure_future(self._submit_wake())
+
+    async def _submit_wake(self) -> None:
+        with contextlib.suppress(RoomUnavailable):
+            await self.submit(c.Wake())
+
+    async def _on_wake_cmd(self, now: int) -> c.Reply:
+        reply = await self._commit(core.apply(self.state, core.CheckEnd(), now), now)
+        due = self._pending_advance()
+        if due is None or due > now:
+            return reply
+        current = self.state.current
+        self._advanced = (current.movie.id, current.status.last_update_ms)
+        siblings = await self._store.movies.siblings(self.room_id, current.movie.id)
+        live = dict(siblings)
+        pick = random.randrange(1 << 30) if siblings else 0
+        next_id = playlist.next_movie(self._play_mode(), [m for m, _ in siblings], current.movie.id, pick)
+        if next_id is None or next_id not in live:
+            return reply
+        duration = current.movie.duration if next_id == current.movie.id else 0.0
+        movie = playback.CurrentMovie(id=next_id, is_live=live[next_id], duration=duration)
+        return await self._commit(core.apply(self.state, c.SetCurrentMovie(_AUTOPLAY, movie), now), now)
 
     async def _run(self) -> None:
         while True:
@@ -192,8 +260,9 @@ class RoomActor:
                 self._remember(job.op_id, reply)
             if not job.future.done():
                 job.future.set_result(reply)
-            if not isinstance(job.cmd, (c.Tick, c.GetState)):
+            if not isinstance(job.cmd, (c.Tick, c.GetState, c.Wake)):
                 self.last_active = time.monotonic()
+            self._schedule_wake()
 
     def _remember(self, op_id: str, reply: c.Reply) -> None:
         self.recent_ops[op_id] = reply
@@ -258,7 +327,7 @@ class RoomActor:
                 except frames.FrameError as exc:
                     return c.Reply.fail(ErrorCode.MALFORMED, str(exc))
                 perms = await self._permissions(cmd.user.user_id)
-                actor = core.Actor(cmd.user.user_id, cmd.user.username, cmd.conn_id, perms)
+                actor = core.Actor(cmd.user.user_id, cmd.user.username, cmd.conn_id, perms, joined_ms=cmd.joined_ms)
                 return await self._commit(core.apply(self.state, core.ClientMessage(actor, msg), now), now)
             case c.NotifyMyStatus():
                 self._members.pop(cmd.target_user_id, None)
@@ -292,6 +361,8 @@ class RoomActor:
                                                  online=self.presence.online()))
             case c.Tick():
                 return await self._commit(core.apply(self.state, core.ViewerCount(self.viewer_count()), now), now)
+            case c.Wake():
+                return await self._on_wake_cmd(now)
         # The state machine's own commands pass straight through.
         return await self._commit(core.apply(self.state, cmd, now), now)
 
@@ -303,6 +374,7 @@ class RoomActor:
             if self._current_op:
                 ops.append(self._current_op)
             await self._store.rooms.save_current(self.room_id, self.epoch, payload, json.dumps(ops))
+        await self._keep_chat(result)
         self.state = result.state
         deliveries = [from_outgoing(o) for o in result.broadcast] + [from_kick(k) for k in result.kicks]
         if deliveries:
@@ -312,9 +384,25 @@ class RoomActor:
         return c.Reply(error=result.error, frames=tuple(frames.encode(m) for m in result.direct))
 
 
+    async def _keep_chat(self, result: core.Result) -> None:
+        """Chat joins the room's history before anyone sees it, so a viewer who joins next finds it there."""
+        keep = self._store.settings.int("chat_history_max")
+        if keep <= 0:
+            return
+        days = self._store.settings.int("chat_history_days")
+        for out in result.broadcast:
+            msg = out.msg
+            if msg.type is core.MsgType.CHAT and msg.sender is not None and msg.chat_content is not None:
+                entry = ChatEntry(msg.timestamp, msg.sender.user_id, msg.sender.username, msg.chat_content)
+                older = msg.timestamp - days * 86_400_000 if days > 0 else 0
+                await self._store.chat.add(self.room_id, entry, keep=keep, older_than_ms=older)
+
+
 def _membership_of(row: Any) -> Membership | None:
     return None if row is None else Membership(role=MemberRole(row.role), status=MemberStatus(row.status),
                                                 permissions=row.permissions, admin_permissions=row.admin_permissions)
 
 
+# The sender of a CURRENT that auto-play caused (no user chose it).
+_AUTOPLAY = c.UserRef("", "")
 _MOVED = c.Reply(error=RoomError(ErrorCode.MOVING, "room moved to another instance, try again"))

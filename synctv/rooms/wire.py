@@ -30,7 +30,11 @@ def _user_from(m: pb.UserRef) -> c.UserRef:
 
 
 def movie_to_pb(movie: CurrentMovie, out: pb.CurrentMovie) -> None:
-    out.id, out.is_live, out.sub_path = movie.id, movie.is_live, movie.sub_path
+    out.id, out.is_live, out.sub_path, out.duration = movie.id, movie.is_live, movie.sub_path, movie.duration
+
+
+def movie_from_pb(m: pb.CurrentMovie) -> CurrentMovie:
+    return CurrentMovie(id=m.id, is_live=m.is_live, sub_path=m.sub_path, duration=m.duration)
 
 
 def current_to_pb(current: Current, out: pb.Current) -> None:
@@ -42,7 +46,7 @@ def current_to_pb(current: Current, out: pb.Current) -> None:
 
 def current_from_pb(m: pb.Current) -> Current:
     s = m.status
-    return Current(movie=CurrentMovie(id=m.movie.id, is_live=m.movie.is_live, sub_path=m.movie.sub_path),
+    return Current(movie=movie_from_pb(m.movie),
                    status=Status(is_playing=s.is_playing, current_time=s.current_time,
                                  playback_rate=s.playback_rate, last_update_ms=s.last_update_ms))
 
@@ -57,6 +61,7 @@ def command_to_pb(cmd: c.RoomCommand) -> pb.RoomCommand:
             _user(cmd.user, out.client_frame.user)
             out.client_frame.conn_id = cmd.conn_id
             out.client_frame.frame = cmd.frame
+            out.client_frame.joined_ms = cmd.joined_ms
         case c.SetCurrentMovie():
             _user(cmd.sender, out.set_current_movie.sender)
             movie_to_pb(cmd.movie, out.set_current_movie.movie)
@@ -81,19 +86,24 @@ def command_to_pb(cmd: c.RoomCommand) -> pb.RoomCommand:
             out.invalidate.user_id = cmd.user_id
         case c.GetState():
             out.get_state.SetInParent()
-        case c.Tick():
-            raise WireError("the viewer-count tick is the owner's own; it never crosses the mesh")
+        case c.ReportDuration():
+            _user(cmd.sender, out.report_duration.sender)
+            out.report_duration.movie_id, out.report_duration.duration = cmd.movie_id, cmd.duration
+        case c.Tick() | c.Wake():
+            raise WireError("the owner's own timers never cross the mesh")
     return out
 
 
 def command_from_pb(m: pb.RoomCommand) -> c.RoomCommand:
     kind = m.WhichOneof("body")
     if kind == "client_frame":
-        return c.ClientFrame(_user_from(m.client_frame.user), m.client_frame.conn_id, m.client_frame.frame)
+        f = m.client_frame
+        return c.ClientFrame(_user_from(f.user), f.conn_id, f.frame, joined_ms=f.joined_ms)
     if kind == "set_current_movie":
-        mv = m.set_current_movie.movie
-        return c.SetCurrentMovie(_user_from(m.set_current_movie.sender),
-                                 CurrentMovie(id=mv.id, is_live=mv.is_live, sub_path=mv.sub_path))
+        return c.SetCurrentMovie(_user_from(m.set_current_movie.sender), movie_from_pb(m.set_current_movie.movie))
+    if kind == "report_duration":
+        r = m.report_duration
+        return c.ReportDuration(_user_from(r.sender), r.movie_id, r.duration)
     if kind == "notify_movies":
         return c.NotifyMovies(_user_from(m.notify_movies.sender))
     if kind == "notify_my_status":

@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from synctv.config import Config
+from synctv.store.chat import ChatStore
 from synctv.store.database import create_engine, migrate, sessionmaker
 from synctv.store.email_codes import EmailCodeStore
 from synctv.store.live_state import open_writer
@@ -39,6 +40,7 @@ class Store:
         self.oauth2_states = OAuth2StateStore(sessions)
         self.providers = ProviderStore(sessions)
         self.email_codes = EmailCodeStore(sessions)
+        self.chat = ChatStore(sessions)
 
     @classmethod
     async def open(cls, cfg: Config, *, run_migrations: bool = True, read_only: bool = False) -> Store:

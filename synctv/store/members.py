@@ -132,3 +132,12 @@ class MemberStore:
         async with self._sessions() as s:
             total, rows = await paginate(s, stmt, q)
         return total, [(r[0], r[1]) for r in rows]
+
+    async def set_all_member_permissions(self, room_id: str, permissions: int) -> int:
+        """Every plain member's permission bits (not admins', not the creator's): "apply to all members"."""
+        async with self._sessions() as s:
+            res = await s.execute(update(RoomMember).where(RoomMember.room_id == room_id,
+                                                           RoomMember.role == int(MemberRole.MEMBER))
+                                  .values(permissions=permissions, updated_at=utcnow()))
+            await s.commit()
+            return int(res.rowcount)  # type: ignore[attr-defined]

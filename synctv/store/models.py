@@ -83,6 +83,9 @@ class RoomSettings(Base):
     can_set_current_movie: Mapped[bool] = mapped_column(Boolean, default=True)
     can_set_current_status: Mapped[bool] = mapped_column(Boolean, default=True)
     can_send_chat_message: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What plays after the current movie ends (`core.playlist.PlayMode`), and the pause before it (seconds).
+    play_mode: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    play_next_delay: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
 
 ROOM_SETTING_KEYS: dict[str, type] = {
@@ -99,7 +102,23 @@ ROOM_SETTING_KEYS: dict[str, type] = {
     "can_set_current_movie": bool,
     "can_set_current_status": bool,
     "can_send_chat_message": bool,
+    "play_mode": int,
+    "play_next_delay": int,
 }
+
+
+class ChatMessage(Base):
+    """A room's chat history (bounded: see `store/chat.py`)."""
+
+    __tablename__ = "chat_messages"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    room_id: Mapped[str] = mapped_column(ID, ForeignKey("rooms.id", ondelete="CASCADE"))
+    sent_at_ms: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(ID)
+    username: Mapped[str] = mapped_column(String(256))
+    content: Mapped[str] = mapped_column(Text)
+    __table_args__ = (Index("ix_chat_messages_room", "room_id", "id"),)
 
 
 class RoomMember(Base):

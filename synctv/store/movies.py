@@ -118,3 +118,12 @@ class MovieStore:
     async def count(self, room_id: str) -> int:
         async with self._sessions() as s:
             return int(await s.scalar(select(func.count()).select_from(Movie).where(Movie.room_id == room_id)) or 0)
+
+    async def siblings(self, room_id: str, movie_id: str) -> builtins.list[tuple[str, bool]]:
+        """The playable movies of `movie_id`'s folder in list order, as (id, is live): what auto-play walks."""
+        async with self._sessions() as s:
+            parent = await s.scalar(select(Movie.parent_id).where(Movie.id == movie_id, Movie.room_id == room_id))
+            stmt = select(Movie.id, Movie.base).where(Movie.room_id == room_id, Movie.is_folder.is_(False))
+            stmt = stmt.where(Movie.parent_id.is_(None) if not parent else Movie.parent_id == parent)
+            rows = (await s.execute(stmt.order_by(Movie.position.asc(), Movie.id))).all()
+        return [(r[0], bool(json.loads(r[1] or "{}").get("live"))) for r in rows]

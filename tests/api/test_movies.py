@@ -155,6 +155,8 @@ async def test_delete(server: Server) -> None:
     assert_error(status, body, 400)
     secret = await api.push_movie(alice, rid, "other", "https://example.com/secret.mp4")
     plain = await api.push_movie(alice, rid, "plain", "https://example.com/plain.mp4", headers={"X-A": "b"})
+    # "other" started by itself (the room's first movie) and would be protected as the current one: stop it.
+    await api.ok("POST", "/api/room/movie/current", expect=204, token=alice, room=rid, json={"id": ""})
     listed = {m["id"]: m for m in (await api.ok("GET", "/api/room/movie/movies", token=bob, room=rid))["movies"]}
     assert listed[plain["id"]]["base"]["url"] == "https://example.com/plain.mp4"
     assert listed[plain["id"]]["base"]["headers"] == {"X-A": "b"}

@@ -27,6 +27,8 @@ async def room_with(server: Server, url: str, **extra: Any) -> tuple[str, str, s
     alice = await api.signup("alice")
     rid = await api.create_room(alice, "proxied")
     movie = await api.push_movie(alice, rid, "clip", url, proxy=True, **extra)
+    # The first movie of a room starts by itself, and the current movie can't be edited or deleted: stop it.
+    await api.ok("POST", "/api/room/movie/current", expect=204, token=alice, room=rid, json={"id": ""})
     return alice, rid, movie["id"]
 
 

@@ -33,7 +33,7 @@ def test_web_policy_allows_the_players_and_nothing_more() -> None:
     assert d["default-src"] == {"'self'"} and d["script-src"] == {"'self'"} and d["style-src"] == {"'self'"}
     assert d["worker-src"] == {"'self'", "blob:"}  # hls.js transmuxes in a blob: worker
     assert d["media-src"] == {"'self'", "https:", "http:", "blob:"}  # any media URL; MSE's blob: source
-    assert d["connect-src"] == {"'self'", "https:", "http:"}  # playlists and segments from anywhere
+    assert d["connect-src"] == {"'self'", "https:", "http:", "ws:", "wss:"}  # media anywhere; the room on a sibling
     assert d["frame-ancestors"] == {"'none'"} and d["object-src"] == {"'none'"} and d["base-uri"] == {"'self'"}
     assert "'unsafe-inline'" not in WEB_CSP and "'unsafe-eval'" not in WEB_CSP and "*" not in WEB_CSP
     assert directives(API_CSP)["default-src"] == {"'none'"} and "sandbox" in directives(API_CSP)

@@ -25,7 +25,10 @@ def test_every_command_round_trips() -> None:
     frame = frames.encode(WsMessage(MsgType.STATUS, timestamp=123, status=status))
     cmds: list[c.RoomCommand] = [
         c.ClientFrame(ALICE, "conn1", frame),
+        c.ClientFrame(ALICE, "conn2", frame, joined_ms=1_700_000_000_123),
         c.SetCurrentMovie(ALICE, playback.CurrentMovie(id="b" * 32, is_live=True, sub_path="sub")),
+        c.SetCurrentMovie(ALICE, playback.CurrentMovie(id="b" * 32, duration=42.5)),
+        c.ReportDuration(ALICE, "b" * 32, 596.46),
         c.NotifyMovies(ALICE),
         c.NotifyMyStatus(ALICE, "c" * 32),
         c.KickUser(UID, "banned"),
@@ -45,6 +48,8 @@ def test_every_command_round_trips() -> None:
 def test_the_owners_own_tick_never_crosses_and_unknown_bodies_are_refused() -> None:
     with pytest.raises(wire.WireError):
         wire.command_to_pb(c.Tick())
+    with pytest.raises(wire.WireError):
+        wire.command_to_pb(c.Wake())
     with pytest.raises(wire.WireError):
         wire.command_from_pb(pb.RoomCommand())
     bad = pb.RoomCommand()
@@ -80,7 +85,7 @@ def test_deliveries_round_trip() -> None:
 
 
 def test_handoff_carries_state_sequence_presence_subscribers_and_op_ids() -> None:
-    current = playback.Current(movie=playback.CurrentMovie(id="m" * 32),
+    current = playback.Current(movie=playback.CurrentMovie(id="m" * 32, duration=596.5),
                                status=playback.Status(is_playing=True, current_time=30.0, playback_rate=1.0,
                                                       last_update_ms=1_700_000_000_000))
     snap = Snapshot(state=RoomState(current=current, rtc_joined=frozenset({f"{UID}:c1"}), last_viewer_count=2),

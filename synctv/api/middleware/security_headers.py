@@ -23,7 +23,8 @@ WEB_CSP = "; ".join([
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' https: http: blob:",
-    "connect-src 'self' https: http:",
+    # ws:/wss: for the room's WebSocket on another of the cluster's public addresses (server.public_addresses).
+    "connect-src 'self' https: http: ws: wss:",
     "worker-src 'self' blob:",
     "object-src 'none'",
     "base-uri 'self'",  # index.html's <base href="/web/">

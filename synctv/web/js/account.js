@@ -1,7 +1,8 @@
 // Accounts beyond passwords: "log in with …" buttons, e-mail signup, forgotten passwords, and the account
 // page (bind / unbind login providers and the e-mail address).
 
-import { get, getRaw, post } from './api.js';
+import { auth, get, getRaw, post } from './api.js';
+import { applyStatic, t } from './i18n.js';
 import { h } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -75,6 +76,8 @@ export class AccountUi {
   }
 
   setup() {
+    applyStatic();
+    this.setupProfile();
     const authError = (err) => this.showError($('auth-error'), err);
     const accountError = (err) => this.showError($('account-error'), err);
     wireCaptcha('email-signup-captcha', '/api/user/signup/email/captcha');
@@ -179,9 +182,48 @@ export class AccountUi {
     }
   }
 
+  setupProfile() {
+    const onError = (err) => this.showError($('account-error'), err);
+    $('username-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      onError('');
+      try {
+        await post('/api/user/username', { username: $('profile-new-username').value.trim() });
+        $('username-form').reset();
+        await this.reloadMe();
+        $('profile-username').textContent = this.session.user?.username || '';
+        this.toast(t('profile.username.saved'));
+      } catch (err) {
+        onError(err);
+      }
+    });
+    $('password-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      onError('');
+      const password = $('profile-new-password').value;
+      if (password !== $('profile-confirm-password').value) {
+        onError(t('profile.password.mismatch'));
+        return;
+      }
+      try {
+        // The answer is a new token: the old one (and every other session) stops working.
+        const resp = await post('/api/user/password', { password, oldPassword: $('profile-old-password').value });
+        if (resp?.token) auth.token = resp.token;
+        $('password-form').reset();
+        await this.reloadMe();
+        this.toast(t('profile.password.saved'));
+        $('password-form').dataset.changed = 'true';
+      } catch (err) {
+        onError(err);
+      }
+    });
+  }
+
   async loadAccount() {
     const accountError = (err) => this.showError($('account-error'), err);
     const user = this.session.user;
+    $('profile-username').textContent = user?.username || '';
+    $('password-form-user').value = user?.username || '';
     $('account-email').textContent = user?.email || 'none';
     $('email-unbind').hidden = !user?.email;
     const settings = this.publicSettings || (this.publicSettings = await get('/api/public/settings').catch(() => ({})));

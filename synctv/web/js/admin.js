@@ -1,6 +1,7 @@
 // Site administration (role >= admin): users, rooms, global settings.
 
 import { get, post } from './api.js';
+import { HIDDEN_GROUPS, READ_ONLY, describe, groupLabel } from './settings_catalog.js';
 import { ROOM_STATUS, USER_ROLE, h } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -183,21 +184,37 @@ export class AdminView {
     this.settings = {};
     const groups = [];
     for (const [group, values] of Object.entries(data || {})) {
-      if (!values || typeof values !== 'object') continue;
+      if (!values || typeof values !== 'object' || HIDDEN_GROUPS.has(group)) continue;
       const fields = [];
       for (const [name, value] of Object.entries(values)) {
         this.settings[name] = value;
         const id = `admin-setting-${name}`;
-        if (typeof value === 'boolean') {
-          fields.push(h('label', { class: 'check' }, h('input', { type: 'checkbox', id, checked: value, dataset: { name } }), ` ${name}`));
+        const d = describe(name);
+        const help = [d.help, d.unit ? `Unit: ${d.unit}` : ''].filter(Boolean).join(' · ');
+        const helpEl = help ? h('small', { class: 'setting-help' }, help) : '';
+        if (READ_ONLY.has(name)) {
+          fields.push(h('p', { dataset: { testid: `setting-${name}` } }, `${d.label}: `,
+            h('output', { class: 'setting-readonly', id }, String(value ?? ''))));
+        } else if (typeof value === 'boolean') {
+          fields.push(h('label', { class: 'check' }, h('input', { type: 'checkbox', id, checked: value, dataset: { name } }), ` ${d.label}`), helpEl);
         } else if (typeof value === 'number') {
-          fields.push(h('label', { for: id }, name), h('input', { type: 'number', id, value: String(value), step: 'any', dataset: { name } }));
+          fields.push(h('label', { for: id }, d.label), h('input', {
+            type: 'number', id, value: String(value), step: '1', min: d.min ?? undefined, max: d.max ?? undefined,
+            dataset: { name },
+          }), helpEl);
         } else {
           const secret = /password|secret|token/i.test(name);
-          fields.push(h('label', { for: id }, name), h('input', { id, type: secret ? 'password' : 'text', autocomplete: 'off', value: String(value ?? ''), dataset: { name } }));
+          fields.push(h('label', { for: id }, d.label), h('input', { id, type: secret ? 'password' : 'text', autocomplete: 'off', value: String(value ?? ''), dataset: { name } }), helpEl);
         }
       }
-      groups.push(h('fieldset', { class: 'settings-group', dataset: { group } }, h('legend', {}, group), fields));
+      const legend = h('legend', {}, groupLabel(group));
+      if (group.startsWith('oauth2_')) {
+        // Twelve providers of six fields each: folded, open only where the provider is enabled.
+        const open = Boolean(values[`${group}_enabled`]);
+        groups.push(h('details', { class: 'settings-group', open, dataset: { group } }, h('summary', {}, groupLabel(group)), fields));
+      } else {
+        groups.push(h('fieldset', { class: 'settings-group', dataset: { group } }, legend, fields));
+      }
     }
     box.replaceChildren(...groups);
   }
@@ -208,6 +225,10 @@ export class AdminView {
     for (const input of $('admin-settings-fields').querySelectorAll('input[data-name]')) {
       const name = input.dataset.name;
       const old = this.settings[name];
+      if (input.type === 'number' && !input.checkValidity()) {
+        this.fail(new Error(`${describe(name).label}: ${input.validationMessage}`));
+        return;
+      }
       const value = input.type === 'checkbox' ? input.checked : input.type === 'number' ? Number(input.value) : input.value;
       if (value !== old) changes[name] = value;
     }

@@ -224,8 +224,11 @@ function setupRoomList() {
   });
   $('join-room-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const id = $('join-room-id').value.trim().toLowerCase();
-    if (id) location.hash = `#/room/${id}`;
+    // An invite link or a bare id; anything else gets a sentence, not the browser's "match the format".
+    const raw = $('join-room-id').value.trim();
+    const m = /(?:#\/room\/)?([0-9a-fA-F]{32})\/?$/.exec(raw);
+    $('join-room-hint').textContent = m ? '' : 'A room ID is 32 letters and digits (0-9, a-f), as in an invite link.';
+    if (m) location.hash = `#/room/${m[1].toLowerCase()}`;
   });
 }
 

@@ -4,6 +4,7 @@ import { ApiError, auth, fetchServerTime, get, post, rawUintField, requestFull }
 import { MediaLoader, sourceKind } from './player.js';
 import { MessageType, MessageTypeName } from './proto.js';
 import { RoomSocket } from './roomsocket.js';
+import { t } from './i18n.js';
 import { ClockSync, SYNC, SyncController, stateFromCurrent } from './sync.js';
 import {
   MEMBER_PERMISSIONS,
@@ -109,6 +110,16 @@ export class RoomView {
       if (!this.send({ type: MessageType.SYNC })) this.toast('Not connected', { error: true });
     });
     $('stop-movie').addEventListener('click', () => this.setCurrent(''));
+    $('copy-link').addEventListener('click', async () => {
+      const link = $('share-link');
+      try {
+        await navigator.clipboard.writeText(link.value);
+        this.toast(t('room.share.copied'));
+      } catch {
+        link.select();
+        this.toast(t('room.share.copyFailed'), { error: true });
+      }
+    });
     $('leave-room').addEventListener('click', () => {
       location.hash = '#/rooms';
     });
@@ -160,10 +171,27 @@ export class RoomView {
     err.textContent = '';
     $('room-name').textContent = 'Room';
     $('viewer-count').textContent = '0';
+    this.showMissing(null);
+    const link = new URL(location.href);
+    link.hash = `#/room/${roomId}`;
+    $('share-link').value = link.href;
+    $('guest-banner').hidden = this.session.loggedIn;
     try {
-      const check = await get('/api/room/check', { query: { roomId } });
+      let check;
+      try {
+        check = await get('/api/room/check', { query: { roomId } });
+      } catch (e) {
+        if (this.entering !== token) return;
+        if (e instanceof ApiError && (e.status === 404 || e.status === 400)) {
+          this.roomId = null;
+          this.showMissing('notFound', roomId);
+          return;
+        }
+        throw e;
+      }
       if (this.entering !== token) return;
       this.room = check;
+      $('share-password-hint').hidden = !check.needPassword;
       $('room-name').textContent = check.name || 'Room';
       document.title = `${check.name || 'Room'} · SyncTV`;
       if (check.status === 1) throw new Error('This room has been banned');
@@ -194,8 +222,25 @@ export class RoomView {
       this.startTimers();
     } catch (e) {
       if (this.entering !== token) return;
+      if (e instanceof ApiError && e.status === 403) {
+        this.showMissing('forbidden', roomId, e.message);
+        return;
+      }
       err.textContent = e.message || String(e);
     }
+  }
+
+  /** The not-found / forbidden view in place of the room (null: the room itself). */
+  showMissing(kind, roomId = '', detail = '') {
+    $('room-missing').hidden = !kind;
+    $('room-grid').hidden = Boolean(kind);
+    $('room-share').hidden = Boolean(kind);
+    if (!kind) return;
+    $('guest-banner').hidden = true;
+    $('room-missing').dataset.kind = kind;
+    $('room-missing-title').textContent = t(kind === 'notFound' ? 'room.notFound.title' : 'room.forbidden.title');
+    $('room-missing-body').textContent = kind === 'notFound' ? t('room.notFound.body', { id: roomId }) : detail;
+    $('room-name').textContent = t(kind === 'notFound' ? 'room.notFound.title' : 'room.forbidden.title');
   }
 
   /** POST /api/room/login; prompts for the password when needed. Returns the member info or null. */
@@ -295,26 +340,56 @@ export class RoomView {
     return ((this.me.permissions >>> 0) & bit) === bit;
   }
 
+  /** A permission the user holds for sure (guests: only what the room's guest bits say, when known). */
+  holds(bit) {
+    if (!this.session.loggedIn && !this.me) return false;
+    return this.can(bit);
+  }
+
   renderControls() {
     $('add-movie-form').hidden = !this.can(PERM.addMovie);
-    $('chat-form').querySelector('input').disabled = !this.can(PERM.sendChatMessage);
-    $('stop-movie').hidden = !this.can(PERM.setCurrentMovie);
+    const chat = this.holds(PERM.sendChatMessage);
+    const input = $('chat-form').querySelector('input');
+    input.disabled = !chat;
+    $('chat-send').disabled = !chat;
+    const why = chat ? '' : t(this.session.loggedIn ? 'chat.disabled.perm' : 'chat.disabled.guest');
+    input.placeholder = chat ? 'Say something' : why;
+    $('chat-hint').textContent = why;
+    $('chat-hint').hidden = chat;
+    const control = this.holds(PERM.setCurrentStatus);
+    $('control-hint').textContent = control ? '' : t('control.noStatus');
+    $('control-hint').hidden = control;
+    const movie = this.can(PERM.setCurrentMovie);
+    $('stop-movie').disabled = !movie;
+    $('stop-movie').title = movie ? '' : t('control.noMovie');
+    $('guest-banner').hidden = this.session.loggedIn;
   }
 
   // ---------------------------------------------------------------- websocket
 
   connect() {
     const roomId = this.roomId;
+    if (this.publicAddresses === undefined) {
+      this.publicAddresses = [];
+      get('/api/public/settings').then((s) => {
+        this.publicAddresses = Array.isArray(s?.publicAddresses) ? s.publicAddresses : [];
+      }).catch(() => {});
+    }
     this.socket = new RoomSocket({
       roomId,
       getToken: () => auth.token,
+      alternates: () => this.publicAddresses || [],
       onMessage: (msg) => this.onMessage(msg),
       onState: (state, info) => {
         const el = $('ws-status');
         el.textContent = state === 'closed' && info?.retryInMs ? `reconnecting in ${Math.ceil(info.retryInMs / 1000)} s` : state;
+        const base = this.socket?.base?.();
+        if (state === 'open' && base && base !== location.origin) el.textContent = `open (via ${new URL(base).host})`;
         el.dataset.state = state;
       },
       onOpen: async (reconnect) => {
+        // The server sends the room's recent chat right after every (re)connect: start the log afresh.
+        $('chat-log').replaceChildren();
         if (reconnect) await this.loadCurrent();
         this.send({ type: MessageType.SYNC });
       },
@@ -394,7 +469,21 @@ export class RoomView {
       $('unmute-button').hidden = true;
     } else if (ev.type === 'denied') {
       this.toast('You do not have permission to control playback in this room', { error: true });
+    } else if (ev.type === 'unseekable') {
+      $('player-notice').textContent = t('player.unseekable');
+      $('player-notice').hidden = false;
+      $('player-notice').dataset.reason = ev.reason;
+    } else if (ev.type === 'metadata') {
+      this.reportDuration(ev.duration);
     }
+  }
+
+  /** Tell the room the movie's length, so its clock stops at the end and the playlist can play on. */
+  reportDuration(duration) {
+    const id = this.current?.movie?.id;
+    if (!id || !(duration > 0) || !Number.isFinite(duration) || this.current?.movie?.base?.live) return;
+    if (!this.holds(PERM.setCurrentStatus)) return;
+    post('/api/room/movie/duration', { id, duration }, { roomId: this.roomId }).catch(() => {});
   }
 
   renderSyncInfo() {
@@ -464,6 +553,7 @@ export class RoomView {
     nowPlaying.dataset.movieId = movie.id;
     if (key !== this.loadedKey) {
       this.loadedKey = key;
+      $('player-notice').hidden = true;
       this.controller.setMovie({ active: false });
       try {
         await this.loader.load(base);
@@ -493,7 +583,10 @@ export class RoomView {
     if (!roomId) return;
     const ol = $('playlist');
     if (!this.can(PERM.getMovieList)) {
-      ol.replaceChildren(h('li', { class: 'empty' }, 'You may not view the playlist'));
+      ol.replaceChildren(h('li', { class: 'empty' }, t('playlist.hidden')));
+      $('playlist-prev').disabled = true;
+      $('playlist-next').disabled = true;
+      $('playlist-page').textContent = '';
       return;
     }
     let data;
@@ -792,8 +885,20 @@ export class RoomView {
         const flags = permissionFlags(value);
         fields.push(
           h('fieldset', { class: 'perm-set', dataset: { key, perm: 'true' } }, h('legend', {}, label),
+            key === 'user_default_permissions' ? [
+              h('small', { class: 'setting-help', dataset: { testid: 'applies-to-new' } }, t('settings.newMembers')),
+              h('button', { type: 'button', dataset: { testid: 'apply-to-all-members' }, onclick: () => this.applyDefaultsToAll() },
+                t('settings.applyAll')),
+            ] : '',
             MEMBER_PERMISSIONS.map((p, i) => h('label', { class: 'perm' }, h('input', { type: 'checkbox', checked: flags[i] }), ` ${p.label}`))),
         );
+      } else if (key === 'play_mode') {
+        const select = h('select', { id, dataset: { key, numeric: 'true' } },
+          [0, 1, 2, 3, 4].map((m) => h('option', { value: String(m), selected: m === value }, t(`settings.playMode.${m}`))));
+        fields.push(h('label', { for: id }, t('settings.playMode')), select);
+      } else if (key === 'play_next_delay') {
+        fields.push(h('label', { for: id }, t('settings.playNextDelay')),
+          h('input', { type: 'number', id, min: '0', max: '600', step: '1', value: String(value), dataset: { key } }));
       } else if (typeof value === 'number') {
         fields.push(h('label', { for: id }, label), h('input', { type: 'number', id, value: String(value), dataset: { key } }));
       } else if (typeof value === 'string') {
@@ -803,13 +908,25 @@ export class RoomView {
     box.replaceChildren(...fields);
   }
 
+  /** The saved default permissions, given to every current plain member too. */
+  async applyDefaultsToAll() {
+    try {
+      const r = await post('/api/room/admin/members/apply-default-permissions', {}, { roomId: this.roomId });
+      this.toast(`Default permissions applied to ${r?.updated ?? 0} member(s)`);
+      this.loadMembers?.();
+    } catch (e) {
+      this.toast(e.message, { error: true });
+    }
+  }
+
   async saveRoomSettings(ev) {
     ev.preventDefault();
     const old = this.roomSettings || {};
     const changes = {};
-    for (const input of $('room-settings-fields').querySelectorAll('input[data-key]')) {
+    for (const input of $('room-settings-fields').querySelectorAll('input[data-key], select[data-key]')) {
       const key = input.dataset.key;
-      const value = input.type === 'checkbox' ? input.checked : input.type === 'number' ? Number(input.value) : input.value;
+      const numeric = input.type === 'number' || input.dataset.numeric === 'true';
+      const value = input.type === 'checkbox' ? input.checked : numeric ? Number(input.value) : input.value;
       if (value !== old[key]) changes[key] = value;
     }
     for (const fs of $('room-settings-fields').querySelectorAll('fieldset[data-perm]')) {

@@ -4,6 +4,21 @@
 import { decodeMessage, encodeMessage } from './proto.js';
 import { backoffDelay } from './sync.js';
 
+/** The page's own origin, then the operator's public addresses (deduplicated, without trailing slashes). */
+export function instanceCandidates(own, alternates) {
+  const out = [own.replace(/\/$/, '')];
+  for (const a of alternates || []) {
+    const v = String(a).replace(/\/$/, '');
+    if (/^https?:\/\/[^/]+$/.test(v) && !out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
+/** The room WebSocket URL on the instance at `base` (http(s)://host[:port]). */
+export function wsUrl(base, roomId) {
+  return `${base.replace(/^http/, 'ws')}/api/room/ws?roomId=${encodeURIComponent(roomId)}`;
+}
+
 export class RoomSocket {
   /**
    * @param {object} o
@@ -13,8 +28,12 @@ export class RoomSocket {
    * @param {(state: string, info?: object) => void} [o.onState] 'connecting'|'open'|'closed'|'stopped'
    * @param {(reconnect: boolean) => void} [o.onOpen] called on every open; reconnect=true after the first
    * @param {(ev: CloseEvent) => Promise<boolean>|boolean} [o.shouldReconnect] checked after each close
+   * @param {() => string[]} [o.alternates] other public base URLs of the cluster (operator-configured)
    */
-  constructor({ roomId, getToken, onMessage, onState = () => {}, onOpen = () => {}, shouldReconnect = () => true }) {
+  constructor({ roomId, getToken, onMessage, onState = () => {}, onOpen = () => {}, shouldReconnect = () => true,
+    alternates = () => [] }) {
+    this.alternates = alternates;
+    this.baseIndex = 0; // 0: this page's own instance; i > 0: alternates()[i - 1]
     this.roomId = roomId;
     this.getToken = getToken;
     this.onMessage = onMessage;
@@ -29,9 +48,14 @@ export class RoomSocket {
     this.state = 'idle';
   }
 
+  /** The instance this socket tries now: the page's own first, then the other public addresses in turn. */
+  base() {
+    const others = instanceCandidates(location.origin, this.alternates());
+    return others[this.baseIndex % others.length];
+  }
+
   url() {
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return `${proto}//${location.host}/api/room/ws?roomId=${encodeURIComponent(this.roomId)}`;
+    return wsUrl(this.base(), this.roomId);
   }
 
   setState(state, info) {
@@ -95,6 +119,8 @@ export class RoomSocket {
 
   scheduleReconnect() {
     if (this.stopped) return;
+    // After two failed tries on one instance, the next try goes to the next public address (if any).
+    if (this.attempt >= 1 && this.attempt % 2 === 1) this.baseIndex++;
     const delay = backoffDelay(this.attempt++);
     this.setState('closed', { retryInMs: delay, attempt: this.attempt });
     clearTimeout(this.retryTimer);

@@ -22,6 +22,7 @@ export const SYNC = Object.freeze({
   CHECK_END_MARGIN: 5, // s: no CHECK_STATUS when less than this remains
   SEEK_SEND_DEBOUNCE_MS: 300,
   TICK_MS: 250,
+  FAILED_SEEKS_UNSEEKABLE: 2, // corrective seeks that land far from their target before giving up seeking
 });
 
 export const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
@@ -55,8 +56,10 @@ export class ClockSync {
    * @param {number} [o.samples] samples per round
    * @param {number} [o.refreshMs] time between rounds
    */
-  constructor({ fetchServerTime, now = () => Date.now(), samples = 5, refreshMs = 30000 } = {}) {
+  constructor({ fetchServerTime, now = () => Date.now(), samples = 8, refreshMs = 30000, keep = 24 } = {}) {
     this.fetchServerTime = fetchServerTime;
+    this.keep = keep;
+    this.history = [];
     this.localNow = now;
     this.samples = samples;
     this.refreshMs = refreshMs;
@@ -79,36 +82,37 @@ export class ClockSync {
     return { t0, t1, serverTime: Number(serverTime) };
   }
 
-  /** One round of samples; keeps the estimate with the smallest round trip. */
+  /**
+   * One round of samples. The estimate comes from the smallest round trip among this round and the recent
+   * ones (the last `keep` samples, none older than two refresh periods): on a jittery path the least delayed
+   * sample is the one whose two directions were most alike, and a noisier round must not replace it.
+   */
   async sync(count = this.samples) {
-    const samples = [];
+    const fresh = [];
     for (let i = 0; i < count; i++) {
       try {
-        samples.push(await this.sample());
+        fresh.push(await this.sample());
       } catch {
         // a failed sample is just skipped
       }
     }
-    const best = bestClockEstimate(samples);
+    const horizon = this.localNow() - 2 * this.refreshMs;
+    this.history = [...(this.history || []), ...fresh].filter((x) => x.t1 >= horizon).slice(-this.keep);
+    const best = bestClockEstimate(this.history);
     if (best) {
-      // A round that was much noisier than the previous one only replaces it when it is the
-      // first estimate or the previous one is stale (two refresh periods).
-      const stale = this.lastSyncAt === null || this.localNow() - this.lastSyncAt > 2 * this.refreshMs;
-      if (!this.synced || stale || this.rtt === null || best.rtt <= this.rtt * 2 + 20) {
-        this.offset = best.offset;
-        this.rtt = best.rtt;
-        this.lastSyncAt = this.localNow();
-        this.synced = true;
-      }
+      this.offset = best.offset;
+      this.rtt = best.rtt;
+      this.lastSyncAt = this.localNow();
+      this.synced = true;
     }
-    return best;
+    return bestClockEstimate(fresh);
   }
 
   start() {
     this.stop();
     const p = this.sync();
     this.timer = setInterval(() => {
-      this.sync(3);
+      this.sync(4);
     }, this.refreshMs);
     return p;
   }
@@ -233,6 +237,12 @@ export class SyncController {
     this.lastDiff = 0;
     this.lastAction = 'none';
     this.stats = { seeks: 0, nudges: 0, sent: 0, applied: 0 };
+    // Until the player has once reached the room's position (after a join or a new movie), its events are
+    // loading and catching up, never a user's choice: nothing is sent. A player that can't seek (its media
+    // host doesn't answer Range requests) never gets there, so it never drags the room back.
+    this.aligned = false;
+    this.unseekable = false;
+    this.failedSeeks = 0;
 
     this.handlers = {
       play: () => this.onPlay(),
@@ -240,7 +250,11 @@ export class SyncController {
       seeking: () => this.onSeeking(),
       seeked: () => this.onSeeked(),
       ratechange: () => this.onRateChange(),
-      loadedmetadata: () => this.tick(true),
+      loadedmetadata: () => {
+        this.checkSeekable();
+        this.onEvent({ type: 'metadata', duration: this.video.duration });
+        this.tick(true);
+      },
       canplay: () => this.tick(),
     };
   }
@@ -288,7 +302,26 @@ export class SyncController {
     this.appliedRate = null;
     this.ownPause = false;
     this.autoplayBlocked = false;
+    this.aligned = false;
+    this.unseekable = false;
+    this.failedSeeks = 0;
     this.cancelSeekSend();
+  }
+
+  /** The media can't be positioned: follow play/pause only and tell the UI why. */
+  markUnseekable(reason) {
+    if (this.unseekable) return;
+    this.unseekable = true;
+    this.pendingSeek = null;
+    this.onEvent({ type: 'unseekable', reason });
+  }
+
+  /** A source whose seekable range is empty once its metadata is known can't be positioned. */
+  checkSeekable() {
+    const r = this.video.seekable;
+    if (!r || typeof r.length !== 'number' || this.live) return;
+    const d = this.video.duration;
+    if (Number.isFinite(d) && d > 0 && (r.length === 0 || r.end(r.length - 1) <= 0)) this.markUnseekable('range');
   }
 
   /**
@@ -317,6 +350,7 @@ export class SyncController {
   }
 
   seekTo(target) {
+    if (this.unseekable) return;
     this.pendingSeek = { target, at: this.localNow() };
     this.lastCorrectiveSeekAt = this.localNow();
     this.stats.seeks++;
@@ -384,6 +418,10 @@ export class SyncController {
 
     const diff = target - v.currentTime;
     this.lastDiff = -diff;
+    if (!this.aligned && Math.abs(diff) < SYNC.SEEK_THRESHOLD) {
+      this.aligned = true;
+      this.onEvent({ type: 'aligned' });
+    }
 
     if (!ref.isPlaying) {
       this.setRate(this.baseRate());
@@ -407,7 +445,9 @@ export class SyncController {
     const d = decideCorrection({ diff, baseRate: this.baseRate(), correcting: this.correcting, allowSeek });
     this.correcting = d.correcting;
     this.lastAction = d.action;
-    if (d.action === 'seek') {
+    if (d.action === 'seek' && this.unseekable) {
+      this.setRate(this.baseRate());
+    } else if (d.action === 'seek') {
       const lead = Math.min(this.seekLatency, SYNC.MAX_SEEK_LEAD) * this.baseRate();
       let to = target + (ref.isPlaying ? lead : 0);
       if (Number.isFinite(v.duration) && v.duration > 0) to = Math.min(to, v.duration);
@@ -465,8 +505,10 @@ export class SyncController {
   }
 
   ignoreEvents() {
-    // before metadata there is nothing a user can meaningfully control; events then come from loading
-    return !this.active || !this.reference || this.live || this.video.readyState < HAVE_METADATA;
+    // before metadata there is nothing a user can meaningfully control; events then come from loading,
+    // and until the player first reached the room's position they come from catching up (or failing to)
+    return !this.active || !this.reference || this.live || this.video.readyState < HAVE_METADATA
+      || !this.aligned || this.unseekable;
   }
 
   /** Retry playback after a user gesture (autoplay was blocked). */
@@ -507,7 +549,8 @@ export class SyncController {
   onSeeking() {
     if (this.ignoreEvents()) return;
     const v = this.video;
-    if (this.pendingSeek && Math.abs(v.currentTime - this.pendingSeek.target) < 0.5) return;
+    // Any seek while one of ours is in flight is ours (a failed one lands somewhere else).
+    if (this.pendingSeek && this.localNow() - this.pendingSeek.at < 5000) return;
     if (Math.abs(v.currentTime - this.target()) < SYNC.USER_SEEK_THRESHOLD) return; // e.g. a player nudge
     if (!this.canControl()) return this.denied('seek');
     this.lastLocalSeekAt = this.localNow();
@@ -522,6 +565,16 @@ export class SyncController {
       const took = (this.localNow() - p.at) / 1000;
       this.seekLatency = this.seekLatency === 0 ? took : this.seekLatency * 0.7 + took * 0.3;
       this.pendingSeek = null;
+      this.failedSeeks = 0;
+      if (!this.aligned) {
+        this.aligned = true;
+        this.onEvent({ type: 'aligned' });
+      }
+    } else if (p && p.target > 1 && Math.abs(this.video.currentTime - p.target) >= SYNC.USER_SEEK_THRESHOLD) {
+      // Our seek landed far away (typically back at 0): the host can't serve a position.
+      this.pendingSeek = null;
+      this.failedSeeks++;
+      if (this.failedSeeks >= SYNC.FAILED_SEEKS_UNSEEKABLE) this.markUnseekable('failed-seek');
     }
   }
 

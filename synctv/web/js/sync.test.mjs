@@ -443,3 +443,118 @@ test('events before a movie is active are ignored', () => {
   video.userSeek(100);
   assert.deepEqual(sent, []);
 });
+
+// ------------------------------------------------------------------ a client that can't follow the room
+
+class RangelessVideo extends FakeVideo {
+  // A host without Range support: every seek restarts the media at 0.
+  set currentTime(v) {
+    this.calls.push(['seek', v]);
+    this._t = 0.2;
+    this.emit('seeking');
+    this.emit('seeked');
+  }
+  get currentTime() {
+    return this._t;
+  }
+}
+
+function setupWith(video) {
+  let serverNow = 1_000_000;
+  let local = 50_000;
+  const sent = [];
+  const events = [];
+  const ctl = new SyncController({
+    video, clock: { now: () => serverNow }, send: (m) => sent.push(m), canControl: () => true,
+    onEvent: (e) => events.push(e), localNow: () => local,
+  });
+  ctl.attach({ autoTick: false });
+  ctl.setMovie({ active: true, live: false });
+  const advance = (ms) => {
+    serverNow += ms;
+    local += ms;
+  };
+  return { ctl, sent, events, advance, now: () => serverNow };
+}
+
+test('a player whose seeks fail never sends its own position and says why', async () => {
+  const video = new RangelessVideo();
+  const { ctl, sent, events, advance, now } = setupWith(video);
+  ctl.applyRemote({ isPlaying: true, currentTime: 21.5, playbackRate: 1 }, now(), 'current');
+  await flush();
+  for (let i = 0; i < 4; i++) {
+    advance(SYNC.SEEK_COOLDOWN_MS + 1);
+    ctl.tick();
+  }
+  video.emit('pause');
+  video.emit('play');
+  video.emit('ratechange');
+  assert.deepEqual(sent, [], 'no STATUS from a player that failed to follow the room');
+  assert.ok(events.some((e) => e.type === 'unseekable' && e.reason === 'failed-seek'));
+  const seeks = video.calls.filter((c) => c[0] === 'seek').length;
+  advance(5000);
+  ctl.tick();
+  assert.equal(video.calls.filter((c) => c[0] === 'seek').length, seeks, 'no more seeks once it is known');
+});
+
+test('an empty seekable range is known as unseekable from the metadata', () => {
+  const video = new FakeVideo();
+  video.seekable = { length: 0, end: () => 0 };
+  const { events } = setupWith(video);
+  video.emit('loadedmetadata');
+  assert.ok(events.some((e) => e.type === 'unseekable' && e.reason === 'range'));
+  assert.ok(events.some((e) => e.type === 'metadata' && e.duration === 600));
+});
+
+test('events while catching up after a join are not sent; once aligned, the user is heard', async () => {
+  const video = new FakeVideo();
+  video.readyState = 1; // metadata, not enough data to play: a join is still loading
+  const { ctl, sent, advance, now } = setupWith(video);
+  ctl.applyRemote({ isPlaying: true, currentTime: 50, playbackRate: 1 }, now(), 'current');
+  video._t = 0;
+  ctl.aligned = false; // as if the first seek had not landed yet
+  video.emit('pause');
+  video.userSeek(0.3);
+  assert.deepEqual(sent, [], 'nothing sent before the player once reached the room');
+  video.readyState = 4;
+  advance(SYNC.SEEK_COOLDOWN_MS + 1);
+  ctl.tick(true);
+  assert.equal(ctl.aligned, true);
+  await flush();
+  video.userPause();
+  assert.equal(sent.length, 1, 'a user pause after alignment is sent');
+});
+
+import { instanceCandidates, wsUrl } from './roomsocket.js';
+
+test('reconnect candidates: the own instance first, then the configured public addresses only', () => {
+  assert.deepEqual(instanceCandidates('https://a.example', []), ['https://a.example']);
+  assert.deepEqual(instanceCandidates('https://a.example', ['https://b.example/', 'https://a.example', 'ftp://x', 'https://c.example/path']),
+    ['https://a.example', 'https://b.example']);
+  assert.equal(wsUrl('https://b.example', 'r1'), 'wss://b.example/api/room/ws?roomId=r1');
+  assert.equal(wsUrl('http://127.0.0.1:8080', 'r1'), 'ws://127.0.0.1:8080/api/room/ws?roomId=r1');
+});
+
+test('ClockSync keeps the least delayed recent sample across rounds and forgets old ones', async () => {
+  let local = 0;
+  let delay = 20;
+  let offset = 500;
+  const clock = new ClockSync({
+    now: () => local, samples: 2, refreshMs: 1000,
+    fetchServerTime: async () => {
+      local += delay / 2;
+      const s = local + offset;
+      local += delay / 2;
+      return s;
+    },
+  });
+  await clock.sync();
+  delay = 60;
+  await clock.sync();
+  assert.equal(clock.rtt, 20, 'the better sample of the earlier round is kept');
+  offset = 800; // e.g. the local clock was adjusted
+  local += 2500; // older than two refresh periods
+  await clock.sync();
+  assert.equal(clock.rtt, 60);
+  near(clock.offset, 800, 1e-6);
+});

@@ -37,3 +37,14 @@ test('parseHeaders', () => {
   });
   assert.deepEqual(parseHeaders(''), {});
 });
+
+import { HIDDEN_GROUPS, READ_ONLY, describe, groupLabel } from './settings_catalog.js';
+
+test('site settings have labels, units and read-only values; RTMP is hidden until the server serves it', () => {
+  assert.equal(describe('room_ttl').unit, 'hours');
+  assert.equal(describe('oauth2_github_client_id').label, 'Client ID');
+  assert.equal(describe('something_new').label, 'something new');
+  assert.ok(READ_ONLY.has('version') && READ_ONLY.has('database_version'));
+  assert.ok(HIDDEN_GROUPS.has('rtmp'));
+  assert.equal(groupLabel('oauth2_gitee'), 'Log in with gitee');
+});
