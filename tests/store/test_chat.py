@@ -32,3 +32,25 @@ async def test_history_is_bounded_by_count_and_age(tmp_path: Path) -> None:
         assert await store.chat.recent(room.id, limit=10) == []
     finally:
         await store.close()
+
+
+async def test_concurrent_chat_in_many_rooms_is_written_together_and_a_gone_room_fails_alone(tmp_path: Path) -> None:
+    import asyncio
+
+    store = await Store.open(make_config(tmp_path))
+    try:
+        user = await store.users.create("many", b"x", Role.USER)
+        rooms = [await store.rooms.create(f"r{i}", user.id, b"", RoomStatus.ACTIVE, {}) for i in range(6)]
+        gone = rooms.pop()
+        await store.rooms.delete(gone.id)
+        adds = [store.chat.add(r.id, ChatEntry(10 + n, user.id, "many", f"{r.name}-{n}"), keep=50)
+                for n in range(3) for r in rooms]
+        results = await asyncio.gather(*adds, store.chat.add(gone.id, ChatEntry(1, user.id, "many", "lost"), keep=50),
+                                       return_exceptions=True)
+        assert all(r is None for r in results[:-1]) and isinstance(results[-1], Exception)
+        reads = await asyncio.gather(*(store.chat.recent(r.id, limit=10) for r in rooms for _ in range(3)))
+        for i, r in enumerate(rooms):
+            for got in reads[i * 3:(i + 1) * 3]:
+                assert [e.content for e in got] == [f"{r.name}-{n}" for n in range(3)]
+    finally:
+        await store.close()
