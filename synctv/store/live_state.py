@@ -2,13 +2,16 @@
 
 Every accepted STATUS or movie change is persisted before it is published, so this one statement sits on the
 playback path. It bypasses the ORM session: on SQLite it runs on a dedicated connection in the event loop's
-thread (a WAL commit with synchronous=NORMAL takes tens of microseconds, far less than handing it to a worker
-thread), on PostgreSQL it is a prepared statement on a small asyncpg pool. Other databases use SQLAlchemy core.
+thread when the write lock is free (a WAL commit with synchronous=NORMAL takes tens of microseconds, far less
+than handing it to a worker thread) and in a worker thread when it is not, on PostgreSQL it is a prepared
+statement on a small asyncpg pool. Other databases use SQLAlchemy core.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from typing import Any, Protocol
 
 from sqlalchemy import update
@@ -28,19 +31,43 @@ class LiveStateWriter(Protocol):
 
 
 class SqliteWriter:
+    """The write runs in the event loop's thread only when it can take SQLite's write lock at once (busy_timeout
+    0): waiting there for a lock held by a transaction of the worker-thread connections would stall the loop
+    those transactions need to finish. When the lock is held, the write waits in a worker thread instead."""
+
     def __init__(self, path: str) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=2000")
+        self._db = self._connect(path, busy_ms=0)
+        self._waiting_db = self._connect(path, busy_ms=5000)
+        self._waiting_lock = threading.Lock()
         self._sql = _SQLITE_SQL
+        self.contended = 0  # writes that found the lock held and waited in a thread
+
+    @staticmethod
+    def _connect(path: str, busy_ms: int) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        return db
 
     async def save(self, room_id: str, epoch: int, current_json: str, recent_ops: str) -> bool:
-        cur = self._db.execute(self._sql, (current_json, recent_ops, room_id, epoch))
-        return cur.rowcount == 1
+        params = (current_json, recent_ops, room_id, epoch)
+        try:
+            return self._db.execute(self._sql, params).rowcount == 1
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+        self.contended += 1
+        return await asyncio.to_thread(self._save_waiting, params)
+
+    def _save_waiting(self, params: tuple[str, str, str, int]) -> bool:
+        with self._waiting_lock:
+            return self._waiting_db.execute(self._sql, params).rowcount == 1
 
     async def close(self) -> None:
         self._db.close()
+        with self._waiting_lock:
+            self._waiting_db.close()
 
 
 class PostgresWriter:
