@@ -25,6 +25,7 @@ from synctv.api import (
     routes_public,
     routes_room,
     routes_user,
+    routes_vendors,
     ws,
 )
 from synctv.api.context import SERVICES
@@ -45,7 +46,7 @@ from synctv.services import Services
 ROUTE_MODULES: list[Routes] = [
     routes_health.routes, routes_public.routes, routes_user.routes, routes_oauth2.routes, routes_email.routes,
     routes_room.routes, routes_members.routes, routes_movies.routes, routes_proxy.routes, ws.routes,
-    routes_admin.routes, routes_cluster.routes, routes_debug.routes,
+    routes_admin.routes, routes_cluster.routes, routes_debug.routes, routes_vendors.routes,
 ]
 
 

@@ -24,6 +24,7 @@ from synctv.media.streams import StreamScope
 from synctv.media.tokens import source_version
 from synctv.services import Services
 from synctv.store.models import Movie
+from synctv.vendors.service import vendors
 
 routes = Routes("proxy")
 CHUNK = 64 * 1024
@@ -65,8 +66,6 @@ async def _proxied_movie(svc: Services, ctx: RoomCtx, movie_id: str) -> tuple[Mo
     base = movie_base(movie)
     if base.get("isFolder") or not base.get("proxy"):
         raise bad_request("this movie is not proxied")
-    if (base.get("vendorInfo") or {}).get("vendor"):
-        raise bad_request("vendors are not available on this server")
     if base.get("rtmpSource"):
         raise bad_request("rtmp sources are not available on this server")
     _check_enabled(svc, base)
@@ -287,6 +286,8 @@ async def _proxy(request: web.Request, token: str | None) -> web.StreamResponse:
     else:
         ctx, movie, base, version = granted
         _check_enabled(svc, base)  # settings are in memory: always current
+    if (base.get("vendorInfo") or {}).get("vendor"):
+        base = await _vendor_source(request, svc, ctx, movie, base)
     if token is None:
         url = base["url"]
         playlist = hls.is_playlist(base.get("type", ""), url)
@@ -296,6 +297,20 @@ async def _proxy(request: web.Request, token: str | None) -> web.StreamResponse:
     if playlist:
         return await _serve_playlist(request, mp, ctx, movie, base, url, version)
     return await _serve_bytes(request, mp, ctx, movie, base, url)
+
+
+async def _vendor_source(request: web.Request, svc: Services, ctx: RoomCtx, movie: Movie,
+                         base: dict[str, Any]) -> dict[str, Any]:
+    """A vendor movie's source of the moment (resolved, cached), or one of its subtitles (`?t=subtitle&id=n`)."""
+    resolved = await vendors(svc).resolve(ctx.room_id, movie, base)
+    if request.query.get("t") == "subtitle":
+        raw = request.query.get("id", "")
+        index = int(raw) if raw.isdigit() and len(raw) < 4 else -1
+        if not 0 <= index < len(resolved.subtitles):
+            raise not_found("subtitle not found")
+        sub = resolved.subtitles[index]
+        return dict(base, url=sub.url, headers={}, type=sub.type)
+    return dict(base, url=resolved.url, headers=dict(resolved.headers), type=base.get("type") or resolved.type)
 
 
 # GET routes answer HEAD too (aiohttp registers it): headers only, and HEAD upstream, never the body.

@@ -15,6 +15,7 @@ from synctv.core.permissions import GUEST_USER_ID, Role
 from synctv.media.service import cancel_proxy_streams
 from synctv.rooms.hub import CLOSE_KICKED
 from synctv.services import Services
+from synctv.vendors.service import forget_vendor_movie
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Invalidator:
         elif kind == "proxy_movies":
             for movie_id in filter(None, key.split(",")):
                 cancel_proxy_streams(svc, movie_id)
+                forget_vendor_movie(svc, movie_id)
         elif kind == "sessions":
             await store.sessions.load()
             closed = svc.hub.close_where(lambda conn: store.sessions.is_revoked(conn.session_id), CLOSE_KICKED,

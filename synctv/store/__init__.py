@@ -18,6 +18,7 @@ from synctv.store.rooms import RoomStore
 from synctv.store.sessions import SessionStore
 from synctv.store.settings import SettingsStore
 from synctv.store.users import UserStore
+from synctv.store.vendor_accounts import VendorAccountStore
 
 
 class Store:
@@ -39,6 +40,7 @@ class Store:
         self.oauth2_states = OAuth2StateStore(sessions)
         self.providers = ProviderStore(sessions)
         self.email_codes = EmailCodeStore(sessions)
+        self.vendor_accounts = VendorAccountStore(sessions)
 
     @classmethod
     async def open(cls, cfg: Config, *, run_migrations: bool = True, read_only: bool = False) -> Store:

@@ -171,3 +171,17 @@ class EmailCode(Base):
     code: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)
+
+
+class VendorAccount(Base):
+    """A user's binding to a vendor server (Alist, Emby). Everything secret, the host included, is in `sealed`
+    (AES-GCM under `vendors.secret_key`, bound to the row's key)."""
+
+    __tablename__ = "vendor_accounts"
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(16), primary_key=True)
+    server_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    backend: Mapped[str] = mapped_column(String(64), default="")
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))

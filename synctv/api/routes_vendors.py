@@ -1,0 +1,170 @@
+"""`/api/vendor`: users bind their Alist servers and browse them (upstream §2.6). Bilibili and Emby answer a
+clear 400 until they are available."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any
+
+from aiohttp import web
+
+from synctv.api.auth import UserCtx, require_user
+from synctv.api.context import services
+from synctv.api.requests import field_bool, field_str, json_object, paging
+from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
+from synctv.api.routing import Routes
+from synctv.vendors.alist.api import hash_password
+from synctv.vendors.errors import NotBound
+from synctv.vendors.http import normalize_host
+from synctv.vendors.service import ALIST, AlistAccount, split_path, vendors
+
+routes = Routes("vendors")
+VENDOR_NAMES = ("bilibili", "alist", "emby")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_SERVER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+async def _user(request: web.Request) -> UserCtx:
+    user = await require_user(request)
+    if user.is_guest:
+        raise forbidden("guests cannot use vendor accounts")
+    return user
+
+
+def _server_id(value: str, key: str = "serverId") -> str:
+    if not _SERVER_ID.fullmatch(value):
+        raise bad_request(f"{key} is required" if not value else f"invalid {key}")
+    return value
+
+
+def _backend(request: web.Request) -> str:
+    """The `?backend=` a login asks for. No remote vendor backends are configured, so every name is the local
+    implementation (upstream: an empty or unknown name falls back to local)."""
+    backend = request.query.get("backend", "")
+    if len(backend) > 64:
+        raise bad_request("backend is too long")
+    return ""
+
+
+@routes.get("/api/vendor/backends/{vendor}", "Enabled vendor backend names for a vendor", auth="user")
+async def backends(request: web.Request) -> web.Response:
+    await _user(request)
+    vendor = request.match_info["vendor"]
+    if vendor not in VENDOR_NAMES:
+        raise bad_request(f"unknown vendor {vendor[:32]!r}; one of {', '.join(VENDOR_NAMES)}")
+    return ok([])
+
+
+@routes.post("/api/vendor/alist/login", "Bind an Alist server (log in to it)", auth="user",
+             body={"host": "string", "username": "string", "password": "string", "hashedPassword": "string"},
+             query=("backend",))
+async def alist_login(request: web.Request) -> web.Response:
+    user = await _user(request)
+    body = await json_object(request)
+    host = normalize_host(field_str(body, "host"), ALIST)
+    username = field_str(body, "username")
+    if not username or len(username) > 256:
+        raise bad_request("username is required" if not username else "username is too long")
+    password = field_str(body, "password", required=False)
+    hashed = field_str(body, "hashedPassword", required=False)
+    if hashed:
+        if not _HEX64.fullmatch(hashed):
+            raise bad_request("hashedPassword must be 64 lowercase hex digits (sha256)")
+    elif password:
+        if len(password) > 1024:
+            raise bad_request("password is too long")
+        hashed = hash_password(password)
+    else:
+        raise bad_request("password or hashedPassword is required")
+    await vendors(services(request)).alist_bind(user.id, host, username, hashed, _backend(request))
+    return no_content()
+
+
+@routes.post("/api/vendor/alist/logout", "Unbind an Alist server", auth="user", body={"serverId": "string"})
+async def alist_logout(request: web.Request) -> web.Response:
+    user = await _user(request)
+    sid = _server_id(field_str(await json_object(request), "serverId", required=False))
+    if not await vendors(services(request)).unbind(user.id, ALIST, sid):
+        raise not_found("not logged in to this alist server")
+    return no_content()
+
+
+@routes.get("/api/vendor/alist/binds", "The Alist servers I am bound to", auth="user")
+async def alist_binds(request: web.Request) -> web.Response:
+    user = await _user(request)
+    accounts = await vendors(services(request)).alist_accounts(user.id)
+    return ok([{"serverId": a.server_id, "host": a.host} for a in accounts])
+
+
+@routes.get("/api/vendor/alist/me", "My account on one bound Alist server", auth="user", query=("serverID",))
+async def alist_me(request: web.Request) -> web.Response:
+    user = await _user(request)
+    sid = _server_id(request.query.get("serverID", ""), "serverID")
+    vs = vendors(services(request))
+    me = await vs.with_alist(user.id, sid, lambda a: vs.alist.me(a.host, a.token))
+    info = {"id": me.get("id", 0), "username": me.get("username", ""), "password": "",
+            "basePath": me.get("base_path", ""), "role": me.get("role", 0), "disabled": me.get("disabled", False),
+            "permission": me.get("permission", 0), "ssoId": me.get("sso_id", ""), "otp": me.get("otp", False)}
+    return ok({"isLogin": True, "info": info})
+
+
+def _crumbs(sid: str, inner: str) -> list[dict[str, str]]:
+    crumbs = [{"name": "", "path": f"{sid}/"}]
+    walked = ""
+    for part in [p for p in inner.split("/") if p]:
+        walked += "/" + part
+        crumbs.append({"name": part, "path": f"{sid}{walked}"})
+    return crumbs
+
+
+def _servers_page(accounts: list[AlistAccount], page: int, size: int) -> dict[str, Any]:
+    chosen = accounts[(page - 1) * size:page * size]
+    return {"paths": [{"name": "", "path": ""}], "total": len(accounts),
+            "items": [{"name": a.host, "path": f"{a.server_id}/", "isDir": True, "size": 0} for a in chosen]}
+
+
+@routes.post("/api/vendor/alist/list", "Browse (or search) a bound Alist server", auth="user",
+             body={"path": "string", "password": "string", "keyword": "string", "refresh": "boolean"},
+             query=("page", "max", "backend"))
+async def alist_list(request: web.Request) -> web.Response:
+    user = await _user(request)
+    body = await json_object(request)
+    path = field_str(body, "path", required=False)
+    password = field_str(body, "password", required=False)
+    keyword = field_str(body, "keyword", required=False)
+    refresh = field_bool(body, "refresh")
+    if len(path) > 4096 or len(password) > 1024 or len(keyword) > 256:
+        raise bad_request("path, password or keyword is too long")
+    page, size = paging(request)
+    vs = vendors(services(request))
+    if not path:
+        accounts = await vs.alist_accounts(user.id)
+        if not accounts:
+            raise NotBound("not logged in to any alist server")
+        if len(accounts) > 1:
+            return ok(_servers_page(accounts, page, size))
+        path = f"{accounts[0].server_id}/"
+    sid, inner = split_path(path)
+    _server_id(sid, "path's serverId")
+    if keyword:
+        found = await vs.with_alist(user.id, sid, lambda a: vs.alist.fs_search(a.host, a.token, inner, keyword,
+                                                                                password, page, size))
+        items = [{"name": o.name, "path": f"{sid}{posixpath.join(o.parent or '/', o.name)}", "isDir": o.is_dir,
+                  "size": o.size} for o in found.content]
+        return ok({"paths": _crumbs(sid, inner), "items": items, "total": found.total})
+    listing = await vs.with_alist(user.id, sid, lambda a: vs.alist.fs_list(a.host, a.token, inner, password,
+                                                                           page, size, refresh))
+    items = [{"name": o.name, "path": f"{sid}{posixpath.join(inner, o.name)}", "isDir": o.is_dir, "size": o.size}
+             for o in listing.content]
+    return ok({"paths": _crumbs(sid, inner), "items": items, "total": listing.total})
+
+
+@routes.any("/api/vendor/bilibili/{tail:.*}", "Bilibili: not available yet")
+async def bilibili(request: web.Request) -> web.Response:
+    raise bad_request("bilibili is not available on this server")
+
+
+@routes.any("/api/vendor/emby/{tail:.*}", "Emby/Jellyfin: not available yet")
+async def emby(request: web.Request) -> web.Response:
+    raise bad_request("emby is not available on this server")
