@@ -1,4 +1,4 @@
-"""Pytest plugin with the vendor emulations' fixtures (Alist), serving a small library from a temp dir."""
+"""Pytest plugin with the vendor emulations' fixtures (Alist, Emby/Jellyfin), serving small libraries."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.alist_emulator import AlistEmulator
+from tests.support.emby_emulator import EmbyEmulator
 
 # What the library holds: a film with two subtitles (and a danmu XML that must not count as one), a locked
 # folder and a nested one.
@@ -35,5 +36,20 @@ def write_library(root: Path) -> Path:
 @pytest.fixture
 async def alist(tmp_path: Path) -> AsyncIterator[AlistEmulator]:
     server = await AlistEmulator(write_library(tmp_path / "alist"), {ALIST_USER: ALIST_PASSWORD}, LOCKED).start()
+    yield server
+    await server.stop()
+
+
+EMBY_USER, EMBY_PASSWORD = "viewer", "emby-pass"
+EMBY_MEDIA = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 32
+
+
+@pytest.fixture(params=["emby", "jellyfin"])
+async def emby(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EmbyEmulator]:
+    media = tmp_path / "emby" / "clip.mp4"
+    media.parent.mkdir(parents=True)
+    media.write_bytes(EMBY_MEDIA)
+    media.with_suffix(".mkv").write_bytes(b"\x1aE\xdf\xa3" + b"\x00" * 256)
+    server = await EmbyEmulator(media, {EMBY_USER: EMBY_PASSWORD}, flavour=request.param).start()
     yield server
     await server.stop()

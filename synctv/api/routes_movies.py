@@ -106,6 +106,7 @@ async def set_current(request: web.Request) -> web.Response:
     sub_path = field_str(body, "subPath", required=False)
     if len(sub_path) > 4096:
         raise bad_request("subPath is too long")
+    previous = (await _current_state(svc, ctx.room_id)).movie.id
     if not movie_id:
         reply = await svc.router.submit(ctx.room_id, c.SetCurrentMovie(ctx.user.ref, CurrentMovie()))
     else:
@@ -123,6 +124,8 @@ async def set_current(request: web.Request) -> web.Response:
             ctx.user.ref, CurrentMovie(id=movie_id, is_live=live, sub_path=sub_path)))
     if reply.error:
         raise room_error(reply.error)
+    if previous and previous != movie_id:
+        await vendor_movies.release_current(svc, ctx.room_id, previous)
     return no_content()
 
 

@@ -301,7 +301,8 @@ async def _proxy(request: web.Request, token: str | None) -> web.StreamResponse:
 
 async def _vendor_source(request: web.Request, svc: Services, ctx: RoomCtx, movie: Movie,
                          base: dict[str, Any]) -> dict[str, Any]:
-    """A vendor movie's source of the moment (resolved, cached), or one of its subtitles (`?t=subtitle&id=n`)."""
+    """A vendor movie's source of the moment (resolved, cached), one of its subtitles (`?t=subtitle&id=n`) or
+    another of its sources (`?source=n`, 1-based as `moreSources`; 0 is the main one)."""
     resolved = await vendors(svc).resolve(ctx.room_id, movie, base)
     if request.query.get("t") == "subtitle":
         raw = request.query.get("id", "")
@@ -310,6 +311,13 @@ async def _vendor_source(request: web.Request, svc: Services, ctx: RoomCtx, movi
             raise not_found("subtitle not found")
         sub = resolved.subtitles[index]
         return dict(base, url=sub.url, headers={}, type=sub.type)
+    raw = request.query.get("source", "")
+    if raw and raw != "0":
+        index = int(raw) if raw.isdigit() and len(raw) < 4 else 0
+        if not 1 <= index <= len(resolved.more_sources):
+            raise not_found("source not found")
+        src = resolved.more_sources[index - 1]
+        return dict(base, url=src.url, headers={}, type=src.type)
     return dict(base, url=resolved.url, headers=dict(resolved.headers), type=base.get("type") or resolved.type)
 
 

@@ -31,6 +31,7 @@ class Resolved:
     headers: dict[str, str] = field(default_factory=dict)
     subtitles: tuple[Subtitle, ...] = ()
     more_sources: tuple[Source, ...] = ()
+    play_session_id: str = ""  # Emby: the transcode session to stop when the cache is dropped
 
 
 class ResolvedCache:

@@ -57,3 +57,7 @@ class VendorUnavailable(VendorError):
     """A configured vendor backend has no healthy endpoint."""
 
     status = 503
+
+
+class TokenRejected(Exception):
+    """The vendor refused a stored token (expired, revoked): log in again with the stored credentials, retry once."""

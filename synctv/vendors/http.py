@@ -77,5 +77,7 @@ class VendorHttp:
         try:
             return status, json.loads(raw)
         except (ValueError, UnicodeDecodeError):
+            if status >= 400:
+                return status, raw.decode("utf-8", "replace")[:300]  # an error page: the status says enough
             raise VendorUnreachable(f"{self.vendor} answered HTTP {status} with something that is not JSON "
                                     f"(is this the right host?)") from None

@@ -8,35 +8,49 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
 from synctv.config import parse_duration
 from synctv.core.movies import infer_type
 from synctv.media.service import media_proxy
 from synctv.services import Services
 from synctv.store.models import Movie
-from synctv.vendors.alist.api import TYPE_TEXT, AlistApi, TokenRejected, server_id
+from synctv.vendors.alist.api import TYPE_TEXT, AlistApi, server_id
 from synctv.vendors.alist.local import HttpAlist
-from synctv.vendors.cache import Resolved, ResolvedCache, Subtitle
-from synctv.vendors.errors import NotBound, VendorError
+from synctv.vendors.cache import Resolved, ResolvedCache, Source, Subtitle
+from synctv.vendors.emby.api import EmbyApi, MediaSource
+from synctv.vendors.emby.local import HttpEmby
+from synctv.vendors.errors import NotBound, TokenRejected, VendorError
 from synctv.vendors.http import VendorHttp
 from synctv.vendors.secrets import SecretBox, SecretsError, parse_key
 
 T = TypeVar("T")
 ALIST = "alist"
+EMBY = "emby"
+SERVER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_SUBTITLES = 16
 
 
 @dataclass(frozen=True, slots=True)
-class AlistAccount:
+class Account:
+    """A binding, opened: everything in it was sealed at rest."""
+
+    vendor: str
     server_id: str
     backend: str
     host: str
     username: str
-    hashed_password: str
+    password: str  # Alist: the sha256 form; Emby: the password itself (to log in again when a token dies)
     token: str
+    user_id: str = ""  # Emby's user id
+
+    def sealed_fields(self) -> dict[str, str]:
+        return {"host": self.host, "username": self.username, "password": self.password, "token": self.token,
+                "userId": self.user_id}
 
 
 def _bound(vendor: str, user_id: str, sid: str) -> str:
@@ -61,59 +75,77 @@ class Vendors:
         self.timeout = parse_duration(svc.cfg.vendors.timeout, "vendors.timeout")
         self.url_ttl = parse_duration(svc.cfg.vendors.url_ttl, "vendors.url_ttl")
         self.alist: AlistApi = HttpAlist(VendorHttp(lambda: media_proxy(svc).fetcher, self.timeout, ALIST))
+        self.emby: EmbyApi = HttpEmby(VendorHttp(lambda: media_proxy(svc).fetcher, self.timeout, EMBY))
         self.resolved = ResolvedCache()
         self._resolving: dict[tuple[str, str], asyncio.Future[Resolved]] = {}
 
-    # -- Alist bindings ------------------------------------------------------------------------------------
+    # -- bindings ------------------------------------------------------------------------------------------
+
+    async def _store(self, user_id: str, account: Account) -> None:
+        sealed = self.box.seal_json(account.sealed_fields(), _bound(account.vendor, user_id, account.server_id))
+        await self.svc.store.vendor_accounts.put(user_id, account.vendor, account.server_id, account.backend, sealed)
 
     async def alist_bind(self, user_id: str, host: str, username: str, hashed_password: str, backend: str) -> str:
         token = await self.alist.login(host, username, hashed_password)
-        sid = server_id(host)
-        sealed = self.box.seal_json({"host": host, "username": username, "password": hashed_password,
-                                     "token": token}, _bound(ALIST, user_id, sid))
-        await self.svc.store.vendor_accounts.put(user_id, ALIST, sid, backend, sealed)
-        return sid
+        account = Account(ALIST, server_id(host), backend, host, username, hashed_password, token)
+        await self._store(user_id, account)
+        return account.server_id
 
-    def _open_alist(self, user_id: str, sid: str, backend: str, sealed: bytes) -> AlistAccount:
+    async def emby_bind(self, user_id: str, host: str, username: str, password: str, backend: str) -> str:
+        login = await self.emby.login(host, username, password)
+        if not login.server_id or not SERVER_ID.fullmatch(login.server_id):
+            raise VendorError("emby login answered no usable server id")
+        account = Account(EMBY, login.server_id, backend, host, username, password, login.token, login.user_id)
+        await self._store(user_id, account)
+        return account.server_id
+
+    def _open(self, user_id: str, vendor: str, sid: str, backend: str, sealed: bytes) -> Account:
         try:
-            data = self.box.open_json(sealed, _bound(ALIST, user_id, sid))
+            data = self.box.open_json(sealed, _bound(vendor, user_id, sid))
         except SecretsError:
-            raise NotBound("this alist binding cannot be read with this server's vendors.secret_key; "
+            raise NotBound(f"this {vendor} binding cannot be read with this server's vendors.secret_key; "
                            "log in to it again") from None
-        return AlistAccount(sid, backend, str(data.get("host", "")), str(data.get("username", "")),
-                            str(data.get("password", "")), str(data.get("token", "")))
+        return Account(vendor, sid, backend, str(data.get("host", "")), str(data.get("username", "")),
+                       str(data.get("password", "")), str(data.get("token", "")), str(data.get("userId", "")))
 
-    async def alist_accounts(self, user_id: str) -> list[AlistAccount]:
-        rows = await self.svc.store.vendor_accounts.for_user(user_id, ALIST)
+    async def accounts(self, user_id: str, vendor: str) -> list[Account]:
         out = []
-        for row in rows:
+        for row in await self.svc.store.vendor_accounts.for_user(user_id, vendor):
             try:
-                out.append(self._open_alist(user_id, row.server_id, row.backend, row.sealed))
+                out.append(self._open(user_id, vendor, row.server_id, row.backend, row.sealed))
             except NotBound:
                 continue  # sealed under another key: shown nowhere until bound again
         return out
 
-    async def alist_account(self, user_id: str, sid: str) -> AlistAccount:
-        row = await self.svc.store.vendor_accounts.get(user_id, ALIST, sid) if sid else None
+    async def account(self, user_id: str, vendor: str, sid: str) -> Account:
+        row = await self.svc.store.vendor_accounts.get(user_id, vendor, sid) if sid else None
         if row is None:
-            raise NotBound("not logged in to this alist server")
-        return self._open_alist(user_id, sid, row.backend, row.sealed)
+            raise NotBound(f"not logged in to this {vendor} server")
+        return self._open(user_id, vendor, sid, row.backend, row.sealed)
 
-    async def with_alist(self, user_id: str, sid: str, call: Callable[[AlistAccount], Awaitable[T]]) -> T:
-        account = await self.alist_account(user_id, sid)
+    async def _relogin(self, user_id: str, account: Account) -> Account:
+        if account.vendor == ALIST:
+            token, emby_user = await self.alist.login(account.host, account.username, account.password), ""
+        else:
+            login = await self.emby.login(account.host, account.username, account.password)
+            token, emby_user = login.token, login.user_id
+        fresh = Account(account.vendor, account.server_id, account.backend, account.host, account.username,
+                        account.password, token, emby_user or account.user_id)
+        await self.svc.store.vendor_accounts.reseal(user_id, account.vendor, account.server_id, self.box.seal_json(
+            fresh.sealed_fields(), _bound(account.vendor, user_id, account.server_id)))
+        return fresh
+
+    async def with_account(self, user_id: str, vendor: str, sid: str,
+                           call: Callable[[Account], Awaitable[T]]) -> T:
+        account = await self.account(user_id, vendor, sid)
         try:
             return await call(account)
         except TokenRejected:
-            token = await self.alist.login(account.host, account.username, account.hashed_password)
-            account = AlistAccount(account.server_id, account.backend, account.host, account.username,
-                                   account.hashed_password, token)
-            await self.svc.store.vendor_accounts.reseal(user_id, ALIST, sid, self.box.seal_json(
-                {"host": account.host, "username": account.username, "password": account.hashed_password,
-                 "token": token}, _bound(ALIST, user_id, sid)))
+            account = await self._relogin(user_id, account)
         try:
             return await call(account)
         except TokenRejected as exc:
-            raise VendorError(f"alist keeps refusing a fresh token: {exc}") from None
+            raise VendorError(f"{vendor} keeps refusing a fresh token: {exc}") from None
 
     async def unbind(self, user_id: str, vendor: str, sid: str) -> bool:
         return await self.svc.store.vendor_accounts.delete(user_id, vendor, sid)
@@ -147,6 +179,8 @@ class Vendors:
         info = base.get("vendorInfo") or {}
         if info.get("vendor") == ALIST:
             return await self._resolve_alist(room_id, movie, info.get("alist") or {})
+        if info.get("vendor") == EMBY:
+            return await self._resolve_emby(movie, info.get("emby") or {})
         raise VendorError(f"vendor {str(info.get('vendor'))[:32]} is not available on this server", 400)
 
     def open_movie_password(self, room_id: str, sealed: str) -> str:
@@ -162,7 +196,7 @@ class Vendors:
         sid, inner = split_path(str(info.get("path", "")))
         password = self.open_movie_password(room_id, str(info.get("password", "")))
 
-        async def get(account: AlistAccount) -> Resolved:
+        async def get(account: Account) -> Resolved:
             obj = await self.alist.fs_get(account.host, account.token, inner, password)
             if obj.is_dir:
                 raise VendorError("this alist path is a folder, not a file", 400)
@@ -179,7 +213,54 @@ class Vendors:
                               if not isinstance(f, BaseException) and f.raw_url)
             return Resolved(url=obj.raw_url, type=infer_type("/" + obj.name, ""), subtitles=subtitles)
 
-        return await self.with_alist(movie.creator_id, sid, get)
+        return await self.with_account(movie.creator_id, ALIST, sid, get)
+
+    async def _resolve_emby(self, movie: Movie, info: dict[str, Any]) -> Resolved:
+        sid, _, item_id = str(info.get("path", "")).partition("/")
+        transcode = info.get("transcode") is True
+
+        async def get(account: Account) -> Resolved:
+            played = await self.emby.playback_info(account.host, account.token, account.user_id, item_id)
+            if not played.sources:
+                raise VendorError("emby has no playable source for this item", 404)
+            sources = [self._emby_source(account, item_id, src, transcode) for src in played.sources]
+            first = played.sources[0]
+            subtitles = tuple(
+                Subtitle(sub.title or sub.language or f"subtitle {sub.index}",
+                         f"{account.host}/Videos/{quote(item_id)}/{quote(first.id)}/Subtitles/{sub.index}/Stream.srt"
+                         f"?{urlencode({'api_key': account.token})}", "srt")
+                for sub in first.subtitles)
+            main = sources[0]
+            return Resolved(url=main.url, type=main.type, subtitles=subtitles, more_sources=tuple(sources[1:]),
+                            play_session_id=played.play_session_id if transcode else "")
+
+        return await self.with_account(movie.creator_id, EMBY, sid, get)
+
+    @staticmethod
+    def _emby_source(account: Account, item_id: str, src: MediaSource, transcode: bool) -> Source:
+        if transcode and src.transcoding_url:
+            url, kind = account.host + src.transcoding_url, "m3u8"
+        else:
+            query = urlencode({"api_key": account.token, "Static": "true", "MediaSourceId": src.id})
+            url = f"{account.host}/Videos/{quote(item_id)}/stream.{src.container or 'mp4'}?{query}"
+            kind = infer_type("/x." + (src.container or "mp4").split(",")[0], "")
+        return Source(src.name or src.container, url, kind)
+
+    async def release(self, movie: Movie, base: dict[str, Any]) -> None:
+        """A movie stops being current: drop its sources here, and stop a transcoded Emby movie's encode on the
+        Emby server (best effort: the encode also ends by itself when nobody fetches it)."""
+        resolved = self.resolved.get(movie.id, "")
+        self.resolved.forget_movie(movie.id)
+        info = base.get("vendorInfo") or {}
+        if info.get("vendor") != EMBY or resolved is None or not resolved.play_session_id:
+            return
+        sid = str((info.get("emby") or {}).get("path", "")).partition("/")[0]
+        session = resolved.play_session_id
+        try:
+            await self.with_account(movie.creator_id, EMBY, sid,
+                                    lambda a: self.emby.delete_active_encodings(a.host, a.token, session))
+        except VendorError:
+            pass
 
 
 def vendors(svc: Services) -> Vendors:

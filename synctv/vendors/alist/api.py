@@ -69,10 +69,6 @@ class FsSearchResult:
     total: int
 
 
-class TokenRejected(Exception):
-    """Alist refused the token (expired, or the server's secret changed): log in again and retry once."""
-
-
 class AlistApi(Protocol):
     async def login(self, host: str, username: str, hashed_password: str) -> str: ...
 

@@ -16,9 +16,9 @@ from synctv.vendors.alist.api import (
     FsObject,
     FsSearchResult,
     SearchObject,
-    TokenRejected,
 )
 from synctv.vendors.errors import (
+    TokenRejected,
     VendorBadCredentials,
     VendorNotFound,
     VendorRefused,
