@@ -71,6 +71,9 @@ def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics |
     app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[SERVICES] = svc
     async def close_media(_app: web.Application) -> None:
+        if svc.vendors is not None:
+            await svc.vendors.close()
+            svc.vendors = None
         if svc.media is not None:
             await svc.media.close()
             svc.media = None

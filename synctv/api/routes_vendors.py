@@ -15,6 +15,7 @@ from synctv.api.requests import field_bool, field_str, json_object, paging
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routing import Routes
 from synctv.vendors.alist.api import hash_password
+from synctv.vendors.emby.api import EmbyApi
 from synctv.vendors.errors import NotBound, TokenRejected, VendorError
 from synctv.vendors.http import normalize_host
 from synctv.vendors.service import ALIST, EMBY, Account, split_path, vendors
@@ -39,12 +40,11 @@ def _server_id(value: str, key: str = "serverId") -> str:
 
 
 def _backend(request: web.Request) -> str:
-    """The `?backend=` a login asks for. No remote vendor backends are configured, so every name is the local
-    implementation (upstream: an empty or unknown name falls back to local)."""
+    """The `?backend=` a login asks for (upstream: an empty or unknown name is the in-process implementation)."""
     backend = request.query.get("backend", "")
     if len(backend) > 64:
         raise bad_request("backend is too long")
-    return ""
+    return backend
 
 
 @routes.get("/api/vendor/backends/{vendor}", "Enabled vendor backend names for a vendor", auth="user")
@@ -53,7 +53,9 @@ async def backends(request: web.Request) -> web.Response:
     vendor = request.match_info["vendor"]
     if vendor not in VENDOR_NAMES:
         raise bad_request(f"unknown vendor {vendor[:32]!r}; one of {', '.join(VENDOR_NAMES)}")
-    return ok([])
+    backends = vendors(services(request)).backends
+    await backends.ensure_loaded()
+    return ok(backends.names(vendor))
 
 
 @routes.post("/api/vendor/alist/login", "Bind an Alist server (log in to it)", auth="user",
@@ -102,7 +104,7 @@ async def alist_me(request: web.Request) -> web.Response:
     user = await _user(request)
     sid = _server_id(request.query.get("serverID", ""), "serverID")
     vs = vendors(services(request))
-    me = await vs.with_account(user.id, ALIST, sid, lambda a: vs.alist.me(a.host, a.token))
+    me = await vs.with_alist(user.id, sid, lambda alist, a: alist.me(a.host, a.token))
     info = {"id": me.get("id", 0), "username": me.get("username", ""), "password": "",
             "basePath": me.get("base_path", ""), "role": me.get("role", 0), "disabled": me.get("disabled", False),
             "permission": me.get("permission", 0), "ssoId": me.get("sso_id", ""), "otp": me.get("otp", False)}
@@ -148,13 +150,13 @@ async def alist_list(request: web.Request) -> web.Response:
     sid, inner = split_path(path)
     _server_id(sid, "path's serverId")
     if keyword:
-        found = await vs.with_account(user.id, ALIST, sid, lambda a: vs.alist.fs_search(a.host, a.token, inner, keyword,
-                                                                                password, page, size))
+        found = await vs.with_alist(user.id, sid, lambda alist, a: alist.fs_search(a.host, a.token, inner, keyword,
+                                                                                   password, page, size))
         items = [{"name": o.name, "path": f"{sid}{posixpath.join(o.parent or '/', o.name)}", "isDir": o.is_dir,
                   "size": o.size} for o in found.content]
         return ok({"paths": _crumbs(sid, inner), "items": items, "total": found.total})
-    listing = await vs.with_account(user.id, ALIST, sid, lambda a: vs.alist.fs_list(a.host, a.token, inner, password,
-                                                                           page, size, refresh))
+    listing = await vs.with_alist(user.id, sid, lambda alist, a: alist.fs_list(a.host, a.token, inner, password,
+                                                                               page, size, refresh))
     items = [{"name": o.name, "path": f"{sid}{posixpath.join(inner, o.name)}", "isDir": o.is_dir, "size": o.size}
              for o in listing.content]
     return ok({"paths": _crumbs(sid, inner), "items": items, "total": listing.total})
@@ -190,8 +192,9 @@ async def emby_logout(request: web.Request) -> web.Response:
     sid = _server_id(field_str(await json_object(request), "serverId", required=False))
     vs = vendors(services(request))
     account = await vs.account(user.id, EMBY, sid)
+    emby, _ = await vs.emby_for(account.backend)
     try:
-        await vs.emby.logout(account.host, account.token)
+        await emby.logout(account.host, account.token)
     except (VendorError, TokenRejected):
         pass  # the binding goes away here whatever the server says (it may be gone for good)
     await vs.unbind(user.id, EMBY, sid)
@@ -214,7 +217,7 @@ async def emby_me(request: web.Request) -> web.Response:
     user = await _user(request)
     sid = _server_id(request.query.get("serverID", ""), "serverID")
     vs = vendors(services(request))
-    info = await vs.with_account(user.id, EMBY, sid, lambda a: vs.emby.system_info(a.host, a.token))
+    info = await vs.with_emby(user.id, sid, lambda emby, a: emby.system_info(a.host, a.token))
     return ok({"isLogin": True, "info": {_camel(k): v for k, v in info.items()
                                          if isinstance(v, (str, int, bool)) and _camel(k) in SYSTEM_INFO_FIELDS}})
 
@@ -256,12 +259,12 @@ async def emby_list(request: web.Request) -> web.Response:
     if item_id and not _SERVER_ID.fullmatch(item_id):
         raise bad_request("invalid item id")
 
-    async def browse(a: Account) -> tuple[Any, Any]:
-        found = await vs.emby.get_items(a.host, a.token, a.user_id, item_id, keyword, (page - 1) * size, size)
-        here = await vs.emby.get_item(a.host, a.token, a.user_id, item_id) if item_id else None
+    async def browse(emby: EmbyApi, a: Account) -> tuple[Any, Any]:
+        found = await emby.get_items(a.host, a.token, a.user_id, item_id, keyword, (page - 1) * size, size)
+        here = await emby.get_item(a.host, a.token, a.user_id, item_id) if item_id else None
         return found, here
 
-    found, here = await vs.with_account(user.id, EMBY, sid, browse)
+    found, here = await vs.with_emby(user.id, sid, browse)
     paths = [{"name": "", "path": f"{sid}/"}]
     if here is not None:
         paths.append({"name": here.name, "path": f"{sid}/{here.id}"})

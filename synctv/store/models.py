@@ -185,3 +185,15 @@ class VendorAccount(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+
+
+class VendorBackendRow(Base):
+    """A gRPC vendor backend (upstream's VendorBackend record); its secrets are sealed like users' credentials."""
+
+    __tablename__ = "vendor_backends"
+    endpoint: Mapped[str] = mapped_column(String(255), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    info: Mapped[str] = mapped_column(Text)  # the record without its secrets (JSON)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))

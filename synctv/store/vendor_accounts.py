@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from synctv.store.ids import utcnow
-from synctv.store.models import VendorAccount
+from synctv.store.models import VendorAccount, VendorBackendRow
 
 
 class VendorAccountStore:
@@ -53,3 +53,49 @@ class VendorAccountStore:
                                                               VendorAccount.server_id == server_id))
             await s.commit()
             return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+class VendorBackendStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def all(self) -> builtins.list[VendorBackendRow]:
+        async with self._sessions() as s:
+            rows = await s.execute(select(VendorBackendRow).order_by(VendorBackendRow.created_at,
+                                                                     VendorBackendRow.endpoint))
+            return list(rows.scalars())
+
+    async def get(self, endpoint: str) -> VendorBackendRow | None:
+        async with self._sessions() as s:
+            return await s.get(VendorBackendRow, endpoint)
+
+    async def add(self, endpoint: str, info: str, sealed: bytes, enabled: bool) -> bool:
+        """False if the endpoint is taken."""
+        now = utcnow()
+        async with self._sessions() as s:
+            if await s.get(VendorBackendRow, endpoint) is not None:
+                return False
+            s.add(VendorBackendRow(endpoint=endpoint, enabled=enabled, info=info, sealed=sealed, created_at=now,
+                                   updated_at=now))
+            await s.commit()
+            return True
+
+    async def update(self, endpoint: str, info: str, sealed: bytes, enabled: bool) -> bool:
+        async with self._sessions() as s:
+            res = await s.execute(update(VendorBackendRow).where(VendorBackendRow.endpoint == endpoint)
+                                  .values(info=info, sealed=sealed, enabled=enabled, updated_at=utcnow()))
+            await s.commit()
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def set_enabled(self, endpoints: builtins.list[str], enabled: bool) -> int:
+        async with self._sessions() as s:
+            res = await s.execute(update(VendorBackendRow).where(VendorBackendRow.endpoint.in_(endpoints))
+                                  .values(enabled=enabled, updated_at=utcnow()))
+            await s.commit()
+            return int(res.rowcount)  # type: ignore[attr-defined]
+
+    async def delete(self, endpoints: builtins.list[str]) -> int:
+        async with self._sessions() as s:
+            res = await s.execute(delete(VendorBackendRow).where(VendorBackendRow.endpoint.in_(endpoints)))
+            await s.commit()
+            return int(res.rowcount)  # type: ignore[attr-defined]

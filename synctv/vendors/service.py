@@ -21,11 +21,13 @@ from synctv.services import Services
 from synctv.store.models import Movie
 from synctv.vendors.alist.api import TYPE_TEXT, AlistApi, server_id
 from synctv.vendors.alist.local import HttpAlist
+from synctv.vendors.backends import Backends
 from synctv.vendors.cache import Resolved, ResolvedCache, Source, Subtitle
 from synctv.vendors.emby.api import EmbyApi, MediaSource
 from synctv.vendors.emby.local import HttpEmby
 from synctv.vendors.errors import NotBound, TokenRejected, VendorError
 from synctv.vendors.http import VendorHttp
+from synctv.vendors.remote.client import RemoteAlist, RemoteEmby
 from synctv.vendors.secrets import SecretBox, SecretsError, parse_key
 
 T = TypeVar("T")
@@ -76,8 +78,25 @@ class Vendors:
         self.url_ttl = parse_duration(svc.cfg.vendors.url_ttl, "vendors.url_ttl")
         self.alist: AlistApi = HttpAlist(VendorHttp(lambda: media_proxy(svc).fetcher, self.timeout, ALIST))
         self.emby: EmbyApi = HttpEmby(VendorHttp(lambda: media_proxy(svc).fetcher, self.timeout, EMBY))
+        self.backends = Backends(svc.store, self.box)
         self.resolved = ResolvedCache()
         self._resolving: dict[tuple[str, str], asyncio.Future[Resolved]] = {}
+
+    async def close(self) -> None:
+        await self.backends.close()
+
+    # -- which implementation --------------------------------------------------------------------------------
+
+    async def alist_for(self, backend: str) -> tuple[AlistApi, str]:
+        """The backend's Alist (and the name to store), or the in-process one for an empty or unknown name."""
+        await self.backends.ensure_loaded()
+        pool = self.backends.pool_for(ALIST, backend)
+        return (RemoteAlist(pool), backend) if pool is not None else (self.alist, "")
+
+    async def emby_for(self, backend: str) -> tuple[EmbyApi, str]:
+        await self.backends.ensure_loaded()
+        pool = self.backends.pool_for(EMBY, backend)
+        return (RemoteEmby(pool), backend) if pool is not None else (self.emby, "")
 
     # -- bindings ------------------------------------------------------------------------------------------
 
@@ -86,13 +105,15 @@ class Vendors:
         await self.svc.store.vendor_accounts.put(user_id, account.vendor, account.server_id, account.backend, sealed)
 
     async def alist_bind(self, user_id: str, host: str, username: str, hashed_password: str, backend: str) -> str:
-        token = await self.alist.login(host, username, hashed_password)
+        api, backend = await self.alist_for(backend)
+        token = await api.login(host, username, hashed_password)
         account = Account(ALIST, server_id(host), backend, host, username, hashed_password, token)
         await self._store(user_id, account)
         return account.server_id
 
     async def emby_bind(self, user_id: str, host: str, username: str, password: str, backend: str) -> str:
-        login = await self.emby.login(host, username, password)
+        api, backend = await self.emby_for(backend)
+        login = await api.login(host, username, password)
         if not login.server_id or not SERVER_ID.fullmatch(login.server_id):
             raise VendorError("emby login answered no usable server id")
         account = Account(EMBY, login.server_id, backend, host, username, password, login.token, login.user_id)
@@ -125,15 +146,30 @@ class Vendors:
 
     async def _relogin(self, user_id: str, account: Account) -> Account:
         if account.vendor == ALIST:
-            token, emby_user = await self.alist.login(account.host, account.username, account.password), ""
+            alist, _ = await self.alist_for(account.backend)
+            token, emby_user = await alist.login(account.host, account.username, account.password), ""
         else:
-            login = await self.emby.login(account.host, account.username, account.password)
+            emby, _ = await self.emby_for(account.backend)
+            login = await emby.login(account.host, account.username, account.password)
             token, emby_user = login.token, login.user_id
         fresh = Account(account.vendor, account.server_id, account.backend, account.host, account.username,
                         account.password, token, emby_user or account.user_id)
         await self.svc.store.vendor_accounts.reseal(user_id, account.vendor, account.server_id, self.box.seal_json(
             fresh.sealed_fields(), _bound(account.vendor, user_id, account.server_id)))
         return fresh
+
+    async def with_alist(self, user_id: str, sid: str, call: Callable[[AlistApi, Account], Awaitable[T]]) -> T:
+        """Run `call` with the binding's Alist implementation (its backend's, or in-process)."""
+        async def run(account: Account) -> T:
+            api, _ = await self.alist_for(account.backend)
+            return await call(api, account)
+        return await self.with_account(user_id, ALIST, sid, run)
+
+    async def with_emby(self, user_id: str, sid: str, call: Callable[[EmbyApi, Account], Awaitable[T]]) -> T:
+        async def run(account: Account) -> T:
+            api, _ = await self.emby_for(account.backend)
+            return await call(api, account)
+        return await self.with_account(user_id, EMBY, sid, run)
 
     async def with_account(self, user_id: str, vendor: str, sid: str,
                            call: Callable[[Account], Awaitable[T]]) -> T:
@@ -196,8 +232,8 @@ class Vendors:
         sid, inner = split_path(str(info.get("path", "")))
         password = self.open_movie_password(room_id, str(info.get("password", "")))
 
-        async def get(account: Account) -> Resolved:
-            obj = await self.alist.fs_get(account.host, account.token, inner, password)
+        async def get(alist: AlistApi, account: Account) -> Resolved:
+            obj = await alist.fs_get(account.host, account.token, inner, password)
             if obj.is_dir:
                 raise VendorError("this alist path is a folder, not a file", 400)
             if not obj.raw_url:
@@ -205,7 +241,7 @@ class Vendors:
             folder = posixpath.dirname(inner)
             subs = [r for r in obj.related
                     if r.type == TYPE_TEXT and not r.is_dir and not r.name.lower().endswith(".xml")][:MAX_SUBTITLES]
-            found = await asyncio.gather(*(self.alist.fs_get(account.host, account.token,
+            found = await asyncio.gather(*(alist.fs_get(account.host, account.token,
                                                              posixpath.join(folder, r.name), password)
                                            for r in subs), return_exceptions=True)
             subtitles = tuple(Subtitle(r.name, f.raw_url, infer_type("/" + r.name, ""))
@@ -213,14 +249,14 @@ class Vendors:
                               if not isinstance(f, BaseException) and f.raw_url)
             return Resolved(url=obj.raw_url, type=infer_type("/" + obj.name, ""), subtitles=subtitles)
 
-        return await self.with_account(movie.creator_id, ALIST, sid, get)
+        return await self.with_alist(movie.creator_id, sid, get)
 
     async def _resolve_emby(self, movie: Movie, info: dict[str, Any]) -> Resolved:
         sid, _, item_id = str(info.get("path", "")).partition("/")
         transcode = info.get("transcode") is True
 
-        async def get(account: Account) -> Resolved:
-            played = await self.emby.playback_info(account.host, account.token, account.user_id, item_id)
+        async def get(emby: EmbyApi, account: Account) -> Resolved:
+            played = await emby.playback_info(account.host, account.token, account.user_id, item_id)
             if not played.sources:
                 raise VendorError("emby has no playable source for this item", 404)
             sources = [self._emby_source(account, item_id, src, transcode) for src in played.sources]
@@ -234,7 +270,7 @@ class Vendors:
             return Resolved(url=main.url, type=main.type, subtitles=subtitles, more_sources=tuple(sources[1:]),
                             play_session_id=played.play_session_id if transcode else "")
 
-        return await self.with_account(movie.creator_id, EMBY, sid, get)
+        return await self.with_emby(movie.creator_id, sid, get)
 
     @staticmethod
     def _emby_source(account: Account, item_id: str, src: MediaSource, transcode: bool) -> Source:
@@ -257,8 +293,8 @@ class Vendors:
         sid = str((info.get("emby") or {}).get("path", "")).partition("/")[0]
         session = resolved.play_session_id
         try:
-            await self.with_account(movie.creator_id, EMBY, sid,
-                                    lambda a: self.emby.delete_active_encodings(a.host, a.token, session))
+            await self.with_emby(movie.creator_id, sid,
+                                 lambda emby, a: emby.delete_active_encodings(a.host, a.token, session))
         except VendorError:
             pass
 
@@ -268,6 +304,12 @@ def vendors(svc: Services) -> Vendors:
     if svc.vendors is None:
         svc.vendors = Vendors(svc)
     return svc.vendors
+
+
+async def reload_vendor_backends(svc: Services) -> None:
+    """Another instance (or this one) changed the backends: rebuild the pools here (if any were built)."""
+    if svc.vendors is not None and svc.vendors.backends.loaded:
+        await svc.vendors.backends.reload()
 
 
 def forget_vendor_movie(svc: Services, movie_id: str) -> None:

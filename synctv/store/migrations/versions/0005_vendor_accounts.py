@@ -1,4 +1,4 @@
-"""vendor accounts
+"""vendor accounts and backends
 
 Revision ID: 0005
 Revises: 0004
@@ -28,7 +28,17 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'vendor', 'server_id')
     )
+    op.create_table('vendor_backends',
+    sa.Column('endpoint', sa.String(length=255), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('info', sa.Text(), nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('endpoint')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('vendor_backends')
     op.drop_table('vendor_accounts')
