@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from synctv.api import (
     openapi,
     routes_admin,
+    routes_admin_vendors,
     routes_cluster,
     routes_debug,
     routes_email,
@@ -47,6 +48,7 @@ ROUTE_MODULES: list[Routes] = [
     routes_health.routes, routes_public.routes, routes_user.routes, routes_oauth2.routes, routes_email.routes,
     routes_room.routes, routes_members.routes, routes_movies.routes, routes_proxy.routes, ws.routes,
     routes_admin.routes, routes_cluster.routes, routes_debug.routes, routes_vendors.routes,
+    routes_admin_vendors.routes,
 ]
 
 

@@ -176,8 +176,11 @@ class Backends:
         public = json.loads(row.info)
         public["usedBy"]["enabled"] = row.enabled
         live = self.live.get(row.endpoint)
+        # `endpoints` is ours (upstream has only the backend's status): each resolved endpoint's state.
+        endpoints = [{"address": e.address, "weight": e.weight, "status": e.state(), "error": e.last_error}
+                     for e in live.pool.endpoints.values()] if live is not None else []
         return {"info": {**public, "createdAt": to_ms(row.created_at), "updatedAt": to_ms(row.updated_at)},
-                "status": live.pool.state() if live is not None else 0}
+                "status": live.pool.state() if live is not None else 0, "endpoints": endpoints}
 
     async def check_names(self, record: dict[str, Any]) -> None:
         """Backend names are unique per vendor among enabled backends (upstream)."""
