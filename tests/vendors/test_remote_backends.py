@@ -5,6 +5,7 @@ emulation behind them; failover on SIGKILL, a server expecting another JWT secre
 from __future__ import annotations
 
 import asyncio
+import uuid
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -202,6 +203,11 @@ async def test_two_vendor_servers_in_etcd_failover_and_wrong_secret(tmp_path: Pa
                     and "UNAUTHENTICATED" in states[wrong.address][1] and states[two.address][0] == 2)
 
         await eventually(wrong_unhealthy)
+        async with api.session.get(api.base + "/metrics") as resp:
+            text = await resp.text()
+        assert (f'synctv_vendor_endpoint_state{{address="{wrong.address}",backend="{etcd_server.endpoint}"}} 3.0'
+                in text), text
+        assert f'synctv_vendor_backend_state{{endpoint="{etcd_server.endpoint}"}} 2.0' in text
         before = pool.endpoints[wrong.address].calls
         for _ in range(6):
             await api.ok("POST", "/api/vendor/alist/list", token=alice, json={"path": f"{sid}/movies"})
@@ -251,3 +257,69 @@ async def test_vendor_server_in_consul(tmp_path: Path, synctv: Server, consul_em
         assert_error(status, body, 503)
     finally:
         proc.stop()
+
+
+@pytest.mark.slow
+async def test_three_instances_share_backends_and_bindings(tmp_path: Path, pg_server: Any, etcd_server: Any,
+                                                           alist: AlistEmulator) -> None:
+    """A backend added through instance 1 is used by instance 3 at once; alice binds Alist on instance 1, bob
+    plays her file on instance 3 through the proxy; vendor servers found through a real etcd."""
+    from synctv.app import Runtime
+    from synctv.core.permissions import Role
+    from synctv.vendors.secrets import new_key
+    from tests.support.etcd_server import free_port
+    from tests.support.servers import make_config
+
+    dsn = pg_server.create_database("vb_" + uuid.uuid4().hex[:10])
+    ids = ("n1", "n2", "n3")
+    ports = {i: free_port() for i in ids}
+    key = new_key()
+    runtimes: list[Runtime] = []
+    vendor = VendorProcess(tmp_path, "vendor-x", jwt_secret=SECRET, service_name=SERVICE, etcd=etcd_server.endpoint)
+    try:
+        for iid in ids:
+            peers = ",".join(f"{o}=127.0.0.1:{ports[o]}" for o in ids if o != iid)
+            cfg = make_config(tmp_path / iid, dsn, SYNCTV_CLUSTER_ENABLED="true", SYNCTV_CLUSTER_INSTANCE_ID=iid,
+                              SYNCTV_CLUSTER_SECRET="cluster-secret-for-vendor-tests-0123456789",
+                              SYNCTV_CLUSTER_GRPC_LISTEN="127.0.0.1", SYNCTV_CLUSTER_GRPC_PORT=str(ports[iid]),
+                              SYNCTV_CLUSTER_ADVERTISE_ADDRESS="127.0.0.1",
+                              SYNCTV_JWT_SECRET="vendor-cluster-jwt-secret-0123456789",
+                              SYNCTV_VENDORS_SECRET_KEY=key, SYNCTV_CLUSTER_DISCOVERY_STATIC_PEERS=peers)
+            runtime = Runtime(cfg)
+            await runtime.start()
+            runtimes.append(runtime)
+        await asyncio.to_thread(vendor.wait_ready)
+        async with aiohttp.ClientSession() as session:
+            api1, api3 = (Api(f"http://127.0.0.1:{r.port}", session) for r in (runtimes[0], runtimes[2]))
+            one = Server(runtimes[0], api1)
+            await one.store.settings.set_many({"allow_proxy_to_local": True})
+            await runtimes[0].services.invalidate("settings")  # type: ignore[union-attr]
+            root = await one.make_user("boss", role=Role.ROOT)
+            alice, bob = await api1.signup("alice"), await api3.signup("bob")
+            assert await api3.ok("GET", "/api/vendor/backends/alist", token=bob) == []
+            await api1.ok("POST", "/api/admin/vendors/add", token=root, expect=204,
+                          json=record(etcd_server.endpoint, etcd={"serviceName": SERVICE}))
+            started = time.monotonic()
+            assert await api3.ok("GET", "/api/vendor/backends/alist", token=bob) == ["remote"]
+            assert time.monotonic() - started < 1.0
+            await api1.ok("POST", "/api/vendor/alist/login", token=alice, params={"backend": "remote"},
+                          expect=204, json={"host": alist.base, "username": ALIST_USER, "password": ALIST_PASSWORD})
+            sid = server_id(alist.base)
+            rid = await api1.create_room(alice, "cluster-room")
+            mid = (await api1.ok("POST", "/api/room/movie/push", token=alice, room=rid, json={
+                "name": "clip", "proxy": True,
+                "vendorInfo": {"vendor": "alist", "alist": {"path": f"{sid}/movies/clip.mp4"}}}))["id"]
+            await api1.ok("POST", "/api/room/movie/current", token=alice, room=rid, json={"id": mid}, expect=204)
+            await api3.ok("POST", "/api/room/login", token=bob, json={"roomId": rid, "password": ""})
+            base = (await api3.ok("GET", "/api/room/movie/current", token=bob, room=rid))["movie"]["base"]
+            assert base["url"].startswith(f"/api/room/movie/proxy/{mid}?")
+            async with session.get(api3.base + base["url"], headers={"Range": "bytes=0-9"}) as resp:
+                assert resp.status == 206 and await resp.read() == LIBRARY["movies/clip.mp4"][:10]
+            # disabled through instance 3: gone on instance 1 as well
+            await api3.ok("POST", "/api/admin/vendors/disable", token=await Server(runtimes[2], api3).api.login(
+                "boss", "password1"), json={"endpoints": [etcd_server.endpoint]}, expect=204)
+            assert await api1.ok("GET", "/api/vendor/backends/alist", token=alice) == []
+    finally:
+        vendor.stop()
+        for runtime in runtimes:
+            await runtime.stop()
