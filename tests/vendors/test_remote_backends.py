@@ -323,3 +323,60 @@ async def test_three_instances_share_backends_and_bindings(tmp_path: Path, pg_se
         vendor.stop()
         for runtime in runtimes:
             await runtime.stop()
+
+
+async def test_emby_and_alist_through_an_in_process_vendor_server(synctv: Server, emby: Any,
+                                                                  alist: AlistEmulator) -> None:
+    """Every RPC the SyncTV side uses, over a direct-endpoint backend, against both emulations."""
+    from synctv.vendors.remote.server import VendorServer, VendorServerConfig
+    from tests.conftest_vendors import EMBY_MEDIA, EMBY_PASSWORD, EMBY_USER
+
+    server = VendorServer(VendorServerConfig(listen="127.0.0.1:0", jwt_secret=SECRET, allow_local=True))
+    await server.start()
+    try:
+        api = synctv.api
+        root = await root_token(synctv)
+        await api.ok("POST", "/api/admin/vendors/add", token=root, expect=204, json=record(server.address))
+        alice = await api.signup("alice")
+        # emby: login, list, me, a movie's sources and subtitles, logout
+        await api.ok("POST", "/api/vendor/emby/login", token=alice, params={"backend": "remote"}, expect=204,
+                     json={"host": emby.base, "username": EMBY_USER, "password": EMBY_PASSWORD})
+        status, body = await api.call("POST", "/api/vendor/emby/login", token=alice, params={"backend": "remote"},
+                                      json={"host": emby.base, "username": EMBY_USER, "password": "nope"})
+        assert_error(status, body, 400)
+        sid = emby.server_id
+        views = await api.ok("POST", "/api/vendor/emby/list", token=alice, json={"path": f"{sid}/"})
+        assert [i["name"] for i in views["items"]] == ["Movies", "Shows"]
+        movies = await api.ok("POST", "/api/vendor/emby/list", token=alice,
+                              json={"path": f"{sid}/{emby.item_id('movies')}"})
+        assert [i["name"] for i in movies["items"]] == ["Clip", "Other"]
+        assert movies["paths"][-1]["name"] == "Movies"
+        me = await api.ok("GET", "/api/vendor/emby/me", token=alice, params={"serverID": sid})
+        assert me["info"]["serverName"] == "living-room"
+        rid = await api.create_room(alice, "remote-emby")
+        mid = (await api.ok("POST", "/api/room/movie/push", token=alice, room=rid, json={
+            "name": "clip", "vendorInfo": {"vendor": "emby", "emby": {"path": f"{sid}/{emby.item_id('clip')}"}}}
+        ))["id"]
+        await api.ok("POST", "/api/room/movie/current", token=alice, room=rid, json={"id": mid}, expect=204)
+        base = (await api.ok("GET", "/api/room/movie/current", token=alice, room=rid))["movie"]["base"]
+        assert set(base["subtitles"]) == {"English (SRT)", "French"}
+        async with api.session.get(base["url"]) as resp:
+            assert await resp.read() == EMBY_MEDIA
+        await api.ok("POST", "/api/vendor/emby/logout", token=alice, json={"serverId": sid}, expect=204)
+        assert len(emby.logged_out) == 1
+        # alist: search and a missing path keep their meaning across the wire
+        await api.ok("POST", "/api/vendor/alist/login", token=alice, params={"backend": "remote"}, expect=204,
+                     json={"host": alist.base, "username": ALIST_USER, "password": ALIST_PASSWORD})
+        asid = server_id(alist.base)
+        found = await api.ok("POST", "/api/vendor/alist/list", token=alice,
+                             json={"path": f"{asid}/movies", "keyword": "s01"})
+        assert [i["name"] for i in found["items"]] == ["s01e01.mp4"]
+        status, body = await api.call("POST", "/api/vendor/alist/list", token=alice, json={"path": f"{asid}/nope"})
+        assert_error(status, body, 404)
+        alist.expire_tokens()  # the vendor token dies: one login again, through the backend
+        logins = alist.logins
+        await api.ok("GET", "/api/vendor/alist/me", token=alice, params={"serverID": asid})
+        assert alist.logins == logins + 1
+        assert server.auth.rejected == 0
+    finally:
+        await server.stop()
