@@ -5,9 +5,9 @@ emulation behind them; failover on SIGKILL, a server expecting another JWT secre
 from __future__ import annotations
 
 import asyncio
-import uuid
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
