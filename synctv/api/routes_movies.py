@@ -64,8 +64,8 @@ async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
 
 async def _stop_proxy_streams(svc: Services, movies: list[Movie]) -> None:
     """A changed or deleted proxied movie stops streaming on every instance (and its access grants end)."""
-    ids = [m.id for m in movies if not m.is_folder and (movie_base(m).get("proxy")
-                                                          or vendor_movies.vendor_of(movie_base(m)))]
+    ids = [m.id for m in movies if (not m.is_folder and movie_base(m).get("proxy"))
+           or vendor_movies.vendor_of(movie_base(m))]
     if ids:
         await svc.invalidate("proxy_movies", ",".join(ids))
 
@@ -115,7 +115,7 @@ async def set_current(request: web.Request) -> web.Response:
         movie = await svc.store.movies.get(ctx.room_id, movie_id)
         if movie is None:
             raise not_found("movie not found")
-        if movie.is_folder:
+        if movie.is_folder and not (sub_path and movie_rules.is_dynamic_folder(movie_base(movie))):
             raise bad_request("cannot set a folder as the current movie")
         live = bool(movie_base(movie).get("live"))
         if vendor_movies.vendor_of(movie_base(movie)):
@@ -154,6 +154,13 @@ async def list_movies(request: web.Request) -> web.Response:
         folder = await svc.store.movies.get(ctx.room_id, folder_id)
         if folder is None or not folder.is_folder:
             raise not_found("folder not found")
+        if movie_rules.is_dynamic_folder(movie_base(folder)):
+            sub_path = request.query.get("subPath", "")
+            if len(sub_path) > 4096:
+                raise bad_request("subPath is too long")
+            paths = await _folder_paths(svc, ctx.room_id, folder_id)
+            return ok(await vendor_movies.list_dynamic(svc, ctx.user.id, folder, sub_path, page_query(request),
+                                                       paths))
     q = page_query(request)
     total, rows = await svc.store.movies.list(ctx.room_id, folder_id, q)
     return ok({"paths": await _folder_paths(svc, ctx.room_id, folder_id),
@@ -167,6 +174,8 @@ async def _check_parent(svc: Services, room_id: str, base: dict[str, Any]) -> No
         folder = await svc.store.movies.get(room_id, parent)
         if folder is None or not folder.is_folder:
             raise bad_request("parent folder not found")
+        if movie_rules.is_dynamic_folder(movie_base(folder)):
+            raise bad_request("a dynamic folder cannot contain other movies")
 
 
 def _created(movie: Movie) -> dict[str, Any]:

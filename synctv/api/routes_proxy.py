@@ -15,6 +15,7 @@ from synctv.api.context import services
 from synctv.api.responses import bad_request, error, not_found
 from synctv.api.routing import Routes
 from synctv.api.views import movie_base
+from synctv.core.movies import is_dynamic_folder
 from synctv.core.validation import is_id
 from synctv.media import hls
 from synctv.media.cache import NotCacheable, SliceCache, SourceInfo, parse_content_range, source_key
@@ -64,7 +65,7 @@ async def _proxied_movie(svc: Services, ctx: RoomCtx, movie_id: str) -> tuple[Mo
     if movie is None:
         raise not_found("movie not found")
     base = movie_base(movie)
-    if base.get("isFolder") or not base.get("proxy"):
+    if (base.get("isFolder") and not is_dynamic_folder(base)) or not base.get("proxy"):
         raise bad_request("this movie is not proxied")
     if base.get("rtmpSource"):
         raise bad_request("rtmp sources are not available on this server")
@@ -303,7 +304,10 @@ async def _vendor_source(request: web.Request, svc: Services, ctx: RoomCtx, movi
                          base: dict[str, Any]) -> dict[str, Any]:
     """A vendor movie's source of the moment (resolved, cached), one of its subtitles (`?t=subtitle&id=n`) or
     another of its sources (`?source=n`, 1-based as `moreSources`; 0 is the main one)."""
-    resolved = await vendors(svc).resolve(ctx.room_id, movie, base)
+    sub_path = request.query.get("subPath", "")
+    if len(sub_path) > 4096:
+        raise bad_request("subPath is too long")
+    resolved = await vendors(svc).resolve(ctx.room_id, movie, base, sub_path)
     if request.query.get("t") == "subtitle":
         raw = request.query.get("id", "")
         index = int(raw) if raw.isdigit() and len(raw) < 4 else -1

@@ -200,14 +200,17 @@ def vendor_info(vendor: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_vendor_movie(base: dict[str, Any], rules: ProxyRules) -> dict[str, Any]:
-    if base["isFolder"]:
-        raise ValidationError("dynamic (vendor) folders are not available on this server yet")
+    """A vendor file, or a dynamic folder (`isFolder`: a live view of an Alist directory or an Emby folder)."""
     if base["live"] or base["rtmpSource"]:
         raise ValidationError("a vendor movie cannot be live or an rtmp source")
     if base["proxy"] and not rules.movie_proxy:
         raise ValidationError("movie proxy is disabled on this server")
     # The URL, headers and subtitles come from the vendor each time the movie is played.
     return dict(base, url="", headers={}, subtitles={}, moreSources=[])
+
+
+def is_dynamic_folder(base: dict[str, Any]) -> bool:
+    return bool(base.get("isFolder") and (base.get("vendorInfo") or {}).get("vendor"))
 
 
 def without_secrets(base: dict[str, Any]) -> dict[str, Any]:

@@ -66,6 +66,14 @@ def split_path(path: str) -> tuple[str, str]:
     return sid, "/" if inner in ("/", "//") else inner
 
 
+def below(folder: str, sub_path: str) -> str:
+    """`sub_path` inside `folder`, never above it (a dynamic folder shows its own subtree only)."""
+    joined = posixpath.normpath(posixpath.join(folder, sub_path.strip("/")))
+    if joined != folder and not joined.startswith(folder.rstrip("/") + "/"):
+        raise VendorError("subPath leaves the folder", 400)
+    return joined
+
+
 def movie_password_binding(room_id: str) -> str:
     return f"alist-movie-password:{room_id}"
 
@@ -213,10 +221,13 @@ class Vendors:
 
     async def _resolve(self, room_id: str, movie: Movie, base: dict[str, Any], sub_path: str) -> Resolved:
         info = base.get("vendorInfo") or {}
+        folder = bool(base.get("isFolder"))
+        if folder and not sub_path:
+            raise VendorError("a dynamic folder plays one of its files: give its subPath", 400)
         if info.get("vendor") == ALIST:
-            return await self._resolve_alist(room_id, movie, info.get("alist") or {})
+            return await self._resolve_alist(room_id, movie, info.get("alist") or {}, sub_path if folder else "")
         if info.get("vendor") == EMBY:
-            return await self._resolve_emby(movie, info.get("emby") or {})
+            return await self._resolve_emby(movie, info.get("emby") or {}, sub_path if folder else "")
         raise VendorError(f"vendor {str(info.get('vendor'))[:32]} is not available on this server", 400)
 
     def open_movie_password(self, room_id: str, sealed: str) -> str:
@@ -228,8 +239,10 @@ class Vendors:
             raise VendorError("this movie's alist folder password cannot be read with this server's "
                               "vendors.secret_key; edit the movie to set it again", 400) from None
 
-    async def _resolve_alist(self, room_id: str, movie: Movie, info: dict[str, Any]) -> Resolved:
+    async def _resolve_alist(self, room_id: str, movie: Movie, info: dict[str, Any], sub_path: str) -> Resolved:
         sid, inner = split_path(str(info.get("path", "")))
+        if sub_path:
+            inner = below(inner, sub_path)
         password = self.open_movie_password(room_id, str(info.get("password", "")))
 
         async def get(alist: AlistApi, account: Account) -> Resolved:
@@ -251,8 +264,12 @@ class Vendors:
 
         return await self.with_alist(movie.creator_id, sid, get)
 
-    async def _resolve_emby(self, movie: Movie, info: dict[str, Any]) -> Resolved:
+    async def _resolve_emby(self, movie: Movie, info: dict[str, Any], sub_path: str) -> Resolved:
         sid, _, item_id = str(info.get("path", "")).partition("/")
+        if sub_path:
+            if not SERVER_ID.fullmatch(sub_path):
+                raise VendorError("invalid emby item id in subPath", 400)
+            item_id = sub_path
         transcode = info.get("transcode") is True
 
         async def get(emby: EmbyApi, account: Account) -> Resolved:

@@ -260,7 +260,6 @@ async def test_vendor_movie_push_and_direct_playback(sqlite_server: Server, alis
                 {"name": "x", "vendorInfo": {"vendor": "alist", "alist": {"path": 7}}},
                 {"name": "x", "vendorInfo": {"vendor": 3}},
                 {**movie(f"{sid}/movies/clip.mp4"), "live": True},
-                {**movie(f"{sid}/movies"), "isFolder": True},
                 movie("0123456789abcdef0123456789abcdef/movies/clip.mp4")):  # not bound to that server
         status, body = await api.call("POST", "/api/room/movie/push", token=alice, room=rid, json=bad)
         assert_error(status, body, 400)
@@ -381,3 +380,48 @@ async def test_concurrent_plays_resolve_once(sqlite_server: Server, alist: Alist
                                      for _ in range(concurrent)))
     assert len({r["movie"]["base"]["url"] for r in results}) == 1
     assert alist.calls.count("/api/fs/get") == before + 1
+
+
+async def test_dynamic_folder(sqlite_server: Server, alist: AlistEmulator) -> None:
+    server, api = sqlite_server, sqlite_server.api
+    await allow_local(server)
+    alice, bob = await api.signup("alice"), await api.signup("bob")
+    sid = await bind(api, alice, alist)
+    rid = await api.create_room(alice, "dynamic")
+    await api.ok("POST", "/api/room/login", token=bob, json={"roomId": rid, "password": ""})
+    folder = await api.ok("POST", "/api/room/movie/push", token=alice, room=rid, json={
+        "name": "library", "isFolder": True, "vendorInfo": {"vendor": "alist", "alist": {"path": f"{sid}/movies"}}})
+    fid = folder["id"]
+    page = await api.ok("GET", "/api/room/movie/movies", token=alice, room=rid, params={"id": fid, "max": 3})
+    assert page["dynamic"] is True and page["total"] == 6 and len(page["movies"]) == 3
+    assert page["movies"][0]["subPath"] == "series" and page["movies"][0]["base"]["isFolder"] is True
+    assert page["paths"][0]["name"] == "Home" and page["paths"][-1] == {"name": "library", "id": fid,
+                                                                         "subPath": ""}
+    inner = await api.ok("GET", "/api/room/movie/movies", token=alice, room=rid,
+                         params={"id": fid, "subPath": "series"})
+    assert [(m["subPath"], m["base"]["name"]) for m in inner["movies"]] == [("series/s01e01.mp4", "s01e01.mp4")]
+    assert inner["paths"][-1] == {"name": "series", "id": fid, "subPath": "series"}
+    found = await api.ok("GET", "/api/room/movie/movies", token=alice, room=rid,
+                         params={"id": fid, "keyword": "s01"})
+    assert [m["subPath"] for m in found["movies"]] == ["series/s01e01.mp4"]
+    # only its creator browses it; nobody climbs out of it
+    status, body = await api.call("GET", "/api/room/movie/movies", token=bob, room=rid, params={"id": fid})
+    assert_error(status, body, 403)
+    status, body = await api.call("GET", "/api/room/movie/movies", token=alice, room=rid,
+                                  params={"id": fid, "subPath": "../locked"})
+    assert_error(status, body, 400)
+    # a dynamic folder holds no static movies, and is played one file at a time
+    status, body = await api.call("POST", "/api/room/movie/push", token=alice, room=rid,
+                                  json={"name": "x", "url": "https://a.example/x.mp4", "parentId": fid})
+    assert_error(status, body, 400)
+    status, body = await api.call("POST", "/api/room/movie/current", token=alice, room=rid, json={"id": fid})
+    assert_error(status, body, 400)
+    await api.ok("POST", "/api/room/movie/current", token=alice, room=rid, expect=204,
+                 json={"id": fid, "subPath": "series/s01e01.mp4"})
+    current = await api.ok("GET", "/api/room/movie/current", token=bob, room=rid)
+    assert current["movie"]["subPath"] == "series/s01e01.mp4"
+    assert current["movie"]["base"]["url"].startswith(f"{alist.base}/p/movies/series/s01e01.mp4?sign=")
+    await api.ok("POST", "/api/room/movie/current", token=alice, room=rid, expect=204,
+                 json={"id": fid, "subPath": "../locked/secret.mp4"})
+    status, body = await api.call("GET", "/api/room/movie/current", token=bob, room=rid)
+    assert_error(status, body, 400)

@@ -194,3 +194,29 @@ async def test_transcode_stopped_when_the_movie_changes(sqlite_server: Server, e
     await api.ok("POST", "/api/room/movie/current", token=alice, room=rid, json={"id": plain["id"]}, expect=204)
     assert emby.active_encodings == set()
     assert any(c.startswith("DELETE /Videos/ActiveEncodings") for c in emby.calls)
+
+
+async def test_dynamic_folder(sqlite_server: Server, emby: EmbyEmulator) -> None:
+    server, api = sqlite_server, sqlite_server.api
+    await allow_local(server)
+    alice, bob = await api.signup("alice"), await api.signup("bob")
+    sid = await bind(api, alice, emby)
+    rid = await api.create_room(alice, "emby-dynamic")
+    await api.ok("POST", "/api/room/login", token=bob, json={"roomId": rid, "password": ""})
+    fid = (await api.ok("POST", "/api/room/movie/push", token=alice, room=rid, json={
+        "name": "shows", "isFolder": True, "proxy": True,
+        "vendorInfo": {"vendor": "emby", "emby": {"path": f"{sid}/{emby.item_id('shows')}"}}}))["id"]
+    top = await api.ok("GET", "/api/room/movie/movies", token=alice, room=rid, params={"id": fid})
+    assert [(m["base"]["name"], m["subPath"]) for m in top["movies"]] == [("Show", emby.item_id("show"))]
+    season = await api.ok("GET", "/api/room/movie/movies", token=alice, room=rid,
+                          params={"id": fid, "subPath": emby.item_id("season")})
+    assert [m["base"]["name"] for m in season["movies"]] == ["Pilot"]
+    assert season["paths"][-1]["name"] == "Season 1"
+    status, body = await api.call("GET", "/api/room/movie/movies", token=bob, room=rid, params={"id": fid})
+    assert_error(status, body, 403)
+    await api.ok("POST", "/api/room/movie/current", token=alice, room=rid, expect=204,
+                 json={"id": fid, "subPath": emby.item_id("pilot")})
+    base = (await api.ok("GET", "/api/room/movie/current", token=bob, room=rid))["movie"]["base"]
+    assert base["url"].startswith(f"/api/room/movie/proxy/{fid}?") and "subPath=" in base["url"]
+    async with api.session.get(api.base + base["url"]) as resp:
+        assert resp.status == 200 and await resp.read() == EMBY_MEDIA
