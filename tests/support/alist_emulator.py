@@ -11,7 +11,7 @@ written from Alist v3's public API documentation (alist.nn.ci, "API" section; v3
   provider}
 - POST /api/fs/get {path, password} -> data {name, size, is_dir, ..., raw_url, provider, related}
 - POST /api/fs/search {parent, keywords, scope, page, per_page, password} -> data {content, total}
-- GET  /p/<path>?sign=<sign> -> the file's bytes (the "raw url" of local storage; Range supported)
+- GET  /p/<path>?sign=<sign> -> the file's bytes (the "raw url" of local storage; Range supported; CORS open)
 
 Every API answer is HTTP 200 with Alist's envelope `{code, message, data}`; the outcome is in `code`:
 200 success; 400 a failed login ("password is incorrect"); 401 a missing, unknown or expired token ("that's not
@@ -276,4 +276,5 @@ class AlistEmulator:
             return web.Response(status=404, text="not found")
         self.downloads.append(clean)
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return web.FileResponse(target, headers={"Content-Type": ctype})
+        # Alist answers every route with permissive CORS (a web player fetches subtitles from it).
+        return web.FileResponse(target, headers={"Content-Type": ctype, "Access-Control-Allow-Origin": "*"})

@@ -4,6 +4,7 @@ import { ApiError, auth, fetchServerTime, get, post, rawUintField, requestFull }
 import { MediaLoader, sourceKind } from './player.js';
 import { MessageType, MessageTypeName } from './proto.js';
 import { RoomSocket } from './roomsocket.js';
+import { AlistPanel, attachSubtitles } from './vendors.js';
 import { ClockSync, SYNC, SyncController, stateFromCurrent } from './sync.js';
 import {
   MEMBER_PERMISSIONS,
@@ -118,6 +119,8 @@ export class RoomView {
       this.controller.resumeAfterGesture();
     });
     $('add-movie-form').addEventListener('submit', (ev) => this.addMovie(ev));
+    this.alist = new AlistPanel({ roomId: null, onAdded: () => this.loadPlaylist(), toast: this.toast });
+    this.alist.wire();
     $('movie-url').addEventListener('change', () => {
       if (!$('movie-name').value) $('movie-name').placeholder = nameFromUrl($('movie-url').value);
     });
@@ -297,6 +300,8 @@ export class RoomView {
 
   renderControls() {
     $('add-movie-form').hidden = !this.can(PERM.addMovie);
+    $('alist-panel').hidden = !this.can(PERM.addMovie);
+    if (this.can(PERM.addMovie)) this.alist.refresh(this.roomId);
     $('chat-form').querySelector('input').disabled = !this.can(PERM.sendChatMessage);
     $('stop-movie').hidden = !this.can(PERM.setCurrentMovie);
   }
@@ -467,6 +472,7 @@ export class RoomView {
       this.controller.setMovie({ active: false });
       try {
         await this.loader.load(base);
+        attachSubtitles(this.video, base.subtitles);
       } catch (e) {
         $('room-error').textContent = `Cannot play this video: ${e.message}`;
       }
