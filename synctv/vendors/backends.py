@@ -209,7 +209,10 @@ class Backends:
                 await self._drop(endpoint)
             for endpoint, record in wanted.items():
                 if endpoint not in self.live:
-                    self.live[endpoint] = self._start(record)
+                    try:
+                        self.live[endpoint] = self._start(record)
+                    except (ValueError, OSError) as exc:  # an address the client libraries refuse
+                        log.warning("vendor backend %s cannot be used: %s", endpoint, exc)
             self.loaded = True
 
     def _start(self, record: dict[str, Any]) -> LiveBackend:

@@ -16,6 +16,7 @@ import aetcd
 import aiohttp
 import pytest
 
+from synctv.core.permissions import Role
 from synctv.vendors.alist.api import server_id
 from synctv.vendors.service import vendors
 from tests.conftest_vendors import ALIST_PASSWORD, ALIST_USER, LIBRARY
@@ -63,8 +64,7 @@ async def admin_list(server: Server, root: str) -> list[dict[str, Any]]:
 
 
 async def root_token(server: Server) -> str:
-    return await server.make_user("boss", role=__import__("synctv.core.permissions",
-                                                           fromlist=["Role"]).Role.ROOT)
+    return await server.make_user("boss", role=Role.ROOT)
 
 
 async def test_admin_api_authorization_and_bad_input(synctv: Server) -> None:
@@ -265,7 +265,6 @@ async def test_three_instances_share_backends_and_bindings(tmp_path: Path, pg_se
     """A backend added through instance 1 is used by instance 3 at once; alice binds Alist on instance 1, bob
     plays her file on instance 3 through the proxy; vendor servers found through a real etcd."""
     from synctv.app import Runtime
-    from synctv.core.permissions import Role
     from synctv.vendors.secrets import new_key
     from tests.support.etcd_server import free_port
     from tests.support.servers import make_config
