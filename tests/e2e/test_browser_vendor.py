@@ -1,5 +1,6 @@
-"""The built-in web client with an Alist library in a real Chromium: bind the server, browse it, add a file
-and play it with its subtitle track (files served by the Alist emulation's file host, on loopback)."""
+"""The built-in web client with vendor libraries in a real Chromium: bind an Alist server, browse it, add a file
+and play it with its subtitle track (files served by the Alist emulation's file host, on loopback); the same
+with an Emby library (the Emby emulation)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.support import browser_support as bs
 from tests.support.alist_emulator import AlistEmulator
+from tests.support.emby_emulator import EmbyEmulator
 from tests.support.media_origin import MediaFiles
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(180)]
@@ -43,6 +45,7 @@ async def test_bind_browse_add_and_play_with_subtitles(tmp_path: Path, media_fil
     shutil.copy(media_files.root / media_files.mp4, library / "clip.mp4")
     (library / "clip.srt").write_text(SRT)
     alist = await AlistEmulator(tmp_path / "alist", {"admin": "alist-pass"}).start()
+    emby = await EmbyEmulator(library / "clip.mp4", {"viewer": "emby-pass"}).start()
     server = bs.ServeProcess()
     server.start()
     try:
@@ -71,6 +74,19 @@ async def test_bind_browse_add_and_play_with_subtitles(tmp_path: Path, media_fil
                     " return t && t.label === 'clip.srt' && t.cues && t.cues.length === 1; }")
                 cue = await page.evaluate("() => window.synctvPlayer.video.textTracks[0].cues[0].text")
                 assert cue == "hello from alist"
+                # the Emby panel: bind, open a library, add a film, play it
+                await page.fill("#emby-host", emby.base)
+                await page.fill("#emby-username", "viewer")
+                await page.fill("#emby-password", "emby-pass")
+                await page.click("[data-testid=emby-bind]")
+                await page.click("[data-testid=emby-item][data-name=Movies] [data-testid=emby-open]")
+                await page.click("[data-testid=emby-item][data-name=Clip] [data-testid=emby-add]")
+                clip = page.locator("[data-testid=playlist-item]", has=page.get_by_text("Clip", exact=True))
+                await clip.wait_for()
+                await clip.locator("[data-testid=movie-play]").click()
+                await page.wait_for_function(
+                    "() => window.synctvPlayer.video.currentSrc.includes('/stream.mp4?')"
+                    " && window.synctvPlayer.video.readyState >= 2")
             except BaseException:
                 print("--- console:\n" + "\n".join(page.console_messages[-40:]))
                 print(f"--- server:\n{server.log()}")
@@ -78,4 +94,5 @@ async def test_bind_browse_add_and_play_with_subtitles(tmp_path: Path, media_fil
     finally:
         server.stop()
         await alist.stop()
+        await emby.stop()
     assert "/films/clip.mp4" in alist.downloads and "/films/clip.srt" in alist.downloads

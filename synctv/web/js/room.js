@@ -4,7 +4,7 @@ import { ApiError, auth, fetchServerTime, get, post, rawUintField, requestFull }
 import { MediaLoader, sourceKind } from './player.js';
 import { MessageType, MessageTypeName } from './proto.js';
 import { RoomSocket } from './roomsocket.js';
-import { AlistPanel, attachSubtitles } from './vendors.js';
+import { VendorPanel, attachSubtitles } from './vendors.js';
 import { ClockSync, SYNC, SyncController, stateFromCurrent } from './sync.js';
 import {
   MEMBER_PERMISSIONS,
@@ -119,8 +119,9 @@ export class RoomView {
       this.controller.resumeAfterGesture();
     });
     $('add-movie-form').addEventListener('submit', (ev) => this.addMovie(ev));
-    this.alist = new AlistPanel({ roomId: null, onAdded: () => this.loadPlaylist(), toast: this.toast });
-    this.alist.wire();
+    this.libraries = ['alist', 'emby'].map((vendor) => new VendorPanel({
+      vendor, roomId: null, onAdded: () => this.loadPlaylist(), toast: this.toast }));
+    for (const panel of this.libraries) panel.wire();
     $('movie-url').addEventListener('change', () => {
       if (!$('movie-name').value) $('movie-name').placeholder = nameFromUrl($('movie-url').value);
     });
@@ -300,8 +301,10 @@ export class RoomView {
 
   renderControls() {
     $('add-movie-form').hidden = !this.can(PERM.addMovie);
-    $('alist-panel').hidden = !this.can(PERM.addMovie);
-    if (this.can(PERM.addMovie)) this.alist.refresh(this.roomId);
+    for (const panel of this.libraries) {
+      $(`${panel.vendor}-panel`).hidden = !this.can(PERM.addMovie);
+      if (this.can(PERM.addMovie)) panel.refresh(this.roomId);
+    }
     $('chat-form').querySelector('input').disabled = !this.can(PERM.sendChatMessage);
     $('stop-movie').hidden = !this.can(PERM.setCurrentMovie);
   }

@@ -1,21 +1,27 @@
-// The room's "Alist library" panel: bind an Alist server, browse it, add files (or a whole folder, as a
-// dynamic folder) to the playlist. Files are resolved by the server when played, with their subtitles.
+// The room's library panels (Alist, Emby/Jellyfin): bind a server, browse it, add files (or a whole folder, as
+// a dynamic folder) to the playlist. Files are resolved by the server when played, with their subtitles.
 
 import { get, post } from './api.js';
 import { h } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 
-export class AlistPanel {
-  constructor({ roomId, onAdded, toast }) {
+export class VendorPanel {
+  /** `vendor`: 'alist' or 'emby'; the panel's elements are `<vendor>-bind-form`, `<vendor>-items`, ... */
+  constructor({ vendor, roomId, onAdded, toast }) {
+    this.vendor = vendor;
     this.roomId = roomId;
     this.onAdded = onAdded;
     this.toast = toast;
     this.path = '';
   }
 
+  el(suffix) {
+    return $(`${this.vendor}-${suffix}`);
+  }
+
   wire() {
-    $('alist-bind-form').addEventListener('submit', (ev) => this.bind(ev));
+    this.el('bind-form').addEventListener('submit', (ev) => this.bind(ev));
   }
 
   /** Show the panel for a room (once per room: the controls are re-rendered often). */
@@ -29,63 +35,63 @@ export class AlistPanel {
   async reload() {
     let binds = [];
     try {
-      binds = await get('/api/vendor/alist/binds');
+      binds = await get(`/api/vendor/${this.vendor}/binds`);
     } catch {
       binds = [];
     }
-    $('alist-bind-form').hidden = binds.length > 0;
-    $('alist-browser').hidden = binds.length === 0;
+    this.el('bind-form').hidden = binds.length > 0;
+    this.el('browser').hidden = binds.length === 0;
     if (binds.length) await this.open('');
   }
 
   async bind(ev) {
     ev.preventDefault();
-    const body = { host: $('alist-host').value.trim(), username: $('alist-username').value.trim(),
-                   password: $('alist-password').value };
+    const body = { host: this.el('host').value.trim(), username: this.el('username').value.trim(),
+                   password: this.el('password').value };
     try {
-      await post('/api/vendor/alist/login', body);
-      $('alist-bind-form').reset();
+      await post(`/api/vendor/${this.vendor}/login`, body);
+      this.el('bind-form').reset();
       await this.reload();
     } catch (e) {
-      $('alist-error').textContent = e.message;
+      this.el('error').textContent = e.message;
     }
   }
 
   async open(path) {
     let page;
     try {
-      page = await post('/api/vendor/alist/list', { path }, { query: { max: 100 } });
+      page = await post(`/api/vendor/${this.vendor}/list`, { path }, { query: { max: 100 } });
     } catch (e) {
-      $('alist-error').textContent = e.message;
+      this.el('error').textContent = e.message;
       return;
     }
-    $('alist-error').textContent = '';
+    this.el('error').textContent = '';
     this.path = path;
     const crumbs = (page.paths || []).map((p) => h('button', { type: 'button', class: 'link', onclick: () => this.open(p.path) }, p.name || 'Home'));
-    $('alist-path').replaceChildren(...crumbs);
+    this.el('path').replaceChildren(...crumbs);
     const items = (page.items || []).map((item) => {
       const buttons = [];
       if (item.isDir) {
-        buttons.push(h('button', { type: 'button', dataset: { testid: 'alist-open' }, onclick: () => this.open(item.path) }, 'Open'));
-        buttons.push(h('button', { type: 'button', dataset: { testid: 'alist-add-folder' }, onclick: () => this.add(item, true) }, 'Add folder'));
+        buttons.push(h('button', { type: 'button', dataset: { testid: `${this.vendor}-open` }, onclick: () => this.open(item.path) }, 'Open'));
+        buttons.push(h('button', { type: 'button', dataset: { testid: `${this.vendor}-add-folder` }, onclick: () => this.add(item, true) }, 'Add folder'));
       } else {
-        buttons.push(h('button', { type: 'button', dataset: { testid: 'alist-add' }, onclick: () => this.add(item, false) }, 'Add'));
+        buttons.push(h('button', { type: 'button', dataset: { testid: `${this.vendor}-add` }, onclick: () => this.add(item, false) }, 'Add'));
       }
-      return h('li', { dataset: { testid: 'alist-item', name: item.name } }, h('span', {}, item.isDir ? `${item.name}/` : item.name), ...buttons);
+      return h('li', { dataset: { testid: `${this.vendor}-item`, name: item.name } }, h('span', {}, item.isDir ? `${item.name}/` : item.name), ...buttons);
     });
     if (!items.length) items.push(h('li', { class: 'empty' }, 'Empty folder'));
-    $('alist-items').replaceChildren(...items);
+    this.el('items').replaceChildren(...items);
   }
 
   async add(item, folder) {
-    const body = { name: item.name, isFolder: folder, proxy: $('alist-proxy').checked,
-                   vendorInfo: { vendor: 'alist', alist: { path: item.path } } };
+    const body = { name: item.name, isFolder: folder, proxy: this.el('proxy').checked,
+                   vendorInfo: { vendor: this.vendor, [this.vendor]: { path: item.path } } };
     try {
       await post('/api/room/movie/push', body, { roomId: this.roomId });
       this.toast(`Added ${item.name}`);
       this.onAdded();
     } catch (e) {
-      $('alist-error').textContent = e.message;
+      this.el('error').textContent = e.message;
     }
   }
 }
