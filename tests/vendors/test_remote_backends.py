@@ -233,30 +233,46 @@ async def _endpoints(server: Server, root: str, wanted: set[str]) -> bool:
 
 
 @pytest.mark.slow
-async def test_vendor_server_in_consul(tmp_path: Path, synctv: Server, consul_emulator: Any,
-                                       alist: AlistEmulator) -> None:
+async def test_vendor_servers_in_consul(tmp_path: Path, synctv: Server, consul_emulator: Any,
+                                        alist: AlistEmulator) -> None:
+    """The same membership through Consul: two servers, SIGKILL one (its TTL check lapses), stop the other
+    (deregistered at once)."""
     api = synctv.api
-    proc = VendorProcess(tmp_path, "vendor-c", jwt_secret=SECRET, service_name=SERVICE,
-                         consul=consul_emulator.address)
+    one = VendorProcess(tmp_path, "vendor-c1", jwt_secret=SECRET, service_name=SERVICE,
+                        consul=consul_emulator.address)
+    two = VendorProcess(tmp_path, "vendor-c2", jwt_secret=SECRET, service_name=SERVICE,
+                        consul=consul_emulator.address)
     try:
-        await asyncio.to_thread(proc.wait_ready)
+        await asyncio.to_thread(one.wait_ready)
+        await asyncio.to_thread(two.wait_ready)
         root = await root_token(synctv)
         await api.ok("POST", "/api/admin/vendors/add", token=root, expect=204,
                      json=record(consul_emulator.address, consul={"serviceName": SERVICE}))
-        await eventually(lambda: _endpoints(synctv, root, {proc.address}))
+        await eventually(lambda: _endpoints(synctv, root, {one.address, two.address}))
         alice = await api.signup("alice")
         await api.ok("POST", "/api/vendor/alist/login", token=alice, params={"backend": "remote"}, expect=204,
                      json={"host": alist.base, "username": ALIST_USER, "password": ALIST_PASSWORD})
-        me = await api.ok("GET", "/api/vendor/alist/me", token=alice, params={"serverID": server_id(alist.base)})
-        assert me["info"]["username"] == ALIST_USER
-        # stopping deregisters: the endpoint leaves at once
-        proc.stop()
+        sid = server_id(alist.base)
+        pool = vendors(synctv.runtime.services).backends.pool_for("alist", "remote")  # type: ignore[arg-type]
+        assert pool is not None
+        for _ in range(4):
+            me = await api.ok("GET", "/api/vendor/alist/me", token=alice, params={"serverID": sid})
+            assert me["info"]["username"] == ALIST_USER
+        assert all(e.calls >= 1 for e in pool.endpoints.values())
+        one.kill()
+        retries = pool.retries
+        for _ in range(6):
+            await api.ok("GET", "/api/vendor/alist/me", token=alice, params={"serverID": sid})
+        assert pool.retries - retries <= 1
+        await eventually(lambda: _endpoints(synctv, root, {two.address}), timeout=15)
+        # stopping deregisters: the endpoint leaves at once, and users get a clear 503
+        two.stop()
         await eventually(lambda: _endpoints(synctv, root, set()), timeout=5)
-        status, body = await api.call("GET", "/api/vendor/alist/me", token=alice,
-                                      params={"serverID": server_id(alist.base)})
+        status, body = await api.call("GET", "/api/vendor/alist/me", token=alice, params={"serverID": sid})
         assert_error(status, body, 503)
     finally:
-        proc.stop()
+        one.stop()
+        two.stop()
 
 
 @pytest.mark.slow
