@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         cluster.add_cluster_commands(sub, common)
+    from synctv.cli_vendor import add_vendor_commands
+
+    add_vendor_commands(sub)
     return parser
 
 
@@ -153,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "version":
         print(version_text())
         return 0
+    if args.command == "vendor":
+        from synctv.cli_vendor import run
+
+        return run(args)
     data_dir = getattr(args, "data_dir", None) or os.environ.get("SYNCTV_DATA_DIR") or DEFAULT_DATA_DIR
     root = Path(data_dir).expanduser()
     initialising = args.command in INITIALISING

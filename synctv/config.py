@@ -7,6 +7,7 @@ with `_`, e.g. `server.http.port` -> `SYNCTV_SERVER_HTTP_PORT`.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import ipaddress
 import os
@@ -73,6 +74,11 @@ def parse_size(value: str, key: str = "size", default: int = 1 << 30) -> int:
 def _random_secret(length: int = 32) -> str:
     alphabet = string.ascii_letters
     return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _random_key() -> str:
+    """32 random bytes, base64: an AES-256 key."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 @dataclass
@@ -224,6 +230,17 @@ class ProxyConfig:
 
 
 @dataclass
+class VendorsConfig:
+    """Alist and Emby/Jellyfin libraries users bind (see `synctv/vendors`)."""
+
+    # AES-256-GCM key (base64) for the users' vendor credentials at rest; generated on first start. Every
+    # instance of a cluster needs the same one; losing it means users bind their servers again.
+    secret_key: str = ""
+    timeout: str = "10s"  # one call to a vendor's API
+    url_ttl: str = "10m"  # how long a resolved media URL is reused before the vendor is asked again
+
+
+@dataclass
 class TracingConfig:
     enabled: bool = False
     otlp_endpoint: str = "http://127.0.0.1:4317"
@@ -246,6 +263,7 @@ class Config:
     rooms: RoomsConfig = field(default_factory=RoomsConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    vendors: VendorsConfig = field(default_factory=VendorsConfig)
     tracing: TracingConfig = field(default_factory=TracingConfig)
     profiling: ProfilingConfig = field(default_factory=ProfilingConfig)
     # Not persisted: where the config came from; relative paths resolve against it.
@@ -368,6 +386,14 @@ def validate(cfg: Config) -> None:
         raise ConfigError("proxy.max_redirects: must be 0..20")
     if len(cfg.jwt.secret) < 16:
         raise ConfigError("jwt.secret: must be at least 16 characters")
+    for name in ("timeout", "url_ttl"):
+        parse_duration(getattr(cfg.vendors, name), f"vendors.{name}")
+    try:
+        vendor_key = base64.urlsafe_b64decode(cfg.vendors.secret_key + "=" * (-len(cfg.vendors.secret_key) % 4))
+    except ValueError:
+        vendor_key = b""
+    if len(vendor_key) != 32:
+        raise ConfigError("vendors.secret_key: must be 32 bytes, base64 (leave it empty to generate one)")
     if cfg.database.type not in ("sqlite3", "postgres", "mysql"):
         raise ConfigError(f"database.type: must be sqlite3, postgres or mysql, got {cfg.database.type!r}")
     if cfg.database.max_open_conns < 1:
@@ -447,15 +473,20 @@ def load(data_dir: str | os.PathLike[str], env: dict[str, str] | None = None, wr
     generated = ""
     if not cfg.jwt.secret:
         cfg.jwt.secret = generated = _random_secret()
+    generated_key = ""
+    if not cfg.vendors.secret_key:
+        cfg.vendors.secret_key = generated_key = _random_key()
     _apply_env(cfg, env, ENV_PREFIX, "")
     validate(cfg)
-    if write_back and (generated or not path.exists()):
+    if write_back and (generated or generated_key or not path.exists()):
         # Persist the generated secret (not env overrides) so tokens survive restarts.
         file_cfg = Config(data_dir=str(root))
         if path.exists():
             _apply_mapping(file_cfg, yaml.safe_load(path.read_text()) or {}, "")
         if not file_cfg.jwt.secret:
             file_cfg.jwt.secret = generated or cfg.jwt.secret
+        if not file_cfg.vendors.secret_key:
+            file_cfg.vendors.secret_key = generated_key or cfg.vendors.secret_key
         path.write_text(yaml.safe_dump(to_dict(file_cfg), sort_keys=False))
         os.chmod(path, 0o600)
     return cfg

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from synctv.discovery import Discovery
     from synctv.media.service import MediaProxy
     from synctv.mesh import MeshNode
+    from synctv.vendors.service import Vendors
 
 HealthCheck = Callable[[], Awaitable[tuple[bool, str]]]
 
@@ -46,6 +47,8 @@ class Services:
     discovery_errors: int = 0
     # The media proxy and its outbound fetcher (`synctv.media.service.media_proxy` creates it on first use).
     media: MediaProxy | None = None
+    # Vendor libraries: accounts, clients, resolved URLs (`synctv.vendors.service.vendors` creates it on first use).
+    vendors: Vendors | None = None
     # Login providers and the mailer, made on first use (tests may put their own in first).
     oauth2: OAuth2Registry | None = None
     mailer: Mailer | None = None

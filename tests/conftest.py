@@ -16,7 +16,7 @@ from tests.support.api_client import Api
 from tests.support.pg_server import PostgresServer, find_bin
 from tests.support.servers import Server, start_server
 
-pytest_plugins = ["tests.conftest_cluster", "tests.conftest_media"]
+pytest_plugins = ["tests.conftest_cluster", "tests.conftest_media", "tests.conftest_vendors"]
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from google.api import annotations_pb2
+
 from synctv._generated import message_pb2
 from synctv.core.room import MsgType
 
@@ -25,7 +27,9 @@ def test_generated_modules_match_the_protos(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     protos = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "proto").glob("*.proto"))
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-Isynctv/_generated=proto", f"--python_out={out}",
+    googleapis = Path(annotations_pb2.__file__).parents[2]  # google/api/annotations.proto for the vendor protos
+    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-Isynctv/_generated=proto", f"-I{googleapis}",
+                    f"--python_out={out}",
                     f"--grpc_python_out={out}", f"--pyi_out={out}", *protos], cwd=ROOT, check=True)
     (out / "synctv/_generated/message_pb2_grpc.py").unlink()  # no services in message.proto (as gen_proto.sh)
     fresh = {p.name: p.read_text() for p in (out / "synctv/_generated").iterdir()}

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from synctv.api import (
     openapi,
     routes_admin,
+    routes_admin_vendors,
     routes_cluster,
     routes_debug,
     routes_email,
@@ -25,6 +26,7 @@ from synctv.api import (
     routes_public,
     routes_room,
     routes_user,
+    routes_vendors,
     ws,
 )
 from synctv.api.context import SERVICES
@@ -45,7 +47,8 @@ from synctv.services import Services
 ROUTE_MODULES: list[Routes] = [
     routes_health.routes, routes_public.routes, routes_user.routes, routes_oauth2.routes, routes_email.routes,
     routes_room.routes, routes_members.routes, routes_movies.routes, routes_proxy.routes, ws.routes,
-    routes_admin.routes, routes_cluster.routes, routes_debug.routes,
+    routes_admin.routes, routes_cluster.routes, routes_debug.routes, routes_vendors.routes,
+    routes_admin_vendors.routes,
 ]
 
 
@@ -71,6 +74,9 @@ def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics |
     app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[SERVICES] = svc
     async def close_media(_app: web.Application) -> None:
+        if svc.vendors is not None:
+            await svc.vendors.close()
+            svc.vendors = None
         if svc.media is not None:
             await svc.media.close()
             svc.media = None

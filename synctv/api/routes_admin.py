@@ -152,30 +152,6 @@ async def set_settings(request: web.Request) -> web.Response:
     return no_content()
 
 
-# --- vendor backends (not part of this server) ---
-
-
-def _vendor_unavailable(path: str, summary: str, method: str = "post") -> None:
-    async def handler(request: web.Request) -> web.Response:
-        await require_admin(request)
-        raise bad_request("vendor backends are not available on this server")
-
-    if method == "get":
-        routes.get(path, summary + " (not available on this server)", auth="admin", query=("page", "max"))(handler)
-    else:
-        body = {"endpoints": "array"} if not path.endswith(("/add", "/update")) else {"backend": "object"}
-        routes.post(path, summary + " (not available on this server)", auth="admin", body=body)(handler)
-
-
-_vendor_unavailable("/api/admin/vendors", "List vendor backends", "get")
-_vendor_unavailable("/api/admin/vendors/add", "Add a vendor backend")
-_vendor_unavailable("/api/admin/vendors/update", "Update a vendor backend")
-_vendor_unavailable("/api/admin/vendors/delete", "Delete vendor backends")
-_vendor_unavailable("/api/admin/vendors/reconnect", "Reconnect vendor backends")
-_vendor_unavailable("/api/admin/vendors/enable", "Enable vendor backends")
-_vendor_unavailable("/api/admin/vendors/disable", "Disable vendor backends")
-
-
 # --- users ---
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from synctv.api import vendor_movies
 from synctv.api.auth import RoomCtx, request_token, room_access
 from synctv.api.context import services
 from synctv.api.requests import field_id, field_str, json_body, json_object, page_query, validated
@@ -64,7 +65,7 @@ def _proxy_rules(svc: Services) -> movie_rules.ProxyRules:
 async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
     """Upstream's validation, plus the proxy target's address (resolved now; re-checked on every fetch)."""
     base: dict[str, Any] = validated(movie_rules.normalize, body, proxy=_proxy_rules(svc))
-    if base.get("proxy") and not base.get("isFolder"):
+    if base.get("proxy") and not base.get("isFolder") and not vendor_movies.vendor_of(base):
         try:
             await media_proxy(svc).fetcher.check_target(base["url"])
         except ProxyError as exc:
@@ -74,7 +75,8 @@ async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
 
 async def _stop_proxy_streams(svc: Services, movies: list[Movie]) -> None:
     """A changed or deleted proxied movie stops streaming on every instance (and its access grants end)."""
-    ids = [m.id for m in movies if not m.is_folder and movie_base(m).get("proxy")]
+    ids = [m.id for m in movies if (not m.is_folder and movie_base(m).get("proxy"))
+           or vendor_movies.vendor_of(movie_base(m))]
     if ids:
         await svc.invalidate("proxy_movies", ",".join(ids))
 
@@ -93,7 +95,10 @@ async def get_current(request: web.Request) -> web.Response:
             movie_json = api_movie(movie, creator.username if creator else "", viewer_id=ctx.user.id,
                                    sub_path=current.movie.sub_path, for_playback=True)
             base = movie_json["base"]
-            if base.get("proxy"):
+            if vendor_movies.vendor_of(base):
+                movie_json["base"] = await vendor_movies.playback(svc, ctx.room_id, request_token(request), movie,
+                                                                  movie_base(movie), current.movie.sub_path)
+            elif base.get("proxy"):
                 # The type was inferred from the origin URL above; the URL itself stays private.
                 base["url"] = proxy_path(movie.id, request_token(request), ctx.room_id)
                 base["headers"] = {}
@@ -112,6 +117,7 @@ async def set_current(request: web.Request) -> web.Response:
     sub_path = field_str(body, "subPath", required=False)
     if len(sub_path) > 4096:
         raise bad_request("subPath is too long")
+    previous = (await _current_state(svc, ctx.room_id)).movie.id
     if not movie_id:
         reply = await svc.router.submit(ctx.room_id, c.SetCurrentMovie(ctx.user.ref, CurrentMovie()))
     else:
@@ -120,13 +126,17 @@ async def set_current(request: web.Request) -> web.Response:
         movie = await svc.store.movies.get(ctx.room_id, movie_id)
         if movie is None:
             raise not_found("movie not found")
-        if movie.is_folder:
+        if movie.is_folder and not (sub_path and movie_rules.is_dynamic_folder(movie_base(movie))):
             raise bad_request("cannot set a folder as the current movie")
         live = bool(movie_base(movie).get("live"))
+        if vendor_movies.vendor_of(movie_base(movie)):
+            await svc.invalidate("proxy_movies", movie_id)  # fresh vendor URLs on every instance
         reply = await svc.router.submit(ctx.room_id, c.SetCurrentMovie(
             ctx.user.ref, CurrentMovie(id=movie_id, is_live=live, sub_path=sub_path)))
     if reply.error:
         raise room_error(reply.error)
+    if previous and previous != movie_id:
+        await vendor_movies.release_current(svc, ctx.room_id, previous)
     return no_content()
 
 
@@ -173,6 +183,13 @@ async def list_movies(request: web.Request) -> web.Response:
         folder = await svc.store.movies.get(ctx.room_id, folder_id)
         if folder is None or not folder.is_folder:
             raise not_found("folder not found")
+        if movie_rules.is_dynamic_folder(movie_base(folder)):
+            sub_path = request.query.get("subPath", "")
+            if len(sub_path) > 4096:
+                raise bad_request("subPath is too long")
+            paths = await _folder_paths(svc, ctx.room_id, folder_id)
+            return ok(await vendor_movies.list_dynamic(svc, ctx.user.id, folder, sub_path, page_query(request),
+                                                       paths))
     q = page_query(request)
     total, rows = await svc.store.movies.list(ctx.room_id, folder_id, q)
     return ok({"paths": await _folder_paths(svc, ctx.room_id, folder_id),
@@ -186,10 +203,12 @@ async def _check_parent(svc: Services, room_id: str, base: dict[str, Any]) -> No
         folder = await svc.store.movies.get(room_id, parent)
         if folder is None or not folder.is_folder:
             raise bad_request("parent folder not found")
+        if movie_rules.is_dynamic_folder(movie_base(folder)):
+            raise bad_request("a dynamic folder cannot contain other movies")
 
 
 def _created(movie: Movie) -> dict[str, Any]:
-    return {"id": movie.id, "creatorId": movie.creator_id, "base": movie_base(movie)}
+    return {"id": movie.id, "creatorId": movie.creator_id, "base": movie_rules.without_secrets(movie_base(movie))}
 
 
 @routes.post("/api/room/movie/push", "Add a movie or folder", auth="room", body={"url": "string", "name": "string",
@@ -201,6 +220,7 @@ async def push(request: web.Request) -> web.Response:
     ctx = await room_access(request)
     ctx.require(Perm.ADD_MOVIE)
     base = await _validated_base(svc, await json_object(request))
+    base = await vendor_movies.prepare(svc, ctx.room_id, ctx.user.id, base)
     await _check_parent(svc, ctx.room_id, base)
     (movie,) = await svc.store.movies.add(ctx.room_id, ctx.user.id, [base])
     await _notify_movies(svc, ctx)
@@ -219,7 +239,8 @@ async def push_many(request: web.Request) -> web.Response:
         raise bad_request("request body must be a non-empty JSON array")
     if len(body) > MAX_BATCH:
         raise bad_request(f"at most {MAX_BATCH} movies at once")
-    bases = [await _validated_base(svc, item) for item in body]
+    bases = [await vendor_movies.prepare(svc, ctx.room_id, ctx.user.id, await _validated_base(svc, item))
+             for item in body]
     for base in bases:
         await _check_parent(svc, ctx.room_id, base)
     movies = await svc.store.movies.add(ctx.room_id, ctx.user.id, bases)
@@ -239,6 +260,7 @@ async def edit(request: web.Request) -> web.Response:
     if movie is None:
         raise not_found("movie not found")
     base = await _validated_base(svc, body)
+    base = await vendor_movies.prepare(svc, ctx.room_id, movie.creator_id, base, movie_base(movie))
     if base["isFolder"] != movie.is_folder:
         raise bad_request("cannot turn a movie into a folder or back")
     if base.get("parentId") == movie_id:

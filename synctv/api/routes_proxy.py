@@ -15,6 +15,7 @@ from synctv.api.context import services
 from synctv.api.responses import bad_request, error, not_found
 from synctv.api.routing import Routes
 from synctv.api.views import movie_base
+from synctv.core.movies import is_dynamic_folder
 from synctv.core.validation import is_id
 from synctv.media import hls
 from synctv.media.cache import NotCacheable, SliceCache, SourceInfo, parse_content_range, source_key
@@ -24,6 +25,7 @@ from synctv.media.streams import StreamScope
 from synctv.media.tokens import source_version
 from synctv.services import Services
 from synctv.store.models import Movie
+from synctv.vendors.service import vendors
 
 routes = Routes("proxy")
 CHUNK = 64 * 1024
@@ -63,10 +65,8 @@ async def _proxied_movie(svc: Services, ctx: RoomCtx, movie_id: str) -> tuple[Mo
     if movie is None:
         raise not_found("movie not found")
     base = movie_base(movie)
-    if base.get("isFolder") or not base.get("proxy"):
+    if (base.get("isFolder") and not is_dynamic_folder(base)) or not base.get("proxy"):
         raise bad_request("this movie is not proxied")
-    if (base.get("vendorInfo") or {}).get("vendor"):
-        raise bad_request("vendors are not available on this server")
     if base.get("rtmpSource"):
         raise bad_request("rtmp sources are not available on this server")
     _check_enabled(svc, base)
@@ -287,6 +287,8 @@ async def _proxy(request: web.Request, token: str | None) -> web.StreamResponse:
     else:
         ctx, movie, base, version = granted
         _check_enabled(svc, base)  # settings are in memory: always current
+    if (base.get("vendorInfo") or {}).get("vendor"):
+        base = await _vendor_source(request, svc, ctx, movie, base)
     if token is None:
         url = base["url"]
         playlist = hls.is_playlist(base.get("type", ""), url)
@@ -296,6 +298,31 @@ async def _proxy(request: web.Request, token: str | None) -> web.StreamResponse:
     if playlist:
         return await _serve_playlist(request, mp, ctx, movie, base, url, version)
     return await _serve_bytes(request, mp, ctx, movie, base, url)
+
+
+async def _vendor_source(request: web.Request, svc: Services, ctx: RoomCtx, movie: Movie,
+                         base: dict[str, Any]) -> dict[str, Any]:
+    """A vendor movie's source of the moment (resolved, cached), one of its subtitles (`?t=subtitle&id=n`) or
+    another of its sources (`?source=n`, 1-based as `moreSources`; 0 is the main one)."""
+    sub_path = request.query.get("subPath", "")
+    if len(sub_path) > 4096:
+        raise bad_request("subPath is too long")
+    resolved = await vendors(svc).resolve(ctx.room_id, movie, base, sub_path)
+    if request.query.get("t") == "subtitle":
+        raw = request.query.get("id", "")
+        index = int(raw) if raw.isdigit() and len(raw) < 4 else -1
+        if not 0 <= index < len(resolved.subtitles):
+            raise not_found("subtitle not found")
+        sub = resolved.subtitles[index]
+        return dict(base, url=sub.url, headers={}, type=sub.type)
+    raw = request.query.get("source", "")
+    if raw and raw != "0":
+        index = int(raw) if raw.isdigit() and len(raw) < 4 else 0
+        if not 1 <= index <= len(resolved.more_sources):
+            raise not_found("source not found")
+        src = resolved.more_sources[index - 1]
+        return dict(base, url=src.url, headers={}, type=src.type)
+    return dict(base, url=resolved.url, headers=dict(resolved.headers), type=base.get("type") or resolved.type)
 
 
 # GET routes answer HEAD too (aiohttp registers it): headers only, and HEAD upstream, never the body.

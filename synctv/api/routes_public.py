@@ -1,6 +1,6 @@
 """Public endpoints the web client calls on page load, the clock endpoint, and the not-yet-available features.
 
-Vendors and live streaming answer a clear 400 instead of a 401 or a 500, so clients degrade gracefully.
+Live streaming answers a clear 400 instead of a 401 or a 500, so clients degrade gracefully.
 """
 
 from __future__ import annotations
@@ -38,11 +38,6 @@ async def public_settings(request: web.Request) -> web.Response:
 @routes.get("/api/public/time", "Server wall-clock time in milliseconds, for client clock-offset estimation")
 async def server_time(request: web.Request) -> web.Response:
     return ok({"serverTime": time.time_ns() // 1_000_000})
-
-
-@routes.any("/api/vendor/{tail:.*}", "Vendor integrations (Bilibili, Alist, Emby): not available yet")
-async def vendors(request: web.Request) -> web.Response:
-    raise bad_request("vendors are not available on this server")
 
 
 for _path, _summary in (

@@ -40,7 +40,7 @@ def movie_base(movie: Movie) -> dict[str, Any]:
 
 def api_movie(movie: Movie, creator: str, *, viewer_id: str, sub_path: str = "",
               for_playback: bool = False) -> dict[str, Any]:
-    base = movie_base(movie)
+    base = movie_rules.without_secrets(movie_base(movie))
     if for_playback:
         base = movie_rules.for_playback(base)
     elif movie.creator_id != viewer_id:

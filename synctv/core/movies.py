@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -152,7 +153,8 @@ def normalize(data: Any, *, require_name: bool = True, proxy: ProxyRules | None 
     if not isinstance(vendor, dict):
         raise ValidationError("vendorInfo must be an object")
     if vendor.get("vendor"):
-        raise ValidationError(f"vendor {vendor.get('vendor')!s:.32} is not available on this server")
+        base["vendorInfo"] = vendor_info(vendor)
+        return _check_vendor_movie(base, proxy or ProxyRules())
     if base["isFolder"]:
         return base
     if base["rtmpSource"]:
@@ -164,6 +166,60 @@ def normalize(data: Any, *, require_name: bool = True, proxy: ProxyRules | None 
         return base
     _check_url(base["url"], ("http", "https", "magnet"))
     return base
+
+
+VENDORS = ("alist", "emby")
+_SERVER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_VENDOR_PATH = 4096
+
+
+def _vendor_path(data: dict[str, Any], vendor: str) -> str:
+    path = _str(data, "path", MAX_VENDOR_PATH)
+    sid, sep, _ = path.partition("/")
+    if not sep or not _SERVER_ID.fullmatch(sid):
+        raise ValidationError(f"vendorInfo.{vendor}.path must be <serverId>/<path>")
+    return path
+
+
+def vendor_info(vendor: dict[str, Any]) -> dict[str, Any]:
+    """`vendorInfo` of an Alist or Emby movie (upstream §1.5); Bilibili is not available on this server."""
+    name = vendor.get("vendor")
+    if not isinstance(name, str) or name not in VENDORS:
+        raise ValidationError(f"vendor {name!s:.32} is not available on this server")
+    backend = _str(vendor, "backend", 64)
+    detail = vendor.get(name)
+    if not isinstance(detail, dict):
+        raise ValidationError(f"vendorInfo.{name} must be an object")
+    if name == "alist":
+        return {"vendor": name, "backend": backend,
+                "alist": {"path": _vendor_path(detail, name), "password": _str(detail, "password", 1024)}}
+    path = _vendor_path(detail, name)
+    if not path.partition("/")[2]:
+        raise ValidationError("vendorInfo.emby.path must name an item: <serverId>/<itemId>")
+    return {"vendor": name, "backend": backend, "emby": {"path": path, "transcode": _bool(detail, "transcode")}}
+
+
+def _check_vendor_movie(base: dict[str, Any], rules: ProxyRules) -> dict[str, Any]:
+    """A vendor file, or a dynamic folder (`isFolder`: a live view of an Alist directory or an Emby folder)."""
+    if base["live"] or base["rtmpSource"]:
+        raise ValidationError("a vendor movie cannot be live or an rtmp source")
+    if base["proxy"] and not rules.movie_proxy:
+        raise ValidationError("movie proxy is disabled on this server")
+    # The URL, headers and subtitles come from the vendor each time the movie is played.
+    return dict(base, url="", headers={}, subtitles={}, moreSources=[])
+
+
+def is_dynamic_folder(base: dict[str, Any]) -> bool:
+    return bool(base.get("isFolder") and (base.get("vendorInfo") or {}).get("vendor"))
+
+
+def without_secrets(base: dict[str, Any]) -> dict[str, Any]:
+    """What the API shows of a movie: a vendor movie's folder password (sealed at rest) never leaves."""
+    info = base.get("vendorInfo") or {}
+    alist = info.get("alist")
+    if not isinstance(alist, dict) or not alist.get("password"):
+        return base
+    return dict(base, vendorInfo=dict(info, alist=dict(alist, password="")))
 
 
 def infer_type(url: str, declared: str) -> str:

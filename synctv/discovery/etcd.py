@@ -53,8 +53,12 @@ class EtcdDiscovery(MembershipState):
         ttl: float = 5.0,
         username: str | None = None,
         password: str | None = None,
+        record: bytes | None = None,
     ) -> None:
         super().__init__(self_member)
+        # What is written under the key: our Member JSON, or another registry's format (a vendor server writes
+        # go-kratos' ServiceInstance so upstream SyncTV finds it too).
+        self._record = record
         if not endpoints:
             raise ValueError("cluster.discovery.etcd.endpoints: at least one endpoint is required")
         self._endpoints = [parse_endpoint(e) for e in endpoints]
@@ -157,7 +161,7 @@ class EtcdDiscovery(MembershipState):
     async def _register(self) -> None:
         self._lease = await asyncio.wait_for(self._client.lease(self.ttl), self._op_timeout)
         await asyncio.wait_for(
-            self._client.put(self.key.encode(), self.self_member.to_json(), lease=self._lease),
+            self._client.put(self.key.encode(), self._record or self.self_member.to_json(), lease=self._lease),
             self._op_timeout,
         )
         self._last_keepalive = time.monotonic()

@@ -146,8 +146,11 @@ class Fetcher:
     @contextlib.asynccontextmanager
     async def open(self, url: str, *, headers: Mapping[str, str] | None = None, method: str = "GET",
                    range_header: str | None = None, timeout: float | None = None,
-                   accept_errors: tuple[int, ...] = ()) -> AsyncIterator[aiohttp.ClientResponse]:
-        """The final response after redirects. Error statuses raise unless listed in `accept_errors`."""
+                   accept_errors: tuple[int, ...] = (),
+                   data: bytes | None = None) -> AsyncIterator[aiohttp.ClientResponse]:
+        """The final response after redirects. Error statuses raise unless listed in `accept_errors`.
+
+        `data` is a request body (a vendor API call); a 303 turns the request into a GET without it."""
         policy = self.policy()
         session = self._session(policy)
         hdrs = request_headers(headers or {}, self.settings.user_agent, range_header)
@@ -158,7 +161,8 @@ class Fetcher:
             _, host, _ = parse_target(url)
             check_literal(policy, host)
             try:
-                resp = await session.request(method, url, headers=hdrs, allow_redirects=False, timeout=req_timeout)
+                resp = await session.request(method, url, headers=hdrs, allow_redirects=False, timeout=req_timeout,
+                                             data=data)
             except ProxyError:
                 raise
             except (TimeoutError, aiohttp.ServerTimeoutError):
@@ -175,7 +179,7 @@ class Fetcher:
                 if resp.status in REDIRECTS and location:
                     url = urljoin(str(resp.url), location)
                     if resp.status == 303 and method != "HEAD":
-                        method = "GET"
+                        method, data = "GET", None
                     continue
                 if resp.status >= 400 and resp.status not in accept_errors:
                     raise UpstreamRefused(resp.status)

@@ -32,7 +32,7 @@ METRIC_NAMES = frozenset({
     "synctv_fence_rejections_total", "synctv_discovery_errors_total", "synctv_discovery_healthy",
     "synctv_mesh_messages_sent_total", "synctv_mesh_messages_received_total", "synctv_mesh_stream_up",
     "synctv_mesh_stream_ups_total", "synctv_mesh_stream_downs_total", "synctv_mesh_unauthenticated_total",
-    "synctv_mesh_protocol_mismatches_total",
+    "synctv_mesh_protocol_mismatches_total", "synctv_vendor_backend_state", "synctv_vendor_endpoint_state",
 })
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -122,6 +122,22 @@ class _RuntimeCollector(Collector):
         yield _gauge("synctv_instance_tasks", "asyncio tasks", tasks)
         yield _gauge("synctv_instance_ready", "1 when serving traffic (not draining)", 0 if svc.draining else 1)
         yield from _cluster(svc)
+        yield from _vendor_backends(svc)
+
+
+def _vendor_backends(svc: Services) -> Iterator[Any]:
+    """Connection state as gRPC numbers it (0 Idle, 1 Connecting, 2 Ready, 3 TransientFailure, 4 Shutdown)."""
+    backend = GaugeMetricFamily("synctv_vendor_backend_state", "A vendor backend's connection state",
+                                labels=["endpoint"])
+    endpoint = GaugeMetricFamily("synctv_vendor_endpoint_state", "Connection state of a vendor backend's endpoint",
+                                 labels=["backend", "address"])
+    live = svc.vendors.backends.live if svc.vendors is not None else {}
+    for name, b in live.items():
+        backend.add_metric([name], b.pool.state())
+        for e in b.pool.endpoints.values():
+            endpoint.add_metric([name, e.address], e.state())
+    yield backend
+    yield endpoint
 
 
 def _cluster(svc: Services) -> Iterator[Any]:

@@ -16,12 +16,13 @@ from synctv.core.permissions import GUEST_USER_ID, Role
 from synctv.media.service import cancel_proxy_streams
 from synctv.rooms.hub import CLOSE_KICKED
 from synctv.services import Services
+from synctv.vendors.service import forget_vendor_movie, reload_vendor_backends
 
 log = logging.getLogger(__name__)
 
 # The kinds callers name (`Services.invalidate(kind, key)`), and their mesh form.
 KINDS = {"settings": pb.INVALIDATE_SETTINGS, "sessions": pb.INVALIDATE_SESSIONS, "user": pb.INVALIDATE_USER,
-         "proxy_movies": pb.INVALIDATE_PROXY_MOVIES}
+         "proxy_movies": pb.INVALIDATE_PROXY_MOVIES, "vendor_backends": pb.INVALIDATE_VENDOR_BACKENDS}
 _NAMES = {v: k for k, v in KINDS.items()}
 
 
@@ -58,6 +59,9 @@ class Invalidator:
         elif kind == "proxy_movies":
             for movie_id in filter(None, key.split(",")):
                 cancel_proxy_streams(svc, movie_id)
+                forget_vendor_movie(svc, movie_id)
+        elif kind == "vendor_backends":
+            await reload_vendor_backends(svc)
         elif kind == "sessions":
             await store.sessions.load()
             closed = svc.hub.close_where(lambda conn: store.sessions.is_revoked(conn.session_id), CLOSE_KICKED,

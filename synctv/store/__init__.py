@@ -19,6 +19,7 @@ from synctv.store.rooms import RoomStore
 from synctv.store.sessions import SessionStore
 from synctv.store.settings import SettingsStore
 from synctv.store.users import UserStore
+from synctv.store.vendor_accounts import VendorAccountStore, VendorBackendStore
 
 
 class Store:
@@ -41,6 +42,8 @@ class Store:
         self.providers = ProviderStore(sessions)
         self.email_codes = EmailCodeStore(sessions)
         self.chat = ChatStore(sessions)
+        self.vendor_accounts = VendorAccountStore(sessions)
+        self.vendor_backends = VendorBackendStore(sessions)
 
     @classmethod
     async def open(cls, cfg: Config, *, run_migrations: bool = True, read_only: bool = False) -> Store:

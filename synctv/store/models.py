@@ -190,3 +190,29 @@ class EmailCode(Base):
     code: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)
+
+
+class VendorAccount(Base):
+    """A user's binding to a vendor server (Alist, Emby). Everything secret, the host included, is in `sealed`
+    (AES-GCM under `vendors.secret_key`, bound to the row's key)."""
+
+    __tablename__ = "vendor_accounts"
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(16), primary_key=True)
+    server_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    backend: Mapped[str] = mapped_column(String(64), default="")
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+
+
+class VendorBackendRow(Base):
+    """A gRPC vendor backend (upstream's VendorBackend record); its secrets are sealed like users' credentials."""
+
+    __tablename__ = "vendor_backends"
+    endpoint: Mapped[str] = mapped_column(String(255), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    info: Mapped[str] = mapped_column(Text)  # the record without its secrets (JSON)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))

@@ -196,7 +196,7 @@ async def test_unavailable_features_answer_clear_4xx(sqlite_server: Server) -> N
     alice = await api.signup("alice")
     rid = await api.create_room(alice, "features")
     mid = (await api.push_movie(alice, rid))["id"]
-    for method, path in (("GET", "/api/vendor/backends/bilibili"), ("GET", "/api/vendor/bilibili/login/qr"),
+    for method, path in (("GET", "/api/vendor/bilibili/login/qr"),
                          ("POST", "/api/vendor/alist/login"), ("GET", "/api/vendor/emby/me"),
                          ("GET", f"/api/room/movie/proxy/{mid}"), ("HEAD", f"/api/room/movie/proxy/{mid}"),
                          ("GET", f"/api/room/movie/live/flv/{mid}.flv"),

@@ -15,6 +15,7 @@ from synctv.media.errors import ProxyError
 from synctv.rooms.actor import RoomUnavailable
 from synctv.store.members import MembershipGone
 from synctv.store.users import Conflict
+from synctv.vendors.errors import VendorError
 
 log = logging.getLogger("synctv.api")
 
@@ -30,6 +31,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         resp.headers.update(exc.headers)
         return resp
     except ProxyError as exc:
+        return error(exc.status, exc.message)
+    except VendorError as exc:
         return error(exc.status, exc.message)
     except (ValidationError, SettingError, PlaybackError, Conflict) as exc:
         return error(400, str(exc))

@@ -5,6 +5,7 @@ import { MediaLoader, sourceKind } from './player.js';
 import { MessageType, MessageTypeName } from './proto.js';
 import { RoomSocket } from './roomsocket.js';
 import { t } from './i18n.js';
+import { VendorPanel, attachSubtitles } from './vendors.js';
 import { ClockSync, SYNC, SyncController, stateFromCurrent } from './sync.js';
 import {
   MEMBER_PERMISSIONS,
@@ -129,6 +130,9 @@ export class RoomView {
       this.controller.resumeAfterGesture();
     });
     $('add-movie-form').addEventListener('submit', (ev) => this.addMovie(ev));
+    this.libraries = ['alist', 'emby'].map((vendor) => new VendorPanel({
+      vendor, roomId: null, onAdded: () => this.loadPlaylist(), toast: this.toast }));
+    for (const panel of this.libraries) panel.wire();
     $('movie-url').addEventListener('change', () => {
       if (!$('movie-name').value) $('movie-name').placeholder = nameFromUrl($('movie-url').value);
     });
@@ -348,6 +352,10 @@ export class RoomView {
 
   renderControls() {
     $('add-movie-form').hidden = !this.can(PERM.addMovie);
+    for (const panel of this.libraries) {
+      $(`${panel.vendor}-panel`).hidden = !this.can(PERM.addMovie);
+      if (this.can(PERM.addMovie)) panel.refresh(this.roomId);
+    }
     const chat = this.holds(PERM.sendChatMessage);
     const input = $('chat-form').querySelector('input');
     input.disabled = !chat;
@@ -557,6 +565,7 @@ export class RoomView {
       this.controller.setMovie({ active: false });
       try {
         await this.loader.load(base);
+        attachSubtitles(this.video, base.subtitles);
       } catch (e) {
         $('room-error').textContent = `Cannot play this video: ${e.message}`;
       }
