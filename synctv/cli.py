@@ -111,6 +111,19 @@ def _add_management_commands(sub: argparse._SubParsersAction[argparse.ArgumentPa
     p.add_argument("value", metavar="VALUE", help="new value, e.g. true, 48 or text")
     action(p, "setting_set")
 
+    p = sub.add_parser("import-upstream", parents=[common], help="import an upstream SyncTV (Go) database",
+                       description="Import users (their passwords keep working), rooms with their passwords and "
+                                   "settings, members, movies and folders, and site settings from an upstream "
+                                   "SyncTV database. Rows already present are left alone, so running it again "
+                                   "imports nothing; what cannot be imported is listed with the reason.")
+    p.add_argument("source", metavar="SOURCE",
+                   help="the upstream SQLite file (e.g. synctv.db), or postgres://USER:PASS@HOST:PORT/DB or "
+                        "mysql://USER:PASS@HOST:PORT/DB")
+    p.add_argument("--dry-run", action="store_true", help="report what would be imported, write nothing")
+    p.add_argument("--ignore-unknown-columns", action="store_true",
+                   help="import even if upstream tables have columns this importer does not know")
+    action(p, "import_upstream")
+
 
 # Commands that may create the data directory, config.yaml and the database; every other one needs them to exist.
 INITIALISING = ("serve", "migrate")

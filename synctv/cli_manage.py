@@ -235,6 +235,25 @@ async def setting_set(store: Store, args: argparse.Namespace, out: TextIO) -> No
     print(f"{args.name} = {shown}", file=out)
 
 
+async def import_upstream(store: Store, args: argparse.Namespace, out: TextIO) -> None:
+    from synctv.importer.source import UpstreamError, UpstreamSource
+    from synctv.importer.upstream import run_import
+
+    try:
+        source = await UpstreamSource.open(args.source, ignore_unknown=args.ignore_unknown_columns)
+    except UpstreamError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        report = await run_import(source, store, dry_run=args.dry_run)
+    finally:
+        await source.close()
+    print(f"{'would import' if args.dry_run else 'imported'} from {source.name}:", file=out)
+    for line in report.lines():
+        print(f"  {line}", file=out)
+    if not report.changed:
+        print("nothing new to import", file=out)
+
+
 async def migrate(store: Store, args: argparse.Namespace, out: TextIO) -> None:
     print(f"database schema is up to date ({store.dialect})", file=out)
 
