@@ -1,4 +1,4 @@
-"""Management commands run straight against the database: migrate, user, admin, root and setting.
+"""Management commands run straight against the database: migrate, user, admin, root, setting, import-upstream.
 
 They are meant for operators (e.g. to recover a lost root password). A running server sees user changes at once,
 because every request re-reads the user from the database, and site settings within a second (it polls the
