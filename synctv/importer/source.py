@@ -155,7 +155,8 @@ class UpstreamSource:
         if table not in self.columns:
             return 0
         async with self.engine.connect() as conn:
-            return int((await conn.execute(text(f'SELECT COUNT(*) FROM "{table}"'))).scalar_one())
+            q = "`" if conn.dialect.name == "mysql" else '"'
+            return int((await conn.execute(text(f"SELECT COUNT(*) FROM {q}{table}{q}"))).scalar_one())
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -4,16 +4,19 @@ there through the API; a second run imports nothing; bad inputs are one-line err
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.support.api_client import Api
+from tests.support.mysql_server import MysqlServer, find_server
 from tests.support.pg_server import PostgresServer
 from tests.support.servers import start_server
-from tests.support.upstream_db import SITE, build_postgres, build_sqlite
+from tests.support.upstream_db import SITE, build_mysql, build_postgres, build_sqlite
 from tests.test_cli import fails, ok, run
 
 
@@ -122,6 +125,32 @@ async def test_import_postgres_upstream(pg_server: PostgresServer, data_dir: Pat
     dsn = pg_server.create_database("upstream_import")
     await build_postgres(dsn)
     url = f"postgres://postgres@127.0.0.1:{pg_server.port}/upstream_import"
+    _assert_first_import(ok(data_dir, "import-upstream", url))
+    await _check_site(data_dir)
+    _assert_nothing_new(ok(data_dir, "import-upstream", url))
+
+
+@pytest.fixture(scope="module")
+def mysql_server() -> Iterator[MysqlServer]:
+    if find_server() is None:
+        if os.environ.get("SYNCTV_REQUIRE_ALL") or os.environ.get("CI"):
+            pytest.fail("MariaDB/MySQL is required but not installed (apt-get install mariadb-server)")
+        pytest.skip("MariaDB/MySQL server not installed")
+    server = MysqlServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_import_mysql_upstream(mysql_server: MysqlServer, data_dir: Path) -> None:
+    import asyncmy
+
+    conn = await asyncmy.connect(host="127.0.0.1", port=mysql_server.port, user="root")
+    async with conn.cursor() as cur:
+        await cur.execute("CREATE DATABASE upstream CHARACTER SET utf8mb4")
+    conn.close()
+    await build_mysql("127.0.0.1", mysql_server.port, "upstream")
+    url = f"mysql://root@127.0.0.1:{mysql_server.port}/upstream"
     _assert_first_import(ok(data_dir, "import-upstream", url))
     await _check_site(data_dir)
     _assert_nothing_new(ok(data_dir, "import-upstream", url))

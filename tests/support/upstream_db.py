@@ -70,16 +70,32 @@ SCHEMA: dict[str, tuple[list[_C], str]] = {
 }
 
 
+_MYSQL_TYPES = {"timestamptz": "datetime(3)", "bytea": "longblob", "boolean": "tinyint(1)", "text": "longtext"}
+
+
+def _column_type(column: _C, dialect: str, in_key: bool) -> str:
+    if dialect == "sqlite":
+        return column[1]
+    if dialect == "postgres":
+        return column[2]
+    # MySQL as GORM creates it: strings without a size are longtext, which cannot be a key.
+    base, _, rest = column[2].partition(" ")
+    typ = "varchar(191)" if in_key and base == "text" else _MYSQL_TYPES.get(base, base)
+    return f"{typ} {rest}".strip()
+
+
 def ddl(dialect: str, extra_columns: dict[str, str] | None = None) -> list[str]:
-    col = 1 if dialect == "sqlite" else 2
+    q = "`" if dialect == "mysql" else '"'
     out = []
     for table, (columns, pk) in SCHEMA.items():
-        defs = [f'"{c[0]}" {c[col]}' for c in columns]
+        keys = {k.strip() for k in pk.split(",")}
+        defs = [f"{q}{c[0]}{q} {_column_type(c, dialect, c[0] in keys)}" for c in columns]
         if extra_columns and table in extra_columns:
-            defs.append(f'"{extra_columns[table]}" text')
-        out.append(f'CREATE TABLE "{table}" ({", ".join(defs)}, PRIMARY KEY ({pk}))')
-    out.append('CREATE UNIQUE INDEX idx_users_username ON "users" ("username")')
-    out.append('CREATE UNIQUE INDEX idx_rooms_name ON "rooms" ("name")')
+            defs.append(f"{q}{extra_columns[table]}{q} text")
+        key = ", ".join(f"{q}{k}{q}" for k in sorted(keys, key=pk.index))
+        out.append(f"CREATE TABLE {q}{table}{q} ({', '.join(defs)}, PRIMARY KEY ({key}))")
+    out.append(f"CREATE UNIQUE INDEX idx_users_username ON {q}users{q} ({q}username{q})")
+    out.append(f"CREATE UNIQUE INDEX idx_rooms_name ON {q}rooms{q} ({q}name{q})")
     return out
 
 
@@ -201,3 +217,25 @@ async def build_postgres(dsn: str) -> None:
                 await conn.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', *item.values())
     finally:
         await conn.close()
+
+
+async def build_mysql(host: str, port: int, database: str) -> None:
+    import datetime
+
+    import asyncmy
+
+    conn = await asyncmy.connect(host=host, port=port, user="root", db=database)
+    try:
+        async with conn.cursor() as cur:
+            for stmt in ddl("mysql"):
+                await cur.execute(stmt)
+            # GORM's MySQL driver stores times as DATETIME(3) without a zone (UTC here) and booleans as 0/1.
+            when = datetime.datetime(2024, 3, 1, 10, 30)
+            for table, items in rows(when, 1, 0).items():
+                for item in items:
+                    cols = ", ".join(f"`{c}`" for c in item)
+                    marks = ", ".join(["%s"] * len(item))
+                    await cur.execute(f"INSERT INTO `{table}` ({cols}) VALUES ({marks})", list(item.values()))
+        await conn.commit()
+    finally:
+        conn.close()
