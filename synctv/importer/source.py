@@ -148,8 +148,12 @@ class UpstreamSource:
             return []
         required, optional = TABLES[table]
         wanted = [c for c in (*required, *optional) if c in have]
+        soft_deleted = "deleted_at" in have  # a GORM soft-delete column: such rows are gone for upstream too
         async with self.engine.connect() as conn:
-            return await _select(conn, table, wanted)
+            rows = await _select(conn, table, [*wanted, "deleted_at"] if soft_deleted else wanted)
+        if soft_deleted:
+            rows = [r for r in rows if r.pop("deleted_at") in (None, "")]
+        return rows
 
     async def count(self, table: str) -> int:
         if table not in self.columns:

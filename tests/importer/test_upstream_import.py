@@ -178,3 +178,18 @@ def test_bad_inputs_are_one_line_errors(tmp_path: Path, data_dir: Path) -> None:
     out = ok(data_dir, "import-upstream", str(newer), "--ignore-unknown-columns")
     assert _counts(out)["users"] == (2, 0) and _counts(out)["movies"] == (3, 0)
     fails(tmp_path / "nowhere", "import-upstream", str(newer), code=2, contains="does not exist")
+
+
+def test_soft_deleted_rows_are_not_imported(tmp_path: Path, data_dir: Path) -> None:
+    upstream = tmp_path / "soft.db"
+    build_sqlite(str(upstream), extra_columns={"users": "deleted_at"})
+    db = sqlite3.connect(upstream)
+    db.execute("UPDATE users SET deleted_at = '2024-04-01 00:00:00+00:00' WHERE username = 'bob'")
+    db.commit()
+    db.close()
+    out = ok(data_dir, "import-upstream", str(upstream))
+    counts = _counts(out)
+    assert counts["users"] == (1, 0) and counts["members"] == (1, 0), out
+    assert f"skipped providers github:4242: its user {SITE.bob} was not imported" in out
+    assert f"skipped movies 'Episode 1' ({SITE.episode}): its creator {SITE.bob} was not imported" in out
+    assert "bob" not in ok(data_dir, "user", "search", "bob").replace("no user found", "")
