@@ -32,6 +32,10 @@ class Result:
 
 def _database(cfg: Config) -> Path:
     path = sqlite_path(cfg)
+    if path is None and cfg.database.type == "sqlite3" and not cfg.database.custom_dsn.startswith(("postgres",
+                                                                                                  "mysql")):
+        raise BackupError("the database is an in-memory SQLite database (database.name: memory): there is no "
+                          "file to back up or restore")
     if path is None:
         kind = {"postgres": "PostgreSQL", "mysql": "MySQL"}.get(cfg.database.type, cfg.database.type)
         if cfg.database.custom_dsn.startswith(("postgres", "mysql")):

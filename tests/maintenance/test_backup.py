@@ -102,6 +102,11 @@ def test_backup_bad_inputs_and_other_databases(tmp_path: Path) -> None:
     sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
     fails(data, "restore", str(foreign), "--force", contains="is not a SyncTV database")
     fails(data, "restore", str(tmp_path / "missing.db"), contains="no such file")
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    (memory / "config.yaml").write_text((data / "config.yaml").read_text().replace("\n  name: synctv\n",
+                                                                                          "\n  name: memory\n"))
+    fails(memory, "backup", str(tmp_path / "m.db"), contains="in-memory SQLite database")
     # a server configured for PostgreSQL: the command says what to use instead
     (data / "config.yaml").write_text((data / "config.yaml").read_text().replace("type: sqlite3", "type: postgres"))
     err = fails(data, "backup", str(tmp_path / "pg.db"), contains="the database is PostgreSQL")
