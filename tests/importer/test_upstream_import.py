@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,9 +123,10 @@ async def test_import_sqlite_upstream(tmp_path: Path, data_dir: Path) -> None:
 
 
 async def test_import_postgres_upstream(pg_server: PostgresServer, data_dir: Path) -> None:
-    dsn = pg_server.create_database("upstream_import")
+    name = "upstream_" + uuid.uuid4().hex[:12]
+    dsn = pg_server.create_database(name)
     await build_postgres(dsn)
-    url = f"postgres://postgres@127.0.0.1:{pg_server.port}/upstream_import"
+    url = f"postgres://postgres@127.0.0.1:{pg_server.port}/{name}"
     _assert_first_import(ok(data_dir, "import-upstream", url))
     await _check_site(data_dir)
     _assert_nothing_new(ok(data_dir, "import-upstream", url))
