@@ -12,6 +12,7 @@ command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
 { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || apt_packages+=(nginx)
+{ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || apt_packages+=(mariadb-server)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive

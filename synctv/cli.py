@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from synctv import __version__
-from synctv.config import ConfigError, load, placeholder_secrets
+from synctv.config import Config, ConfigError, load, placeholder_secrets
 
 DEFAULT_DATA_DIR = "~/.synctv"
 ROLE_CHOICES = ("user", "admin", "root", "pending", "banned")
@@ -111,6 +111,19 @@ def _add_management_commands(sub: argparse._SubParsersAction[argparse.ArgumentPa
     p.add_argument("value", metavar="VALUE", help="new value, e.g. true, 48 or text")
     action(p, "setting_set")
 
+    p = sub.add_parser("import-upstream", parents=[common], help="import an upstream SyncTV (Go) database",
+                       description="Import users (their passwords keep working), rooms with their passwords and "
+                                   "settings, members, movies and folders, and site settings from an upstream "
+                                   "SyncTV database. Rows already present are left alone, so running it again "
+                                   "imports nothing; what cannot be imported is listed with the reason.")
+    p.add_argument("source", metavar="SOURCE",
+                   help="the upstream SQLite file (e.g. synctv.db), or postgres://USER:PASS@HOST:PORT/DB or "
+                        "mysql://USER:PASS@HOST:PORT/DB")
+    p.add_argument("--dry-run", action="store_true", help="report what would be imported, write nothing")
+    p.add_argument("--ignore-unknown-columns", action="store_true",
+                   help="import even if upstream tables have columns this importer does not know")
+    action(p, "import_upstream")
+
 
 # Commands that may create the data directory, config.yaml and the database; every other one needs them to exist.
 INITIALISING = ("serve", "migrate")
@@ -132,6 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="HTTP port (default 8080)")
     serve.add_argument("--web-path", help="serve this directory (a built web client) under /web/")
     sub.add_parser("version", parents=[common], help="print the version")
+    p = sub.add_parser("backup", parents=[common], help="copy the SQLite database to one file, safely while "
+                                                        "the server runs",
+                       description="Write a consistent copy of the SQLite database (SQLite's online backup "
+                                   "API: safe while the server writes, unlike copying synctv.db, whose recent "
+                                   "writes live in synctv.db-wal). For PostgreSQL or MySQL use pg_dump or "
+                                   "mysqldump.")
+    p.add_argument("dest", metavar="FILE", help="the backup file to write (e.g. synctv-2026-01-31.db)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p = sub.add_parser("restore", parents=[common], help="replace the SQLite database with a backup",
+                       description="Replace the SQLite database with a backup made by `synctv backup`, after "
+                                   "checking it. Stop every server using the database first. The schema is "
+                                   "upgraded on the next start if the backup is older.")
+    p.add_argument("source", metavar="FILE", help="a backup file made by `synctv backup`")
+    p.add_argument("--force", action="store_true", help="replace the existing database")
     _add_management_commands(sub, common)
     try:
         cluster = importlib.import_module("synctv.cli_cluster")
@@ -148,6 +175,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _fail(message: str, code: int = 2) -> int:
     print(f"synctv: {message}", file=sys.stderr)
     return code
+
+
+def _backup_or_restore(args: argparse.Namespace, cfg: Config) -> int:
+    from synctv.maintenance.backup import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            result = backup(cfg, Path(args.dest).expanduser(), force=args.force)
+            print(f"backup written to {result.path} ({result.size} bytes, {result.users} users, integrity ok)")
+        else:
+            result = restore(cfg, Path(args.source).expanduser(), force=args.force)
+            print(f"restored {args.source} into {result.path} ({result.users} users, integrity ok)")
+    except BackupError as exc:
+        return _fail(str(exc), 1)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"invalid configuration: {one_line(str(exc))}")
     except OSError as exc:
         return _fail(f"cannot use data directory {data_dir}: {exc.strerror or exc}")
-    if not initialising and args.command != "cluster":
+    if not initialising and args.command not in ("cluster", "restore"):
         from synctv.store.database import sqlite_path
 
         db_file = sqlite_path(cfg)
@@ -199,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"cannot start: {problem}", 1)
         serve(cfg, web_path=args.web_path)
         return 0
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args, cfg)
     if args.command == "cluster":
         return int(args.cluster_handler(args, cfg))
     action = getattr(args, "action", None)

@@ -1,4 +1,4 @@
-"""Management commands run straight against the database: migrate, user, admin, root and setting.
+"""Management commands run straight against the database: migrate, user, admin, root, setting, import-upstream.
 
 They are meant for operators (e.g. to recover a lost root password). A running server sees user changes at once
 in every request (each one reads its user from the database), and within a second it closes the WebSockets of a
@@ -234,6 +234,25 @@ async def setting_set(store: Store, args: argparse.Namespace, out: TextIO) -> No
     value = changed[args.name]
     shown = ("true" if value else "false") if isinstance(value, bool) else value
     print(f"{args.name} = {shown}", file=out)
+
+
+async def import_upstream(store: Store, args: argparse.Namespace, out: TextIO) -> None:
+    from synctv.importer.source import UpstreamError, UpstreamSource
+    from synctv.importer.upstream import run_import
+
+    try:
+        source = await UpstreamSource.open(args.source, ignore_unknown=args.ignore_unknown_columns)
+    except UpstreamError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        report = await run_import(source, store, dry_run=args.dry_run)
+    finally:
+        await source.close()
+    print(f"{'would import' if args.dry_run else 'imported'} from {source.name}:", file=out)
+    for line in report.lines():
+        print(f"  {line}", file=out)
+    if not report.changed:
+        print("nothing new to import", file=out)
 
 
 async def migrate(store: Store, args: argparse.Namespace, out: TextIO) -> None:

@@ -1,0 +1,1 @@
+"""Importing data from other servers: `synctv import-upstream` reads an upstream SyncTV (Go) database."""

@@ -1,0 +1,1 @@
+"""Operator maintenance commands that work on the database files: backup and restore."""
