@@ -50,6 +50,7 @@ class InvalidationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVALIDATE_SESSIONS: _ClassVar[InvalidationKind]
     INVALIDATE_USER: _ClassVar[InvalidationKind]
     INVALIDATE_PROXY_MOVIES: _ClassVar[InvalidationKind]
+    INVALIDATE_LIVE_KEY: _ClassVar[InvalidationKind]
 OK: ErrorCode
 NOT_OWNER: ErrorCode
 MOVING: ErrorCode
@@ -79,6 +80,7 @@ INVALIDATE_SETTINGS: InvalidationKind
 INVALIDATE_SESSIONS: InvalidationKind
 INVALIDATE_USER: InvalidationKind
 INVALIDATE_PROXY_MOVIES: InvalidationKind
+INVALIDATE_LIVE_KEY: InvalidationKind
 
 class Hello(_message.Message):
     __slots__ = ("instance_id", "started_at_ms", "grpc_address", "protocol_major", "protocol_minor")

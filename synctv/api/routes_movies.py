@@ -10,6 +10,7 @@ from synctv.api.auth import RoomCtx, request_token, room_access
 from synctv.api.context import services
 from synctv.api.requests import field_id, field_str, json_body, json_object, page_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok, room_error
+from synctv.api.routes_live import playback_urls as live_playback_urls
 from synctv.api.routes_proxy import proxy_path
 from synctv.api.routing import Routes
 from synctv.api.views import EMPTY_BASE, api_movie, movie_base
@@ -47,7 +48,8 @@ async def _notify_movies(svc: Services, ctx: RoomCtx) -> None:
 
 def _proxy_rules(svc: Services) -> movie_rules.ProxyRules:
     settings = svc.store.settings
-    return movie_rules.ProxyRules(movie_proxy=settings.bool("movie_proxy"), live_proxy=settings.bool("live_proxy"))
+    return movie_rules.ProxyRules(movie_proxy=settings.bool("movie_proxy"), live_proxy=settings.bool("live_proxy"),
+                                  rtmp=svc.cfg.server.rtmp.enable)
 
 
 async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
@@ -61,9 +63,13 @@ async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
     return base
 
 
+def _streamed(base: dict[str, Any]) -> bool:
+    return bool(base.get("proxy") or base.get("rtmpSource"))
+
+
 async def _stop_proxy_streams(svc: Services, movies: list[Movie]) -> None:
-    """A changed or deleted proxied movie stops streaming on every instance (and its access grants end)."""
-    ids = [m.id for m in movies if not m.is_folder and movie_base(m).get("proxy")]
+    """A changed or deleted proxied or live movie stops streaming on every instance (and its access grants end)."""
+    ids = [m.id for m in movies if not m.is_folder and _streamed(movie_base(m))]
     if ids:
         await svc.invalidate("proxy_movies", ",".join(ids))
 
@@ -82,7 +88,11 @@ async def get_current(request: web.Request) -> web.Response:
             movie_json = api_movie(movie, creator.username if creator else "", viewer_id=ctx.user.id,
                                    sub_path=current.movie.sub_path, for_playback=True)
             base = movie_json["base"]
-            if base.get("proxy"):
+            if base.get("rtmpSource"):
+                hls_url, flv_url = live_playback_urls(movie.id, request_token(request), ctx.room_id)
+                base.update(url=hls_url, type="m3u8", headers={},
+                            moreSources=[{"name": "flv", "type": "flv", "url": flv_url}])
+            elif base.get("proxy"):
                 # The type was inferred from the origin URL above; the URL itself stays private.
                 base["url"] = proxy_path(movie.id, request_token(request), ctx.room_id)
                 base["headers"] = {}

@@ -1,6 +1,6 @@
 """Public endpoints the web client calls on page load, the clock endpoint, and the not-yet-available features.
 
-Vendors and live streaming answer a clear 400 instead of a 401 or a 500, so clients degrade gracefully.
+Vendors and live danmu answer a clear 400 instead of a 401 or a 500, so clients degrade gracefully.
 """
 
 from __future__ import annotations
@@ -43,10 +43,9 @@ async def vendors(request: web.Request) -> web.Response:
 
 
 for _path, _summary in (
-    ("/api/room/movie/live/{tail:.*}", "Live streaming (RTMP, HTTP-FLV, HLS): not available yet"),
     ("/api/room/movie/danmu/{tail:.*}", "Live danmu stream: not available yet"),
 ):
     async def _unavailable(request: web.Request) -> web.Response:
-        raise bad_request("live streaming is not available on this server")
+        raise bad_request("live danmu is not available on this server")
 
     routes.any(_path, _summary)(_unavailable)

@@ -102,6 +102,7 @@ class ProxyRules:
 
     movie_proxy: bool = False
     live_proxy: bool = False
+    rtmp: bool = False  # the RTMP server is enabled (rtmpSource movies)
 
 
 def _check_proxy(base: dict[str, Any], rules: ProxyRules) -> None:
@@ -156,7 +157,13 @@ def normalize(data: Any, *, require_name: bool = True, proxy: ProxyRules | None 
     if base["isFolder"]:
         return base
     if base["rtmpSource"]:
-        raise ValidationError("rtmp source is not available on this server")
+        if not base["live"]:
+            raise ValidationError("an rtmp source must be live")
+        if base["proxy"]:
+            raise ValidationError("an rtmp source cannot be proxied")
+        if not (proxy or ProxyRules()).rtmp:
+            raise ValidationError("rtmp is disabled on this server")
+        return base
     if not base["url"]:
         raise ValidationError("movie url is empty")
     if base["proxy"]:

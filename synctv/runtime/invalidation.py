@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # The kinds callers name (`Services.invalidate(kind, key)`), and their mesh form.
 KINDS = {"settings": pb.INVALIDATE_SETTINGS, "sessions": pb.INVALIDATE_SESSIONS, "user": pb.INVALIDATE_USER,
-         "proxy_movies": pb.INVALIDATE_PROXY_MOVIES}
+         "proxy_movies": pb.INVALIDATE_PROXY_MOVIES, "live_key": pb.INVALIDATE_LIVE_KEY}
 _NAMES = {v: k for k, v in KINDS.items()}
 
 
@@ -56,6 +56,11 @@ class Invalidator:
         elif kind == "proxy_movies":
             for movie_id in filter(None, key.split(",")):
                 cancel_proxy_streams(svc, movie_id)
+                if svc.live is not None:
+                    svc.live.close_movie(movie_id, "movie changed")
+        elif kind == "live_key":
+            if svc.live is not None:
+                svc.live.on_key_replaced(key)
         elif kind == "sessions":
             await store.sessions.load()
             closed = svc.hub.close_where(lambda conn: store.sessions.is_revoked(conn.session_id), CLOSE_KICKED,

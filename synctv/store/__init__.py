@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from synctv.config import Config
 from synctv.store.database import create_engine, migrate, sessionmaker
 from synctv.store.email_codes import EmailCodeStore
+from synctv.store.live_keys import LiveKeyStore
 from synctv.store.live_state import open_writer
 from synctv.store.members import MemberStore
 from synctv.store.movies import MovieStore
@@ -39,6 +40,7 @@ class Store:
         self.oauth2_states = OAuth2StateStore(sessions)
         self.providers = ProviderStore(sessions)
         self.email_codes = EmailCodeStore(sessions)
+        self.live_keys = LiveKeyStore(sessions)
 
     @classmethod
     async def open(cls, cfg: Config, *, run_migrations: bool = True, read_only: bool = False) -> Store:

@@ -171,3 +171,12 @@ class EmailCode(Base):
     code: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)
+
+
+class LivePublishKey(Base):
+    """The one valid publish key of an RTMP-source movie: issuing a new one retires the previous one."""
+
+    __tablename__ = "live_publish_keys"
+    movie_id: Mapped[str] = mapped_column(ID, ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
