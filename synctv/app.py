@@ -19,7 +19,7 @@ from synctv.auth.tokens import TokenCodec
 from synctv.config import Config, parse_duration
 from synctv.first_root import ensure_first_root, ensure_guest
 from synctv.live.listener import RtmpListener, SharedSite
-from synctv.live.service import rtmp_handler
+from synctv.live.service import rtmp_handler, start_live_cluster
 from synctv.observability import tracing
 from synctv.observability.metrics import Metrics
 from synctv.rooms.hub import LocalHub
@@ -111,6 +111,8 @@ class Runtime:
         self.port = sockets[0].getsockname()[1] if sockets else cfg.server.http.port
         if cfg.cluster.enabled:
             self.cluster = await start_cluster(cfg, svc, router, invalidator, self.port)
+            if cfg.server.rtmp.enable:
+                start_live_cluster(svc)
         # Only now that the ports are bound: a start that fails there creates no root and loses no password.
         await ensure_first_root(self.store, cfg, self.instance_id)
         # Re-evaluated every second; the mesh's gRPC health service follows it (NOT_SERVING while not ready).
@@ -133,6 +135,8 @@ class Runtime:
                 self.services.live.close_all("server restarting")
             if self.rtmp_listener is not None:
                 await self.rtmp_listener.stop()
+            if self.services.live is not None and self.services.live.cluster is not None:
+                await self.services.live.cluster.stop()
             await asyncio.sleep(0.05)
             await self.services.router.stop()
             if self.cluster is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,7 +19,7 @@ from synctv.api.views import movie_base
 from synctv.core.validation import is_id
 from synctv.live import flv
 from synctv.live.channel import Channel, ChannelClosed
-from synctv.live.hls import PNG_PREFIX
+from synctv.live.hls import PNG_PREFIX, Segment
 from synctv.live.service import live_service
 from synctv.services import Services
 from synctv.store.models import Movie
@@ -26,6 +27,7 @@ from synctv.store.models import Movie
 routes = Routes("live")
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 FLV_KEEPALIVE_S = 15.0
+SEGMENT_WAIT_S = 3.0
 
 
 def live_query(token: str, room_id: str) -> str:
@@ -99,11 +101,11 @@ async def flv_stream(request: web.Request) -> web.StreamResponse:
     ctx = await room_access(request)
     movie, _ = await _live_movie(svc, ctx, request.match_info["movieId"], ".flv")
     live = live_service(svc)
+    channel = await live.viewer_channel(ctx.room_id, movie.id)
     try:
-        viewer = live.channel(ctx.room_id, movie.id).subscribe()
+        viewer = channel.subscribe()
     except ChannelClosed:
         raise not_found("the live channel is closed") from None
-    channel = live.channel(ctx.room_id, movie.id)
     resp = web.StreamResponse(headers={"Content-Type": "video/x-flv", "Cache-Control": "no-store",
                                        "X-Content-Type-Options": "nosniff"})
     resp.enable_chunked_encoding()
@@ -141,13 +143,25 @@ async def hls_playlist(request: web.Request) -> web.Response:
     movie, _ = await _live_movie(svc, ctx, request.match_info["movieId"], ".m3u8")
     live = live_service(svc)
     live.counters.hls_requests += 1
-    channel: Channel | None = live.find(ctx.room_id, movie.id)
+    channel = await live.viewer_channel(ctx.room_id, movie.id)
+    channel.last_hls_access = time.monotonic()
     ext = "png" if svc.store.settings.bool("ts_disguised_as_png") else "ts"
-    text = None if channel is None else channel.segmenter.playlist(
+    text = channel.segmenter.playlist(
         f"/api/room/movie/live/hls/data/{ctx.room_id}/{movie.id}/{{id}}.{ext}")
     if text is None:
         raise not_found("the live stream has not started")
     return web.Response(text=text, content_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-store"})
+
+
+async def _wait_segment(channel: Channel, seg_id: str) -> Segment | None:
+    deadline = time.monotonic() + SEGMENT_WAIT_S
+    while (seg := channel.segmenter.segments.get(seg_id)) is None and not channel.closed:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(channel.changed.wait(), remaining)
+    return seg
 
 
 @routes.get("/api/room/movie/live/hls/data/{roomId}/{movieId}/{dataId}", "One HLS segment (no auth: the id is "
@@ -164,8 +178,13 @@ async def hls_segment(request: web.Request) -> web.Response:
     live = live_service(svc)
     channel = live.find(room_id, movie_id)
     seg = None if channel is None else channel.segmenter.segments.get(seg_id)
-    if seg is None:
+    if seg is None and live.cluster is not None and await svc.store.movies.get(room_id, movie_id) is not None:
+        # Behind a round-robin balancer the playlist may have come from another instance: relay and wait.
+        channel = await live.viewer_channel(room_id, movie_id)
+        seg = await _wait_segment(channel, seg_id)
+    if seg is None or channel is None:
         raise not_found("segment not found")
+    channel.last_hls_access = time.monotonic()
     body = PNG_PREFIX + seg.data if ext == "png" else seg.data
     live.counters.bytes_out_hls += len(body)
     return web.Response(body=body, content_type="image/png" if ext == "png" else "video/mp2t",

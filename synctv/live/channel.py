@@ -88,6 +88,8 @@ class Channel:
     segment_listeners: list[Callable[[Segment], None]] = field(default_factory=list)
     tag_listeners: list[Callable[[Tag], None]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    relay: bool = False  # fed from the channel's host over the mesh: segments arrive cut
+    last_hls_access: float = 0.0
     # Timestamps out are monotonic across publisher sessions, so FLV viewers keep playing through a reconnect.
     _offset: int = 0
     _session_first: int | None = None
@@ -154,12 +156,29 @@ class Channel:
                 self.viewers.discard(viewer)
         for listener in list(self.tag_listeners):
             listener(tag)
-        if tag.kind != flv.DATA:
+        if tag.kind != flv.DATA and not self.relay:
             seg = self.segmenter.feed(tag)
             if seg is not None:
                 for seg_listener in list(self.segment_listeners):
                     seg_listener(seg)
                 self._notify()
+
+    def relay_session_start(self) -> None:
+        """A relay from a host (re)starts: its timeline is joined to ours as a new publisher session's is."""
+        self._session_first = None
+        self.gop.clear()
+        self.gop_bytes = 0
+
+    def relay_session_end(self) -> None:
+        self.relay = False
+        self._notify()
+
+    def add_segment(self, seg: Segment) -> None:
+        """A segment cut on the channel's host (same id everywhere)."""
+        self.segmenter.add(seg)
+        for listener in list(self.segment_listeners):
+            listener(seg)
+        self._notify()
 
     def start_tags(self) -> list[Tag]:
         """What a new viewer gets first: metadata, sequence headers, then the GOP from its last keyframe."""

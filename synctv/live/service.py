@@ -20,6 +20,7 @@ from synctv.live.listener import RtmpHandler
 from synctv.live.rtmp import RtmpRefused, RtmpSession, serve_stream
 
 if TYPE_CHECKING:
+    from synctv.live.relay import LiveCluster
     from synctv.services import Services
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class _PublishTarget:
 
     def end(self) -> None:
         self.channel.detach(self.publisher)
+        if self.service.cluster is not None:
+            self.service.cluster.publishing_changed(self.channel, False)
         log.info("live publish stopped", extra={"room_id": self.channel.room_id, "movie_id": self.channel.movie_id,
                                                 "remote": self.publisher.remote})
 
@@ -77,6 +80,7 @@ class LiveService:
         self.channels: dict[str, Channel] = {}  # by movie id (movie ids are global)
         self.counters = LiveCounters()
         self.flv_viewers = 0
+        self.cluster: LiveCluster | None = None
 
     # -- channels ------------------------------------------------------------------------------------------
 
@@ -85,6 +89,12 @@ class LiveService:
         if ch is None or ch.closed or ch.room_id != room_id:
             ch = self.channels[movie_id] = Channel(room_id, movie_id)
         return ch
+
+    async def viewer_channel(self, room_id: str, movie_id: str) -> Channel:
+        """The channel viewers here read (relayed from its host when the cluster has it elsewhere)."""
+        if self.cluster is not None:
+            return await self.cluster.viewer_channel(room_id, movie_id)
+        return self.channel(room_id, movie_id)
 
     def find(self, room_id: str, movie_id: str) -> Channel | None:
         ch = self.channels.get(movie_id)
@@ -95,6 +105,8 @@ class LiveService:
         if ch is None:
             return False
         ch.close(reason)
+        if self.cluster is not None:
+            self.cluster.channel_closed(ch)
         log.info("live channel closed", extra={"room_id": ch.room_id, "movie_id": movie_id, "reason": reason})
         return True
 
@@ -156,8 +168,12 @@ class LiveService:
         if channel.publisher is not None:
             raise RtmpRefused(BAD_NAME, "the channel already has a publisher")
         publisher = Publisher(key.key_id, session.remote, session.cut)
+        if self.cluster is not None:
+            self.cluster.drop_relay(channel)
         channel.attach(publisher)
         self.counters.publishes += 1
+        if self.cluster is not None:
+            self.cluster.publishing_changed(channel, True)
         log.info("live publish started", extra={"room_id": app, "movie_id": movie.id, "remote": session.remote})
         return _PublishTarget(self, channel, publisher, session)
 
@@ -208,3 +224,13 @@ def rtmp_handler(svc: Services) -> RtmpHandler:
         await serve_stream(reader, writer, live, first, count)
 
     return handle
+
+
+def start_live_cluster(svc: Services) -> None:
+    """Channels hosted elsewhere are relayed here over the mesh (a cluster member with RTMP on)."""
+    from synctv.live.relay import LiveCluster
+
+    live = live_service(svc)
+    live.cluster = LiveCluster(live, svc.router)
+    svc.router.live = live.cluster
+    live.cluster.start()

@@ -5,4 +5,4 @@ from __future__ import annotations
 # Bump the major for any change an instance of the previous release cannot understand; peers of different
 # majors refuse each other. A minor bump only adds fields older readers ignore.
 PROTOCOL_MAJOR = 2
-PROTOCOL_MINOR = 3  # 1: throttle queries; 2: proxy-movie invalidations; 3: publish-key invalidations
+PROTOCOL_MINOR = 3  # 1: throttle queries; 2: proxy-movie invalidations; 3: live channels (keys, relays)

@@ -31,6 +31,7 @@ from synctv.rooms import frames, wire
 from synctv.rooms.actor import RoomActor, RoomUnavailable
 from synctv.rooms.cluster.feeds import EdgeFeeds, Subscribers
 from synctv.rooms.cluster.handoff import Handoffs
+from synctv.rooms.cluster.live_hook import LivePart
 from synctv.rooms.cluster.ownership import Ownerships
 from synctv.rooms.cluster.placement import Placement
 from synctv.rooms.cluster.queries import ClusterQueries
@@ -54,6 +55,7 @@ class RoomRouter:
         self.idle_unload_s = idle_unload_s
         self.command_timeout_s = command_timeout_s
         self.mesh: MeshNode | None = None
+        self.live: LivePart | None = None  # live channels' mesh traffic (synctv.live), when RTMP is on
         self.placement = Placement(instance_id)
         self.ownership = Ownerships()
         self.subscribers = Subscribers()
