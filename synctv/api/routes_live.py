@@ -116,14 +116,14 @@ async def flv_stream(request: web.Request) -> web.StreamResponse:
         await resp.write(flv.FILE_HEADER)
         while True:
             try:
-                tag = await asyncio.wait_for(viewer.next(), FLV_KEEPALIVE_S)
+                batch = await asyncio.wait_for(viewer.next_batch(), FLV_KEEPALIVE_S)
             except TimeoutError:
                 if request.transport is None or request.transport.is_closing():
                     break
                 continue
-            if tag is None:
+            if batch is None:
                 break
-            data = flv.encode_tag(tag)
+            data = b"".join(tag.encoded for tag in batch)
             counters.bytes_out_flv += len(data)
             await resp.write(data)
     except (ConnectionError, asyncio.CancelledError):

@@ -61,6 +61,21 @@ class Viewer:
             self._bytes -= len(tag.body)
         return tag
 
+    async def next_batch(self) -> list[Tag] | None:
+        """Every tag queued (waiting for one); None at the end. One write per batch, not one per tag."""
+        first = await self.next()
+        if first is None:
+            return None
+        batch = [first]
+        while not self._queue.empty():
+            tag = self._queue.get_nowait()
+            if tag is None:
+                self._queue.put_nowait(None)  # the end comes after this batch
+                break
+            self._bytes -= len(tag.body)
+            batch.append(tag)
+        return batch
+
 
 @dataclass
 class Publisher:

@@ -4,6 +4,7 @@ inspection, and the HTTP-FLV byte stream."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 AUDIO, VIDEO, DATA = 8, 9, 18
 CODEC_AVC, CODEC_HEVC = 7, 12
@@ -15,11 +16,16 @@ class CodecError(ValueError):
     """A stream this server cannot carry (e.g. HEVC, or audio other than AAC)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Tag:
     kind: int  # AUDIO, VIDEO or DATA
     timestamp: int  # ms (DTS)
     body: bytes
+
+    @cached_property
+    def encoded(self) -> bytes:
+        """The tag as HTTP-FLV bytes, made once however many viewers it goes to."""
+        return encode_tag(self)
 
     @property
     def is_keyframe(self) -> bool:

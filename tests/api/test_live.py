@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -96,6 +97,11 @@ async def test_publish_then_flv_and_hls_decode(live_server: Server) -> None:
         assert got["video"] >= 25 and got["audio"] >= 20 and got["video_codec"] == 0, got
         got = await decoded_frames(f"{base}/api/room/movie/live/hls/list/{mid}.m3u8?{q(alice, rid)}", 3)
         assert got["video"] >= 50 and got["audio"] >= 50, got
+        async with server.api.session.get(base + "/metrics") as resp:
+            metrics = await resp.text()
+        assert "synctv_live_publishers 1.0" in metrics and "synctv_live_channels 1.0" in metrics
+        assert re.search(r'synctv_live_bytes_out_total\{output="flv"\} [1-9]', metrics)
+        assert re.search(r"synctv_live_bytes_in_total [1-9]", metrics)
         # the current movie hands out both URLs, as upstream
         await server.api.ok("POST", "/api/room/movie/current", token=alice, room=rid, json={"id": mid}, expect=204)
         status, body = await server.api.call("GET", "/api/room/movie/current", token=alice, room=rid)
