@@ -20,6 +20,7 @@ from synctv.core.validation import is_id
 from synctv.live import flv
 from synctv.live.channel import Channel, ChannelClosed
 from synctv.live.hls import PNG_PREFIX, Segment
+from synctv.live.pull import is_pull_source
 from synctv.live.service import live_service
 from synctv.services import Services
 from synctv.store.models import Movie
@@ -54,6 +55,10 @@ async def _live_movie(svc: Services, ctx: RoomCtx, raw_id: str, suffix: str) -> 
     if movie is None:
         raise not_found("movie not found")
     base = movie_base(movie)
+    if is_pull_source(base):
+        if not svc.store.settings.bool("live_proxy"):
+            raise bad_request("live proxy is disabled on this server")
+        return movie, base
     if not base.get("rtmpSource"):
         raise bad_request("this movie is not a live RTMP source")
     _check_enabled(svc)
@@ -99,9 +104,9 @@ async def publish_key(request: web.Request) -> web.Response:
 async def flv_stream(request: web.Request) -> web.StreamResponse:
     svc = services(request)
     ctx = await room_access(request)
-    movie, _ = await _live_movie(svc, ctx, request.match_info["movieId"], ".flv")
+    movie, base = await _live_movie(svc, ctx, request.match_info["movieId"], ".flv")
     live = live_service(svc)
-    channel = await live.viewer_channel(ctx.room_id, movie.id)
+    channel = await live.viewer_channel(ctx.room_id, movie.id, base)
     try:
         viewer = channel.subscribe()
     except ChannelClosed:
@@ -140,10 +145,10 @@ async def flv_stream(request: web.Request) -> web.StreamResponse:
 async def hls_playlist(request: web.Request) -> web.Response:
     svc = services(request)
     ctx = await room_access(request)
-    movie, _ = await _live_movie(svc, ctx, request.match_info["movieId"], ".m3u8")
+    movie, base = await _live_movie(svc, ctx, request.match_info["movieId"], ".m3u8")
     live = live_service(svc)
     live.counters.hls_requests += 1
-    channel = await live.viewer_channel(ctx.room_id, movie.id)
+    channel = await live.viewer_channel(ctx.room_id, movie.id, base)
     channel.last_hls_access = time.monotonic()
     ext = "png" if svc.store.settings.bool("ts_disguised_as_png") else "ts"
     text = channel.segmenter.playlist(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -21,6 +22,7 @@ from synctv.core.permissions import Perm
 from synctv.core.playback import CurrentMovie
 from synctv.core.room import expire_id
 from synctv.core.validation import is_id
+from synctv.live.pull import check_rtmp_target, is_pull_source
 from synctv.media.errors import ProxyError
 from synctv.media.service import media_proxy
 from synctv.services import Services
@@ -57,7 +59,10 @@ async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
     base: dict[str, Any] = validated(movie_rules.normalize, body, proxy=_proxy_rules(svc))
     if base.get("proxy") and not base.get("isFolder"):
         try:
-            await media_proxy(svc).fetcher.check_target(base["url"])
+            if urlsplit(base["url"]).scheme.lower() == "rtmp":
+                await check_rtmp_target(media_proxy(svc).fetcher, base["url"])
+            else:
+                await media_proxy(svc).fetcher.check_target(base["url"])
         except ProxyError as exc:
             raise bad_request(exc.message) from None
     return base
@@ -88,7 +93,7 @@ async def get_current(request: web.Request) -> web.Response:
             movie_json = api_movie(movie, creator.username if creator else "", viewer_id=ctx.user.id,
                                    sub_path=current.movie.sub_path, for_playback=True)
             base = movie_json["base"]
-            if base.get("rtmpSource"):
+            if base.get("rtmpSource") or is_pull_source(base):
                 hls_url, flv_url = live_playback_urls(movie.id, request_token(request), ctx.room_id)
                 base.update(url=hls_url, type="m3u8", headers={},
                             moreSources=[{"name": "flv", "type": "flv", "url": flv_url}])

@@ -106,14 +106,15 @@ class ProxyRules:
 
 
 def _check_proxy(base: dict[str, Any], rules: ProxyRules) -> None:
-    """Upstream §1.5, minus what this server cannot pull yet (RTMP/FLV lives stay refused)."""
+    """Upstream §1.5: live sources are HLS (proxied playlists), RTMP or HTTP(S) FLV (pulled into a channel)."""
     url = base["url"]
     if base["live"]:
         if not rules.live_proxy:
             raise ValidationError("live proxy is disabled on this server")
         _check_url(url, ("rtmp", "http", "https"))
-        if urlsplit(url).scheme.lower() == "rtmp" or not infer_type(url, base["type"]).lower().startswith("m3u"):
-            raise ValidationError("only HLS (m3u8) live sources can be proxied on this server for now")
+        kind = infer_type(url, base["type"]).lower()
+        if urlsplit(url).scheme.lower() != "rtmp" and not kind.startswith("m3u") and kind != "flv":
+            raise ValidationError("a live source must be HLS (m3u8), HTTP-FLV or rtmp://")
         return
     if not rules.movie_proxy:
         raise ValidationError("movie proxy is disabled on this server")

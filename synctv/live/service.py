@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from synctv.core.permissions import Role, RoomStatus
 from synctv.core.validation import is_id
@@ -17,6 +17,7 @@ from synctv.live.channel import Channel, ChannelClosed, Publisher, Viewer
 from synctv.live.flv import Tag
 from synctv.live.keys import PublishKeyError, PublishKeys
 from synctv.live.listener import RtmpHandler
+from synctv.live.pull import Puller, is_pull_source
 from synctv.live.rtmp import RtmpRefused, RtmpSession, serve_stream
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class LiveService:
         self.counters = LiveCounters()
         self.flv_viewers = 0
         self.cluster: LiveCluster | None = None
+        self.pullers: dict[str, Puller] = {}
 
     # -- channels ------------------------------------------------------------------------------------------
 
@@ -90,11 +92,24 @@ class LiveService:
             ch = self.channels[movie_id] = Channel(room_id, movie_id)
         return ch
 
-    async def viewer_channel(self, room_id: str, movie_id: str) -> Channel:
-        """The channel viewers here read (relayed from its host when the cluster has it elsewhere)."""
+    async def viewer_channel(self, room_id: str, movie_id: str, base: dict[str, Any] | None = None) -> Channel:
+        """The channel viewers here read (relayed from its host when the cluster has it elsewhere); a pulled
+        source (`base` of a live proxied FLV/RTMP movie) is pulled here when nobody hosts it yet."""
         if self.cluster is not None:
-            return await self.cluster.viewer_channel(room_id, movie_id)
-        return self.channel(room_id, movie_id)
+            channel = await self.cluster.viewer_channel(room_id, movie_id)
+        else:
+            channel = self.channel(room_id, movie_id)
+        if base is not None and is_pull_source(base) and not channel.live and not channel.relay:
+            running = self.pullers.get(movie_id)
+            if running is None or running.channel is not channel or (running.task and running.task.done()):
+                from synctv.media.service import media_proxy
+
+                on_live = self.cluster.publishing_changed if self.cluster is not None else None
+                puller = self.pullers[movie_id] = Puller(channel, str(base.get("url", "")),
+                                                         base.get("headers") or {}, media_proxy(self.svc).fetcher,
+                                                         on_live)
+                puller.start()
+        return channel
 
     def find(self, room_id: str, movie_id: str) -> Channel | None:
         ch = self.channels.get(movie_id)
@@ -102,6 +117,7 @@ class LiveService:
 
     def close_movie(self, movie_id: str, reason: str) -> bool:
         ch = self.channels.pop(movie_id, None)
+        self.pullers.pop(movie_id, None)
         if ch is None:
             return False
         ch.close(reason)

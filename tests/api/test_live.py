@@ -288,3 +288,63 @@ async def test_rtmp_on_its_own_port(tmp_path: Path) -> None:
             assert bad.rc != 0
     finally:
         await runtime.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve_args(url: str, seconds: float) -> list[str]:
+    """ffmpeg as a live origin: it listens on `url` (http:// FLV or rtmp://) and streams to the first client."""
+    args = publish_args(url, seconds)
+    return [*args[:-1], "-listen", "1", url]
+
+
+@pytest.mark.parametrize("scheme", ["http", "rtmp"])
+async def test_live_pull_from_an_flv_or_rtmp_origin(live_server: Server, scheme: str) -> None:
+    server, api = live_server, live_server.api
+    alice = await api.signup("alice")
+    rid = await api.create_room(alice, "pull")
+    port = _free_port()
+    source = f"http://127.0.0.1:{port}/live.flv" if scheme == "http" else f"rtmp://127.0.0.1:{port}/app/cam"
+    status, body = await api.call("POST", "/api/room/movie/push", token=alice, room=rid,
+                                  json={"name": "pulled", "url": source, "live": True, "proxy": True})
+    assert_error(status, body, 400)  # the SSRF guard: loopback is refused unless allowed
+    assert "loopback" in body["error"]
+    await server.store.settings.set_many({"allow_proxy_to_local": True})
+    bad_inputs = ((({"type": "mp4"}, "HLS (m3u8), HTTP-FLV or rtmp"),) if scheme == "http"
+                  else (({"url": "rtmp://127.0.0.1/onlyapp"}, "app and a stream"),))
+    for bad, why in bad_inputs:
+        status, body = await api.call("POST", "/api/room/movie/push", token=alice, room=rid,
+                                      json={"name": "x", "url": source, "live": True, "proxy": True, **bad})
+        assert_error(status, body, 400)
+        assert why in body["error"], body
+    status, body = await api.call("POST", "/api/room/movie/push", token=alice, room=rid,
+                                  json={"name": "pulled", "url": source, "live": True, "proxy": True})
+    assert status == 200, body
+    mid = body["data"]["id"]
+    origin = await start(_serve_args(source, 30))
+    try:
+        await asyncio.sleep(1.0)  # the origin listens
+        text = await wait_segments(server, alice, rid, mid, 2, timeout=30)  # the first request starts the pull
+        assert "#EXTINF" in text
+        got = await decoded_frames(f"{server.api.base}/api/room/movie/live/flv/{mid}.flv?{q(alice, rid)}", 2)
+        assert got["video"] >= 25 and got["audio"] >= 20, got
+        await server.api.ok("POST", "/api/room/movie/current", token=alice, room=rid, json={"id": mid}, expect=204)
+        status, body = await server.api.call("GET", "/api/room/movie/current", token=alice, room=rid)
+        movie_base = body["data"]["movie"]["base"]
+        assert movie_base["url"].startswith(f"/api/room/movie/live/hls/list/{mid}.m3u8?")
+        assert movie_base["moreSources"][0]["type"] == "flv"
+        # editing the movie closes the channel and stops the pull
+        await server.api.ok("POST", "/api/room/movie/current", token=alice, room=rid, json={"id": ""}, expect=204)
+        await server.api.ok("POST", "/api/room/movie/edit", token=alice, room=rid,
+                            json={"id": mid, "name": "renamed", "url": source, "live": True, "proxy": True},
+                            expect=204)
+        assert mid not in server.runtime.services.live.channels
+        await asyncio.wait_for(origin.wait(), 15)  # its only client went away
+    finally:
+        if origin.returncode is None:
+            origin.kill()
+        await origin.wait()
