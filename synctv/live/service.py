@@ -227,6 +227,7 @@ def live_service(svc: Services) -> LiveService:
     if svc.live is None:
         ttl = parse_duration(svc.cfg.server.rtmp.publish_key_ttl, "server.rtmp.publish_key_ttl")
         svc.live = LiveService(svc, PublishKeys(svc.cfg.jwt.secret, ttl))
+        svc.router.on_room_closed = svc.live.close_room  # deleted, banned or set pending: on every instance
     return svc.live
 
 

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from synctv._generated import mesh_pb2 as pb
@@ -56,6 +56,7 @@ class RoomRouter:
         self.command_timeout_s = command_timeout_s
         self.mesh: MeshNode | None = None
         self.live: LivePart | None = None  # live channels' mesh traffic (synctv.live), when RTMP is on
+        self.on_room_closed: Callable[[str, str], None] | None = None  # (room id, reason): live channels close
         self.placement = Placement(instance_id)
         self.ownership = Ownerships()
         self.subscribers = Subscribers()
@@ -399,6 +400,8 @@ class RoomRouter:
             self.mesh.broadcast_control(pb.Control(room_closed=pb.RoomClosed(room_id=room_id, reason=reason)))
 
     async def close_local(self, room_id: str, reason: str) -> None:
+        if self.on_room_closed is not None:
+            self.on_room_closed(room_id, reason)
         actor = self.local_actor(room_id)
         if actor is not None:
             with contextlib.suppress(RoomUnavailable):

@@ -206,6 +206,24 @@ async def test_deleting_the_movie_closes_its_channel(live_server: Server) -> Non
         await pub.wait()
 
 
+async def test_deleting_the_room_closes_its_channels(live_server: Server) -> None:
+    server = live_server
+    alice, rid, mid = await live_movie(server)
+    key = await publish_key(server, alice, rid, mid)
+    pub = await start(publish_args(rtmp_url(server, rid, key), 30))
+    try:
+        await wait_segments(server, alice, rid, mid, 1)
+        await server.api.ok("POST", "/api/room/admin/delete", token=alice, room=rid, json={}, expect=204)
+        await asyncio.wait_for(pub.wait(), 10)
+        assert not server.runtime.services.live.channels
+        again = await run(publish_args(rtmp_url(server, rid, key), 2), timeout=30)
+        assert again.rc != 0  # the room is gone
+    finally:
+        if pub.returncode is None:
+            pub.kill()
+        await pub.wait()
+
+
 async def test_live_routes_authorization_and_bad_input(live_server: Server) -> None:
     server, api = live_server, live_server.api
     alice, rid, mid = await live_movie(server)
