@@ -116,6 +116,7 @@ async def set_current(request: web.Request) -> web.Response:
     sub_path = field_str(body, "subPath", required=False)
     if len(sub_path) > 4096:
         raise bad_request("subPath is too long")
+    previous = (await _current_state(svc, ctx.room_id)).movie.id
     if not movie_id:
         reply = await svc.router.submit(ctx.room_id, c.SetCurrentMovie(ctx.user.ref, CurrentMovie()))
     else:
@@ -131,7 +132,16 @@ async def set_current(request: web.Request) -> web.Response:
             ctx.user.ref, CurrentMovie(id=movie_id, is_live=live, sub_path=sub_path)))
     if reply.error:
         raise room_error(reply.error)
+    if previous and previous != movie_id:
+        await _stop_pull(svc, ctx.room_id, previous)
     return no_content()
+
+
+async def _stop_pull(svc: Services, room_id: str, movie_id: str) -> None:
+    """A pulled live movie that stops being current stops being pulled, on every instance (as upstream)."""
+    movie = await svc.store.movies.get(room_id, movie_id)
+    if movie is not None and is_pull_source(movie_base(movie)):
+        await svc.invalidate("proxy_movies", movie_id)
 
 
 async def _folder_paths(svc: Services, room_id: str, folder_id: str) -> list[dict[str, str]]:
