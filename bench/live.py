@@ -11,7 +11,9 @@ every new segment. Scenarios, each on fresh server processes:
   hls        `synctv serve`, N HLS viewers
   flv+hls    `synctv serve`, N FLV and N HLS viewers
   publish only  `synctv serve` with the publisher and no viewer (ingest, segmenting, the instance's own upkeep)
-Server CPU is the server process's utime+stime over the measuring window; "CPU ms per viewer-Mbit" is that
+With `--cluster`, two more runs on 3 instances (PostgreSQL, etcd): FLV viewers on the publisher's instance,
+then on another instance (relayed from the host over the mesh): the difference is the relay's cost.
+Server CPU is the server processes' utime+stime over the measuring window; "CPU ms per viewer-Mbit" is that
 divided by what the viewers received. FLV latency is arrival time minus (publisher start + tag timestamp):
 an upper bound (it includes ffmpeg's start-up). HLS latency is when a segment was first listed minus the
 media time its end stands for. The muxer table times the in-repo TS segmenter and PyAV's mpegts muxer on
@@ -36,7 +38,17 @@ import aiohttp
 
 from bench.clients import create_room
 from bench.common import table, write_json
-from bench.procs import _spawn, _stop_proc, _wait_http, free_port, proc_cpu, proc_rss, start_single
+from bench.procs import (
+    ClusterBackends,
+    _spawn,
+    _stop_proc,
+    _wait_http,
+    free_port,
+    proc_cpu,
+    proc_rss,
+    start_cluster,
+    start_single,
+)
 from synctv.live import flv
 from synctv.live.hls import Segmenter
 
@@ -148,10 +160,12 @@ def _rates(cpu: float, got: int, window: float) -> dict[str, Any]:
             "cpu_ms_per_viewer_mbit": 1000 * cpu / mbit if mbit else float("nan")}
 
 
-async def scenario_synctv(media: Path, n_flv: int, n_hls: int, window: float) -> dict[str, Any]:
-    dep = await start_single(2)
+async def scenario_synctv(media: Path, n_flv: int, n_hls: int, window: float, *,
+                          backends: ClusterBackends | None = None, viewer_instance: int = 0) -> dict[str, Any]:
+    dep = await start_single(2) if backends is None else await start_cluster(backends, 2)
     try:
         base, token = dep.bases[0], dep.tokens[0]
+        vbase = dep.bases[viewer_instance]
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             rid = await create_room(session, base, token, "live-bench")
             headers = {"Authorization": token, "X-Room-Id": rid}
@@ -177,10 +191,11 @@ async def scenario_synctv(media: Path, n_flv: int, n_hls: int, window: float) ->
             await asyncio.sleep(5)
             flvs = [FlvViewer() for _ in range(n_flv)]
             hlss = [HlsViewer() for _ in range(n_hls)]
-            tasks = [asyncio.create_task(v.run(session, f"{base}/api/room/movie/live/flv/{mid}.flv?{q}", stop,
+            tasks = [asyncio.create_task(v.run(session, f"{vbase}/api/room/movie/live/flv/{mid}.flv?{q}", stop,
                                                start if i == 0 else None)) for i, v in enumerate(flvs)]
-            tasks += [asyncio.create_task(v.run(session, base, f"{base}/api/room/movie/live/hls/list/{mid}.m3u8?{q}",
-                                                stop)) for v in hlss]
+            tasks += [asyncio.create_task(v.run(session, vbase,
+                                                f"{vbase}/api/room/movie/live/hls/list/{mid}.m3u8?{q}", stop))
+                      for v in hlss]
             await asyncio.sleep(4)
             cpu, got = await measure(dep.cpu, window, lambda: sum(v.bytes for v in flvs + hlss))
             rss = dep.rss()
@@ -199,6 +214,8 @@ async def scenario_synctv(media: Path, n_flv: int, n_hls: int, window: float) ->
             if seq in ends and seq >= 2:
                 hls_lat.append(seen - start - ends[seq])
         name = "flv+hls" if n_flv and n_hls else "flv" if n_flv else "hls" if n_hls else "publish only"
+        if backends is not None:
+            name = f"cluster {name}, viewers on " + ("the host" if viewer_instance == 0 else "another instance")
         return {"scenario": name, "viewers": n_flv + n_hls, **_rates(cpu, got, window), "rss_mib": rss / 2 ** 20,
                 "flv_latency_s": _p50(flvs[0].latencies) if flvs else float("nan"),
                 "hls_latency_s": statistics.median(hls_lat) if hls_lat else float("nan")}
@@ -242,6 +259,8 @@ async def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--viewers", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--cluster", action="store_true", help="also: 3 instances, FLV viewers on the "
+                        "publisher's instance and on another one (relayed over the mesh)")
     args = parser.parse_args()
     n = 20 if args.quick else args.viewers
     window = 8.0 if args.quick else args.seconds
@@ -253,6 +272,14 @@ async def main() -> None:
         rows = [await scenario_bare(media, n, window), await scenario_synctv(media, 0, 0, window),
                 await scenario_synctv(media, n, 0, window),
                 await scenario_synctv(media, 0, n, window), await scenario_synctv(media, n, n, window)]
+        if args.cluster:
+            backends = ClusterBackends()
+            backends.start()
+            try:
+                for where in (0, 1):
+                    rows.append(await scenario_synctv(media, n, 0, window, backends=backends, viewer_instance=where))
+            finally:
+                backends.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
     bare = rows[0]["cpu_ms_per_viewer_mbit"]
