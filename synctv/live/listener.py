@@ -12,6 +12,7 @@ from typing import Any, cast
 from aiohttp import web
 
 RTMP_VERSION_BYTE = 3
+FIRST_BYTE_TIMEOUT_S = 10.0  # a connection that sends nothing is not kept open forever
 
 RtmpHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, bytes], Coroutine[Any, Any, None]]
 
@@ -25,14 +26,19 @@ class _Sniffer(asyncio.Protocol):
         self._rtmp = rtmp
         self._tasks = tasks
         self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have the same interface.
         self._transport = cast(asyncio.Transport, transport)
+        self._timer = asyncio.get_running_loop().call_later(FIRST_BYTE_TIMEOUT_S, transport.close)
 
     def data_received(self, data: bytes) -> None:
         transport = self._transport
         assert transport is not None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if data[:1] == bytes([RTMP_VERSION_BYTE]):
             loop = asyncio.get_running_loop()
             reader = asyncio.StreamReader(limit=2 ** 16, loop=loop)
@@ -53,6 +59,8 @@ class _Sniffer(asyncio.Protocol):
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         self._transport = None
 
 

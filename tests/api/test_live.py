@@ -363,3 +363,25 @@ async def test_live_pull_from_an_flv_or_rtmp_origin(live_server: Server, scheme:
         if origin.returncode is None:
             origin.kill()
         await origin.wait()
+
+
+async def test_shared_port_tells_rtmp_from_http_and_drops_silent_connections(
+        live_server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    from synctv.live import listener
+
+    monkeypatch.setattr(listener, "FIRST_BYTE_TIMEOUT_S", 0.3)
+    port = live_server.runtime.port
+    assert live_server.runtime.rtmp_port == port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await asyncio.wait_for(reader.read(), 3) == b""  # silent: closed by the server
+    writer.close()
+    # a broken RTMP handshake ends that connection only; HTTP on the same port is unaffected
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"\x03" + b"\x00" * 100)
+    writer.close()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"\x07" * 1537)  # not RTMP 3: goes to HTTP, which refuses it
+    assert (await asyncio.wait_for(reader.read(), 3)).startswith(b"HTTP/1.0 400")
+    writer.close()
+    async with live_server.api.session.get(live_server.api.base + "/api/public/time") as resp:
+        assert resp.status == 200
