@@ -143,7 +143,8 @@ class Channel:
         self.counters.bytes_in += len(tag.body)
         if self._session_first is None:
             self._session_first = tag.timestamp
-            self._offset = (self._last_out + 40 if self._last_out else 0) - tag.timestamp
+            # The first session keeps its timestamps (a relay keeps the host's); later ones continue the timeline.
+            self._offset = self._last_out + 40 - tag.timestamp if self._last_out else 0
         out = tag.with_timestamp(max(tag.timestamp + self._offset, 0))
         self._last_out = max(self._last_out, out.timestamp)
         self.emit(out)
