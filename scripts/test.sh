@@ -13,6 +13,8 @@ command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
 { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || apt_packages+=(nginx)
 { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || apt_packages+=(mariadb-server)
+# Debian builds nginx's stream module (the RTMP block of deploy/nginx.conf) as a separate package.
+[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || apt_packages+=(libnginx-mod-stream)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive

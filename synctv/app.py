@@ -18,6 +18,8 @@ from synctv.api.app import create_app
 from synctv.auth.tokens import TokenCodec
 from synctv.config import Config, parse_duration
 from synctv.first_root import ensure_first_root, ensure_guest
+from synctv.live.listener import RtmpListener, SharedSite
+from synctv.live.service import rtmp_handler, start_live_cluster
 from synctv.observability import tracing
 from synctv.observability.metrics import Metrics
 from synctv.rooms.hub import LocalHub
@@ -47,6 +49,30 @@ class Runtime:
         self.metrics: Metrics | None = None
         self.readiness: ReadinessLoop | None = None
         self.port = 0
+        self.rtmp_port = 0  # where RTMP listens (the HTTP port when shared); 0 when RTMP is off
+        self.rtmp_listener: RtmpListener | None = None
+
+    async def _start_sites(self, ssl_ctx: ssl.SSLContext | None) -> web.TCPSite:
+        """The HTTP site, sharing its port with RTMP when `server.rtmp.port` is 0 (plain HTTP only)."""
+        cfg, svc = self.cfg, self.services
+        assert self.runner is not None and svc is not None
+        http = cfg.server.http
+        rtmp = cfg.server.rtmp
+        handler = rtmp_handler(svc) if rtmp.enable else None
+        if handler is not None and rtmp.port == 0 and ssl_ctx is None:
+            site: web.TCPSite = SharedSite(self.runner, http.listen, http.port, handler, reuse_address=True)
+        else:
+            site = web.TCPSite(self.runner, http.listen, http.port, ssl_context=ssl_ctx, reuse_address=True)
+        await site.start()
+        if handler is not None and rtmp.port:
+            self.rtmp_listener = RtmpListener(rtmp.listen, rtmp.port, handler)
+            await self.rtmp_listener.start()
+            self.rtmp_port = self.rtmp_listener.port
+        elif handler is not None and ssl_ctx is None:
+            self.rtmp_port = site.port
+        elif handler is not None:
+            log.warning("rtmp is off: the HTTP port uses TLS, so RTMP needs its own port (server.rtmp.port)")
+        return site
 
     async def start(self) -> None:
         cfg = self.cfg
@@ -83,14 +109,14 @@ class Runtime:
             ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ssl_ctx.load_cert_chain(cfg.resolve_path(cfg.server.http.cert_path),
                                     cfg.resolve_path(cfg.server.http.key_path))
-        site = web.TCPSite(self.runner, cfg.server.http.listen, cfg.server.http.port, ssl_context=ssl_ctx,
-                           reuse_address=True)
-        await site.start()
+        site = await self._start_sites(ssl_ctx)
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else cfg.server.http.port
         if cfg.cluster.enabled:
             self.cluster = await start_cluster(cfg, svc, router, invalidator, self.port)
+            if cfg.server.rtmp.enable:
+                start_live_cluster(svc)
         # Only now that the ports are bound: a start that fails there creates no root and loses no password.
         await ensure_first_root(self.store, cfg, self.instance_id)
         # Re-evaluated every second; the mesh's gRPC health service follows it (NOT_SERVING while not ready).
@@ -109,6 +135,12 @@ class Runtime:
             if self.cluster is not None:
                 await self.cluster.leave(parse_duration(self.cfg.server.drain_timeout, "server.drain_timeout"))
             self.services.hub.close_all(CLOSE_SERVICE_RESTART, "server restarting")
+            if self.services.live is not None:  # publishers reconnect, landing on another instance
+                self.services.live.close_all("server restarting")
+            if self.rtmp_listener is not None:
+                await self.rtmp_listener.stop()
+            if self.services.live is not None and self.services.live.cluster is not None:
+                await self.services.live.cluster.stop()
             await asyncio.sleep(0.05)
             await self.services.router.stop()
             if self.cluster is not None:

@@ -104,8 +104,17 @@ class HttpConfig:
 
 
 @dataclass
+class RtmpConfig:
+    enable: bool = True
+    listen: str = "0.0.0.0"
+    port: int = 0  # 0: share the HTTP port (told apart on a connection's first byte)
+    publish_key_ttl: str = "720h"  # publish keys expire (and issuing a new one retires the old one)
+
+
+@dataclass
 class ServerConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
+    rtmp: RtmpConfig = field(default_factory=RtmpConfig)
     web_path: str = ""
     metrics_path: str = "/metrics"
     metrics_token: str = ""  # when set, the metrics path needs `Authorization: Bearer <token>`

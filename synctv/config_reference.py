@@ -31,6 +31,10 @@ CONFIG_DESCRIPTIONS: dict[str, str] = {
     "server.http.body_timeout": "A request body must arrive within this long, or the answer is 408.",
     "server.http.hsts_max_age": "With TLS on this listener: `Strict-Transport-Security` max-age in seconds "
                                 "(0 = not sent).",
+    "server.rtmp.enable": "Accept RTMP publishers (OBS, ffmpeg) for rtmpSource movies.",
+    "server.rtmp.listen": "RTMP listen address when RTMP has its own port.",
+    "server.rtmp.port": "RTMP port; 0 = share the HTTP port (plain HTTP only; told apart on the first byte).",
+    "server.rtmp.publish_key_ttl": "Lifetime of a publish key; issuing a new key retires the previous one.",
     "server.public_addresses": "Public base URLs of the cluster's instances (`https://host[:port]`) the web "
                                "client may reconnect to when its instance stops; empty = none offered.",
     "server.web_path": "Serve this directory (a built web client) under `/web/` instead of the bundled one.",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from synctv.auth.email.mailer import Mailer
     from synctv.auth.oauth2.registry import OAuth2Registry
     from synctv.discovery import Discovery
+    from synctv.live.service import LiveService
     from synctv.media.service import MediaProxy
     from synctv.mesh import MeshNode
     from synctv.vendors.service import Vendors
@@ -49,6 +50,8 @@ class Services:
     media: MediaProxy | None = None
     # Vendor libraries: accounts, clients, resolved URLs (`synctv.vendors.service.vendors` creates it on first use).
     vendors: Vendors | None = None
+    # Live channels and the RTMP authorization (`synctv.live.service.live_service` creates it on first use).
+    live: LiveService | None = None
     # Login providers and the mailer, made on first use (tests may put their own in first).
     oauth2: OAuth2Registry | None = None
     mailer: Mailer | None = None

@@ -193,12 +193,28 @@ def test_nginx_conf_websocket() -> None:
     assert timeout and int(timeout.group(1)) >= 600
 
 
+def test_nginx_conf_rtmp_stream() -> None:
+    text = (DEPLOY / "nginx.conf").read_text()
+    stream = text[text.index("stream {"):text.index("http {")]
+    assert "listen 1935;" in stream
+    for name in synctv_services():
+        assert f"server {name}:8080" in stream
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert "1935:1935" in compose["services"]["nginx"]["ports"]
+    services = list(yaml.safe_load_all((DEPLOY / "k8s" / "service.yaml").read_text()))
+    ports = {p["name"]: p for p in services[0]["spec"]["ports"]}
+    assert ports["rtmp"]["port"] == 1935 and ports["rtmp"]["targetPort"] == "http"
+
+
 def test_nginx_conf_syntax(tmp_path: Path) -> None:
     binary = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
     if binary is None:
         pytest.skip("nginx is not installed")
     # The compose service names do not resolve here; any address keeps the syntax check meaningful.
     conf = re.sub(r"synctv\d+:8080", "127.0.0.1:1", (DEPLOY / "nginx.conf").read_text())
+    module = Path("/usr/lib/nginx/modules/ngx_stream_module.so")  # Debian's nginx: the stream module is separate
+    if module.exists():
+        conf = f"load_module {module};\n" + conf
     (tmp_path / "nginx.conf").write_text(conf)
     proc = subprocess.run(
         [binary, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(tmp_path / "nginx.conf"),
@@ -281,7 +297,7 @@ def test_k8s_services_pdb_hpa() -> None:
     selector = one("Deployment")["spec"]["selector"]["matchLabels"]
     http = one("Service", "synctv")
     assert http["spec"]["selector"] == selector
-    assert [(p["name"], p["port"]) for p in http["spec"]["ports"]] == [("http", 8080)]
+    assert [(p["name"], p["port"]) for p in http["spec"]["ports"]] == [("http", 8080), ("rtmp", 1935)]
     mesh = one("Service", "synctv-mesh")
     assert mesh["spec"]["clusterIP"] == "None"
     assert [(p["name"], p["port"]) for p in mesh["spec"]["ports"]] == [("grpc", 9090)]

@@ -51,6 +51,7 @@ class InvalidationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVALIDATE_USER: _ClassVar[InvalidationKind]
     INVALIDATE_PROXY_MOVIES: _ClassVar[InvalidationKind]
     INVALIDATE_VENDOR_BACKENDS: _ClassVar[InvalidationKind]
+    INVALIDATE_LIVE_KEY: _ClassVar[InvalidationKind]
 OK: ErrorCode
 NOT_OWNER: ErrorCode
 MOVING: ErrorCode
@@ -81,6 +82,7 @@ INVALIDATE_SESSIONS: InvalidationKind
 INVALIDATE_USER: InvalidationKind
 INVALIDATE_PROXY_MOVIES: InvalidationKind
 INVALIDATE_VENDOR_BACKENDS: InvalidationKind
+INVALIDATE_LIVE_KEY: InvalidationKind
 
 class Hello(_message.Message):
     __slots__ = ("instance_id", "started_at_ms", "grpc_address", "protocol_major", "protocol_minor")
@@ -493,7 +495,7 @@ class ThrottleGrant(_message.Message):
     def __init__(self, granted: _Optional[int] = ..., lease_ms: _Optional[int] = ..., retry_after_ms: _Optional[int] = ...) -> None: ...
 
 class Query(_message.Message):
-    __slots__ = ("query_id", "viewer_counts", "hot_rooms", "owned_rooms", "adopt", "pull", "control", "throttle")
+    __slots__ = ("query_id", "viewer_counts", "hot_rooms", "owned_rooms", "adopt", "pull", "control", "throttle", "live_host", "live_where")
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     VIEWER_COUNTS_FIELD_NUMBER: _ClassVar[int]
     HOT_ROOMS_FIELD_NUMBER: _ClassVar[int]
@@ -502,6 +504,8 @@ class Query(_message.Message):
     PULL_FIELD_NUMBER: _ClassVar[int]
     CONTROL_FIELD_NUMBER: _ClassVar[int]
     THROTTLE_FIELD_NUMBER: _ClassVar[int]
+    LIVE_HOST_FIELD_NUMBER: _ClassVar[int]
+    LIVE_WHERE_FIELD_NUMBER: _ClassVar[int]
     query_id: str
     viewer_counts: ViewerCountsQuery
     hot_rooms: HotRoomsQuery
@@ -510,14 +514,16 @@ class Query(_message.Message):
     pull: PullRoom
     control: Control
     throttle: ThrottleRequest
-    def __init__(self, query_id: _Optional[str] = ..., viewer_counts: _Optional[_Union[ViewerCountsQuery, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRoomsQuery, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRoomsQuery, _Mapping]] = ..., adopt: _Optional[_Union[AdoptRoom, _Mapping]] = ..., pull: _Optional[_Union[PullRoom, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleRequest, _Mapping]] = ...) -> None: ...
+    live_host: LiveHost
+    live_where: LiveWhere
+    def __init__(self, query_id: _Optional[str] = ..., viewer_counts: _Optional[_Union[ViewerCountsQuery, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRoomsQuery, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRoomsQuery, _Mapping]] = ..., adopt: _Optional[_Union[AdoptRoom, _Mapping]] = ..., pull: _Optional[_Union[PullRoom, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleRequest, _Mapping]] = ..., live_host: _Optional[_Union[LiveHost, _Mapping]] = ..., live_where: _Optional[_Union[LiveWhere, _Mapping]] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class QueryReply(_message.Message):
-    __slots__ = ("query_id", "code", "error", "ack", "viewer_counts", "hot_rooms", "owned_rooms", "snapshot", "throttle")
+    __slots__ = ("query_id", "code", "error", "ack", "viewer_counts", "hot_rooms", "owned_rooms", "snapshot", "throttle", "live_host")
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -527,6 +533,7 @@ class QueryReply(_message.Message):
     OWNED_ROOMS_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     THROTTLE_FIELD_NUMBER: _ClassVar[int]
+    LIVE_HOST_FIELD_NUMBER: _ClassVar[int]
     query_id: str
     code: ErrorCode
     error: str
@@ -536,7 +543,8 @@ class QueryReply(_message.Message):
     owned_rooms: OwnedRooms
     snapshot: RoomSnapshot
     throttle: ThrottleGrant
-    def __init__(self, query_id: _Optional[str] = ..., code: _Optional[_Union[ErrorCode, str]] = ..., error: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., viewer_counts: _Optional[_Union[ViewerCounts, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRooms, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRooms, _Mapping]] = ..., snapshot: _Optional[_Union[RoomSnapshot, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleGrant, _Mapping]] = ...) -> None: ...
+    live_host: LiveHost
+    def __init__(self, query_id: _Optional[str] = ..., code: _Optional[_Union[ErrorCode, str]] = ..., error: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., viewer_counts: _Optional[_Union[ViewerCounts, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRooms, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRooms, _Mapping]] = ..., snapshot: _Optional[_Union[RoomSnapshot, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleGrant, _Mapping]] = ..., live_host: _Optional[_Union[LiveHost, _Mapping]] = ...) -> None: ...
 
 class Invalidation(_message.Message):
     __slots__ = ("kind", "key")
@@ -562,8 +570,78 @@ class Control(_message.Message):
     room_closed: RoomClosed
     def __init__(self, invalidation: _Optional[_Union[Invalidation, _Mapping]] = ..., room_closed: _Optional[_Union[RoomClosed, _Mapping]] = ...) -> None: ...
 
+class LiveHost(_message.Message):
+    __slots__ = ("room_id", "movie_id", "host", "on")
+    ROOM_ID_FIELD_NUMBER: _ClassVar[int]
+    MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    ON_FIELD_NUMBER: _ClassVar[int]
+    room_id: str
+    movie_id: str
+    host: str
+    on: bool
+    def __init__(self, room_id: _Optional[str] = ..., movie_id: _Optional[str] = ..., host: _Optional[str] = ..., on: _Optional[bool] = ...) -> None: ...
+
+class LiveWhere(_message.Message):
+    __slots__ = ("room_id", "movie_id")
+    ROOM_ID_FIELD_NUMBER: _ClassVar[int]
+    MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
+    room_id: str
+    movie_id: str
+    def __init__(self, room_id: _Optional[str] = ..., movie_id: _Optional[str] = ...) -> None: ...
+
+class LiveSubscribe(_message.Message):
+    __slots__ = ("room_id", "movie_id", "on")
+    ROOM_ID_FIELD_NUMBER: _ClassVar[int]
+    MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
+    ON_FIELD_NUMBER: _ClassVar[int]
+    room_id: str
+    movie_id: str
+    on: bool
+    def __init__(self, room_id: _Optional[str] = ..., movie_id: _Optional[str] = ..., on: _Optional[bool] = ...) -> None: ...
+
+class LiveTag(_message.Message):
+    __slots__ = ("kind", "timestamp_ms", "body")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    kind: int
+    timestamp_ms: int
+    body: bytes
+    def __init__(self, kind: _Optional[int] = ..., timestamp_ms: _Optional[int] = ..., body: _Optional[bytes] = ...) -> None: ...
+
+class LiveSegment(_message.Message):
+    __slots__ = ("id", "seq", "duration_s", "data", "discontinuity")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    DURATION_S_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    DISCONTINUITY_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    seq: int
+    duration_s: float
+    data: bytes
+    discontinuity: bool
+    def __init__(self, id: _Optional[str] = ..., seq: _Optional[int] = ..., duration_s: _Optional[float] = ..., data: _Optional[bytes] = ..., discontinuity: _Optional[bool] = ...) -> None: ...
+
+class LiveData(_message.Message):
+    __slots__ = ("room_id", "movie_id", "tags", "segments", "start", "closed")
+    ROOM_ID_FIELD_NUMBER: _ClassVar[int]
+    MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    room_id: str
+    movie_id: str
+    tags: _containers.RepeatedCompositeFieldContainer[LiveTag]
+    segments: _containers.RepeatedCompositeFieldContainer[LiveSegment]
+    start: bool
+    closed: bool
+    def __init__(self, room_id: _Optional[str] = ..., movie_id: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[LiveTag, _Mapping]]] = ..., segments: _Optional[_Iterable[_Union[LiveSegment, _Mapping]]] = ..., start: _Optional[bool] = ..., closed: _Optional[bool] = ...) -> None: ...
+
 class Envelope(_message.Message):
-    __slots__ = ("hello", "command", "reply", "events", "subscribe", "query", "query_reply", "control")
+    __slots__ = ("hello", "command", "reply", "events", "subscribe", "query", "query_reply", "control", "live_data", "live_subscribe")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     REPLY_FIELD_NUMBER: _ClassVar[int]
@@ -572,6 +650,8 @@ class Envelope(_message.Message):
     QUERY_FIELD_NUMBER: _ClassVar[int]
     QUERY_REPLY_FIELD_NUMBER: _ClassVar[int]
     CONTROL_FIELD_NUMBER: _ClassVar[int]
+    LIVE_DATA_FIELD_NUMBER: _ClassVar[int]
+    LIVE_SUBSCRIBE_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     command: Command
     reply: Reply
@@ -580,7 +660,9 @@ class Envelope(_message.Message):
     query: Query
     query_reply: QueryReply
     control: Control
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., reply: _Optional[_Union[Reply, _Mapping]] = ..., events: _Optional[_Union[EventBatch, _Mapping]] = ..., subscribe: _Optional[_Union[Subscribe, _Mapping]] = ..., query: _Optional[_Union[Query, _Mapping]] = ..., query_reply: _Optional[_Union[QueryReply, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ...) -> None: ...
+    live_data: LiveData
+    live_subscribe: LiveSubscribe
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., reply: _Optional[_Union[Reply, _Mapping]] = ..., events: _Optional[_Union[EventBatch, _Mapping]] = ..., subscribe: _Optional[_Union[Subscribe, _Mapping]] = ..., query: _Optional[_Union[Query, _Mapping]] = ..., query_reply: _Optional[_Union[QueryReply, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ..., live_data: _Optional[_Union[LiveData, _Mapping]] = ..., live_subscribe: _Optional[_Union[LiveSubscribe, _Mapping]] = ...) -> None: ...
 
 class Frame(_message.Message):
     __slots__ = ("envelopes",)

@@ -19,6 +19,7 @@ from synctv.api import (
     routes_debug,
     routes_email,
     routes_health,
+    routes_live,
     routes_members,
     routes_movies,
     routes_oauth2,
@@ -46,8 +47,8 @@ from synctv.services import Services
 
 ROUTE_MODULES: list[Routes] = [
     routes_health.routes, routes_public.routes, routes_user.routes, routes_oauth2.routes, routes_email.routes,
-    routes_room.routes, routes_members.routes, routes_movies.routes, routes_proxy.routes, ws.routes,
-    routes_admin.routes, routes_cluster.routes, routes_debug.routes, routes_vendors.routes,
+    routes_room.routes, routes_members.routes, routes_movies.routes, routes_proxy.routes, routes_live.routes,
+    ws.routes, routes_admin.routes, routes_cluster.routes, routes_debug.routes, routes_vendors.routes,
     routes_admin_vendors.routes,
 ]
 

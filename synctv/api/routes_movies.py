@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -11,6 +12,7 @@ from synctv.api.auth import RoomCtx, request_token, room_access
 from synctv.api.context import services
 from synctv.api.requests import field_id, field_str, json_body, json_object, page_query, validated
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok, room_error
+from synctv.api.routes_live import playback_urls as live_playback_urls
 from synctv.api.routes_proxy import proxy_path
 from synctv.api.routing import Routes
 from synctv.api.views import EMPTY_BASE, api_movie, movie_base
@@ -21,6 +23,7 @@ from synctv.core.permissions import Perm
 from synctv.core.playback import CurrentMovie
 from synctv.core.room import expire_id
 from synctv.core.validation import is_id
+from synctv.live.pull import check_rtmp_target, is_pull_source
 from synctv.media.errors import ProxyError
 from synctv.media.service import media_proxy
 from synctv.services import Services
@@ -59,7 +62,8 @@ async def _play_if_idle(svc: Services, ctx: RoomCtx, movies: list[Movie]) -> Non
 
 def _proxy_rules(svc: Services) -> movie_rules.ProxyRules:
     settings = svc.store.settings
-    return movie_rules.ProxyRules(movie_proxy=settings.bool("movie_proxy"), live_proxy=settings.bool("live_proxy"))
+    return movie_rules.ProxyRules(movie_proxy=settings.bool("movie_proxy"), live_proxy=settings.bool("live_proxy"),
+                                  rtmp=svc.cfg.server.rtmp.enable)
 
 
 async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
@@ -67,15 +71,23 @@ async def _validated_base(svc: Services, body: Any) -> dict[str, Any]:
     base: dict[str, Any] = validated(movie_rules.normalize, body, proxy=_proxy_rules(svc))
     if base.get("proxy") and not base.get("isFolder") and not vendor_movies.vendor_of(base):
         try:
-            await media_proxy(svc).fetcher.check_target(base["url"])
+            if urlsplit(base["url"]).scheme.lower() == "rtmp":
+                await check_rtmp_target(media_proxy(svc).fetcher, base["url"])
+            else:
+                await media_proxy(svc).fetcher.check_target(base["url"])
         except ProxyError as exc:
             raise bad_request(exc.message) from None
     return base
 
 
+def _streamed(base: dict[str, Any]) -> bool:
+    return bool(base.get("proxy") or base.get("rtmpSource"))
+
+
 async def _stop_proxy_streams(svc: Services, movies: list[Movie]) -> None:
-    """A changed or deleted proxied movie stops streaming on every instance (and its access grants end)."""
-    ids = [m.id for m in movies if (not m.is_folder and movie_base(m).get("proxy"))
+    """A changed or deleted proxied, vendor or live movie stops streaming on every instance (and its access
+    grants end)."""
+    ids = [m.id for m in movies if (not m.is_folder and _streamed(movie_base(m)))
            or vendor_movies.vendor_of(movie_base(m))]
     if ids:
         await svc.invalidate("proxy_movies", ",".join(ids))
@@ -98,6 +110,10 @@ async def get_current(request: web.Request) -> web.Response:
             if vendor_movies.vendor_of(base):
                 movie_json["base"] = await vendor_movies.playback(svc, ctx.room_id, request_token(request), movie,
                                                                   movie_base(movie), current.movie.sub_path)
+            elif base.get("rtmpSource") or is_pull_source(base):
+                hls_url, flv_url = live_playback_urls(movie.id, request_token(request), ctx.room_id)
+                base.update(url=hls_url, type="m3u8", headers={},
+                            moreSources=[{"name": "flv", "type": "flv", "url": flv_url}])
             elif base.get("proxy"):
                 # The type was inferred from the origin URL above; the URL itself stays private.
                 base["url"] = proxy_path(movie.id, request_token(request), ctx.room_id)
@@ -137,6 +153,7 @@ async def set_current(request: web.Request) -> web.Response:
         raise room_error(reply.error)
     if previous and previous != movie_id:
         await vendor_movies.release_current(svc, ctx.room_id, previous)
+        await _stop_pull(svc, ctx.room_id, previous)
     return no_content()
 
 
@@ -156,6 +173,13 @@ async def report_duration(request: web.Request) -> web.Response:
     if reply.error:
         raise room_error(reply.error)
     return no_content()
+
+
+async def _stop_pull(svc: Services, room_id: str, movie_id: str) -> None:
+    """A pulled live movie that stops being current stops being pulled, on every instance (as upstream)."""
+    movie = await svc.store.movies.get(room_id, movie_id)
+    if movie is not None and is_pull_source(movie_base(movie)):
+        await svc.invalidate("proxy_movies", movie_id)
 
 
 async def _folder_paths(svc: Services, room_id: str, folder_id: str) -> list[dict[str, str]]:

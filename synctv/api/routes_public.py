@@ -1,6 +1,6 @@
 """Public endpoints the web client calls on page load, the clock endpoint, and the not-yet-available features.
 
-Live streaming answers a clear 400 instead of a 401 or a 500, so clients degrade gracefully.
+Live danmu answers a clear 400 instead of a 401 or a 500, so clients degrade gracefully.
 """
 
 from __future__ import annotations
@@ -41,10 +41,9 @@ async def server_time(request: web.Request) -> web.Response:
 
 
 for _path, _summary in (
-    ("/api/room/movie/live/{tail:.*}", "Live streaming (RTMP, HTTP-FLV, HLS): not available yet"),
     ("/api/room/movie/danmu/{tail:.*}", "Live danmu stream: not available yet"),
 ):
     async def _unavailable(request: web.Request) -> web.Response:
-        raise bad_request("live streaming is not available on this server")
+        raise bad_request("live danmu is not available on this server")
 
     routes.any(_path, _summary)(_unavailable)

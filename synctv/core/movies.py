@@ -103,17 +103,19 @@ class ProxyRules:
 
     movie_proxy: bool = False
     live_proxy: bool = False
+    rtmp: bool = False  # the RTMP server is enabled (rtmpSource movies)
 
 
 def _check_proxy(base: dict[str, Any], rules: ProxyRules) -> None:
-    """Upstream §1.5, minus what this server cannot pull yet (RTMP/FLV lives stay refused)."""
+    """Upstream §1.5: live sources are HLS (proxied playlists), RTMP or HTTP(S) FLV (pulled into a channel)."""
     url = base["url"]
     if base["live"]:
         if not rules.live_proxy:
             raise ValidationError("live proxy is disabled on this server")
         _check_url(url, ("rtmp", "http", "https"))
-        if urlsplit(url).scheme.lower() == "rtmp" or not infer_type(url, base["type"]).lower().startswith("m3u"):
-            raise ValidationError("only HLS (m3u8) live sources can be proxied on this server for now")
+        kind = infer_type(url, base["type"]).lower()
+        if urlsplit(url).scheme.lower() != "rtmp" and not kind.startswith("m3u") and kind != "flv":
+            raise ValidationError("a live source must be HLS (m3u8), HTTP-FLV or rtmp://")
         return
     if not rules.movie_proxy:
         raise ValidationError("movie proxy is disabled on this server")
@@ -158,7 +160,13 @@ def normalize(data: Any, *, require_name: bool = True, proxy: ProxyRules | None 
     if base["isFolder"]:
         return base
     if base["rtmpSource"]:
-        raise ValidationError("rtmp source is not available on this server")
+        if not base["live"]:
+            raise ValidationError("an rtmp source must be live")
+        if base["proxy"]:
+            raise ValidationError("an rtmp source cannot be proxied")
+        if not (proxy or ProxyRules()).rtmp:
+            raise ValidationError("rtmp is disabled on this server")
+        return base
     if not base["url"]:
         raise ValidationError("movie url is empty")
     if base["proxy"]:

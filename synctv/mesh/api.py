@@ -26,6 +26,14 @@ class MeshHandler(Protocol):
 
     async def handle_control(self, peer: str, control: pb.Control) -> None: ...
 
+    async def handle_live_data(self, peer: str, data: pb.LiveData) -> None:
+        """A relayed live channel's tags and segments, from the channel's host."""
+        ...
+
+    async def handle_live_subscribe(self, peer: str, sub: pb.LiveSubscribe) -> None:
+        """A peer starts or stops relaying a live channel hosted here."""
+        ...
+
     async def handle_peer_down(self, peer: str) -> None:
         """A stream to or from `peer` was lost (called once per loss, not once per stream)."""
         ...

@@ -177,6 +177,12 @@ class MeshCore:
     def subscribe(self, peer: str, room_id: str, on: bool) -> None:
         self._send(peer, pb.Envelope(subscribe=pb.Subscribe(room_id=room_id, on=on)))
 
+    def send_live_data(self, peer: str, data: pb.LiveData) -> None:
+        self._send(peer, pb.Envelope(live_data=data))
+
+    def live_subscribe(self, peer: str, sub: pb.LiveSubscribe) -> None:
+        self._send(peer, pb.Envelope(live_subscribe=sub))
+
     def broadcast_control(self, control: pb.Control) -> None:
         for peer in self.peers:
             self.send_control(peer, control)
@@ -201,6 +207,10 @@ class MeshCore:
                 await self.handler.handle_subscribe(peer, env.subscribe.room_id, env.subscribe.on)
             elif kind == "control":
                 await self.handler.handle_control(peer, env.control)
+            elif kind == "live_data":
+                await self.handler.handle_live_data(peer, env.live_data)
+            elif kind == "live_subscribe":
+                await self.handler.handle_live_subscribe(peer, env.live_subscribe)
             elif kind == "command":
                 # Commands run concurrently (rooms are independent); tasks start in arrival order, so the
                 # rooms layer sees them in order, and its per-room actor keeps them in order.

@@ -33,6 +33,9 @@ METRIC_NAMES = frozenset({
     "synctv_mesh_messages_sent_total", "synctv_mesh_messages_received_total", "synctv_mesh_stream_up",
     "synctv_mesh_stream_ups_total", "synctv_mesh_stream_downs_total", "synctv_mesh_unauthenticated_total",
     "synctv_mesh_protocol_mismatches_total", "synctv_vendor_backend_state", "synctv_vendor_endpoint_state",
+    "synctv_live_channels", "synctv_live_publishers", "synctv_live_viewers", "synctv_live_publishes_total",
+    "synctv_live_publishes_refused_total", "synctv_live_bytes_in_total", "synctv_live_bytes_out_total",
+    "synctv_live_hls_requests_total", "synctv_live_relay_streams",
 })
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -123,6 +126,7 @@ class _RuntimeCollector(Collector):
         yield _gauge("synctv_instance_ready", "1 when serving traffic (not draining)", 0 if svc.draining else 1)
         yield from _cluster(svc)
         yield from _vendor_backends(svc)
+        yield from _live(svc)
 
 
 def _vendor_backends(svc: Services) -> Iterator[Any]:
@@ -138,6 +142,35 @@ def _vendor_backends(svc: Services) -> Iterator[Any]:
             endpoint.add_metric([name, e.address], e.state())
     yield backend
     yield endpoint
+
+
+def _live(svc: Services) -> Iterator[Any]:
+    live = svc.live
+    channels = list(live) if live is not None else []
+    yield _gauge("synctv_live_channels", "Live channels open here (hosted or relayed)", len(channels))
+    yield _gauge("synctv_live_publishers", "RTMP publishers connected here", sum(1 for c in channels if c.live))
+    viewers = GaugeMetricFamily("synctv_live_viewers", "Live viewers here by output", labels=["output"])
+    viewers.add_metric(["flv"], live.flv_viewers if live is not None else 0)
+    rtmp = sum(len(c.viewers) for c in channels) - (live.flv_viewers if live is not None else 0)
+    viewers.add_metric(["rtmp"], max(rtmp, 0))
+    yield viewers
+    counters = live.counters if live is not None else None
+    yield _counter("synctv_live_publishes_total", "Publish sessions accepted", counters.publishes if counters else 0)
+    yield _counter("synctv_live_publishes_refused_total", "Publish attempts refused (key, room, movie, codec)",
+                   counters.refused if counters else 0)
+    yield _counter("synctv_live_bytes_in_total", "RTMP bytes received", counters.bytes_in if counters else 0)
+    out = CounterMetricFamily("synctv_live_bytes_out_total", "Live bytes sent to viewers by output",
+                              labels=["output"])
+    out.add_metric(["flv"], counters.bytes_out_flv if counters else 0)
+    out.add_metric(["hls"], counters.bytes_out_hls if counters else 0)
+    yield out
+    yield _counter("synctv_live_hls_requests_total", "HLS playlist requests", counters.hls_requests if counters else 0)
+    relays = GaugeMetricFamily("synctv_live_relay_streams", "Channels relayed over the mesh by direction",
+                               labels=["direction"])
+    cluster = live.cluster if live is not None else None
+    relays.add_metric(["in"], cluster.relay_streams_in if cluster else 0)
+    relays.add_metric(["out"], cluster.relay_streams_out if cluster else 0)
+    yield relays
 
 
 def _cluster(svc: Services) -> Iterator[Any]:

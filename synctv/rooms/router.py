@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from synctv._generated import mesh_pb2 as pb
@@ -31,6 +31,7 @@ from synctv.rooms import frames, wire
 from synctv.rooms.actor import RoomActor, RoomUnavailable
 from synctv.rooms.cluster.feeds import EdgeFeeds, Subscribers
 from synctv.rooms.cluster.handoff import Handoffs
+from synctv.rooms.cluster.live_hook import LivePart
 from synctv.rooms.cluster.ownership import Ownerships
 from synctv.rooms.cluster.placement import Placement
 from synctv.rooms.cluster.queries import ClusterQueries
@@ -55,6 +56,8 @@ class RoomRouter:
         self.idle_unload_s = idle_unload_s
         self.command_timeout_s = command_timeout_s
         self.mesh: MeshNode | None = None
+        self.live: LivePart | None = None  # live channels' mesh traffic (synctv.live), when RTMP is on
+        self.on_room_closed: Callable[[str, str], None] | None = None  # (room id, reason): live channels close
         self.placement = Placement(instance_id)
         self.ownership = Ownerships()
         self.subscribers = Subscribers()
@@ -418,6 +421,8 @@ class RoomRouter:
             self.mesh.broadcast_control(pb.Control(room_closed=pb.RoomClosed(room_id=room_id, reason=reason)))
 
     async def close_local(self, room_id: str, reason: str) -> None:
+        if self.on_room_closed is not None:
+            self.on_room_closed(room_id, reason)
         actor = self.local_actor(room_id)
         if actor is not None:
             with contextlib.suppress(RoomUnavailable):

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 # The kinds callers name (`Services.invalidate(kind, key)`), and their mesh form.
 KINDS = {"settings": pb.INVALIDATE_SETTINGS, "sessions": pb.INVALIDATE_SESSIONS, "user": pb.INVALIDATE_USER,
-         "proxy_movies": pb.INVALIDATE_PROXY_MOVIES, "vendor_backends": pb.INVALIDATE_VENDOR_BACKENDS}
+         "proxy_movies": pb.INVALIDATE_PROXY_MOVIES, "vendor_backends": pb.INVALIDATE_VENDOR_BACKENDS,
+         "live_key": pb.INVALIDATE_LIVE_KEY}
 _NAMES = {v: k for k, v in KINDS.items()}
 
 
@@ -60,8 +61,13 @@ class Invalidator:
             for movie_id in filter(None, key.split(",")):
                 cancel_proxy_streams(svc, movie_id)
                 forget_vendor_movie(svc, movie_id)
+                if svc.live is not None:
+                    svc.live.close_movie(movie_id, "movie changed")
         elif kind == "vendor_backends":
             await reload_vendor_backends(svc)
+        elif kind == "live_key":
+            if svc.live is not None:
+                svc.live.on_key_replaced(key)
         elif kind == "sessions":
             await store.sessions.load()
             closed = svc.hub.close_where(lambda conn: store.sessions.is_revoked(conn.session_id), CLOSE_KICKED,

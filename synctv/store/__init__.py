@@ -11,6 +11,7 @@ from synctv.config import Config
 from synctv.store.chat import ChatStore
 from synctv.store.database import create_engine, migrate, sessionmaker
 from synctv.store.email_codes import EmailCodeStore
+from synctv.store.live_keys import LiveKeyStore
 from synctv.store.live_state import open_writer
 from synctv.store.members import MemberStore
 from synctv.store.movies import MovieStore
@@ -44,6 +45,7 @@ class Store:
         self.chat = ChatStore(sessions)
         self.vendor_accounts = VendorAccountStore(sessions)
         self.vendor_backends = VendorBackendStore(sessions)
+        self.live_keys = LiveKeyStore(sessions)
 
     @classmethod
     async def open(cls, cfg: Config, *, run_migrations: bool = True, read_only: bool = False) -> Store:

@@ -216,3 +216,10 @@ class VendorBackendRow(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+class LivePublishKey(Base):
+    """The one valid publish key of an RTMP-source movie: issuing a new one retires the previous one."""
+
+    __tablename__ = "live_publish_keys"
+    movie_id: Mapped[str] = mapped_column(ID, ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))

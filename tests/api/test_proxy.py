@@ -55,8 +55,8 @@ async def test_push_validation(sqlite_server: Server, origin: MediaOrigin) -> No
     assert "loopback" in body["error"]
     await allow_local(server)
     for bad, why in (({"url": "ftp://example.com/a.mp4"}, "scheme"), ({"url": "magnet:?xt=urn:x"}, "scheme"),
-                     ({"url": url, "live": True, "type": "flv"}, "HLS"),
-                     ({"url": "rtmp://127.0.0.1/live/x", "live": True}, "HLS"),
+                     ({"url": url, "live": True, "type": "mp4"}, "HLS"),  # live: HLS, FLV or RTMP
+                     ({"url": "rtmp://127.0.0.1/live", "live": True}, "stream name"),
                      ({"url": "http://no-such-host.invalid/a.mp4"}, "resolve")):
         status, body = await api.call("POST", "/api/room/movie/push", token=alice, room=rid,
                                       json={"name": "p", "proxy": True, **bad})

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.timeout(60)
 # (message, field) pairs that may hold bytes: WebSocket frames, as the client sent them or the owner encoded them.
 FRAME_FIELDS = {("synctv.mesh.v1.ClientFrame", "frame"), ("synctv.mesh.v1.Delivery", "frame"),
                 ("synctv.mesh.v1.Reply", "frames")}
+# Live media: FLV tag bodies and MPEG-TS segments, as the publisher and the muxer made them.
+MEDIA_FIELDS = {("synctv.mesh.v1.LiveTag", "body"), ("synctv.mesh.v1.LiveSegment", "data")}
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 _HEX = re.compile(r"[0-9a-f]+")
 
@@ -48,6 +50,8 @@ def _walk(msg: Message, kinds: set[str]) -> None:
         for v in values:
             if isinstance(v, Message):
                 _walk(v, kinds)
+            elif isinstance(v, bytes) and (msg.DESCRIPTOR.full_name, field.name) in MEDIA_FIELDS:
+                assert v[:1] in (b"\x17", b"\x27", b"\xaf", b"\x47"), f"not FLV or TS media in {where}"
             elif isinstance(v, bytes):
                 assert (msg.DESCRIPTOR.full_name, field.name) in FRAME_FIELDS, f"bytes in {where}"
                 if v:
@@ -83,6 +87,14 @@ async def test_a_captured_mesh_stream_is_typed_end_to_end(tmp_path: Path, monkey
         await router.hot_rooms()  # hot_rooms query
         await router.describe()  # owned_rooms query
         await router.queries.control_all(pb.Control(invalidation=pb.Invalidation(kind=pb.INVALIDATE_SETTINGS)))
+        mesh = router.mesh
+        assert mesh is not None
+        mid = "d" * 32
+        mesh.live_subscribe(first, pb.LiveSubscribe(room_id=room_id, movie_id=mid, on=True))  # live relay
+        mesh.send_live_data(first, pb.LiveData(
+            room_id=room_id, movie_id=mid, start=True, tags=[pb.LiveTag(kind=9, timestamp_ms=40, body=b"\x17\x01")],
+            segments=[pb.LiveSegment(id="a" * 32, seq=1, duration_s=2.0, data=b"\x47" + b"\xff" * 187)]))
+        await mesh.query(first, pb.Query(live_where=pb.LiveWhere(room_id=room_id, movie_id=mid)), 2.0)
         cluster.set_view("n1", "n2", "n3")  # n3 joins: the room is pulled or pushed (pull / adopt)
         await wait_until(lambda: cluster.nodes["n3"].router.owned_rooms() == [room_id], timeout=10)
         await cluster.nodes["n3"].router.begin_leave(timeout=5)  # and handed back: adopt

@@ -41,6 +41,7 @@ class RecordingHandler:
         self.events: list[tuple[str, str, pb.Event]] = []
         self.subscribes: list[tuple[str, str, bool]] = []
         self.controls: list[tuple[str, pb.Control]] = []
+        self.live: list[tuple[str, pb.LiveData | pb.LiveSubscribe]] = []
         self.queries: list[tuple[str, pb.Query]] = []
         self.peer_downs: list[str] = []
         self.changed = asyncio.Event()
@@ -78,6 +79,14 @@ class RecordingHandler:
 
     async def handle_control(self, peer: str, control: pb.Control) -> None:
         self.controls.append((peer, control))
+        self._note()
+
+    async def handle_live_data(self, peer: str, data: pb.LiveData) -> None:
+        self.live.append((peer, data))
+        self._note()
+
+    async def handle_live_subscribe(self, peer: str, sub: pb.LiveSubscribe) -> None:
+        self.live.append((peer, sub))
         self._note()
 
     async def handle_peer_down(self, peer: str) -> None:

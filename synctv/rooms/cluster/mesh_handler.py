@@ -51,5 +51,15 @@ class RouterMeshHandler:
     async def handle_control(self, peer: str, control: pb.Control) -> None:
         await self.router.queries.apply_control(peer, control)
 
+    async def handle_live_data(self, peer: str, data: pb.LiveData) -> None:
+        if self.router.live is not None:
+            self.router.live.on_data(peer, data)
+
+    async def handle_live_subscribe(self, peer: str, sub: pb.LiveSubscribe) -> None:
+        if self.router.live is not None:
+            self.router.live.on_subscribe(peer, sub)
+
     async def handle_peer_down(self, peer: str) -> None:
         self.router.peer_down(peer)
+        if self.router.live is not None:
+            self.router.live.peer_down(peer)

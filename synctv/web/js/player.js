@@ -45,15 +45,52 @@ export function sourceKind(base) {
 
 const FORBIDDEN_HEADERS = new Set(['referer', 'user-agent', 'origin', 'host', 'cookie', 'connection', 'content-length']);
 
+/** The TS bytes after a PNG prefix (the server's `ts_disguised_as_png`): everything after the IEND chunk. */
+export function stripPngPrefix(buf) {
+  const bytes = new Uint8Array(buf);
+  if (bytes.length < 8 || bytes[0] !== 0x89 || bytes[1] !== 0x50 || bytes[2] !== 0x4e || bytes[3] !== 0x47) return buf;
+  let pos = 8;
+  while (pos + 12 <= bytes.length) {
+    const len = ((bytes[pos] << 24) | (bytes[pos + 1] << 16) | (bytes[pos + 2] << 8) | bytes[pos + 3]) >>> 0;
+    const type = String.fromCharCode(bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]);
+    pos += 12 + len;
+    if (type === 'IEND') return buf.slice(pos);
+  }
+  return buf;
+}
+
+function pngStrippingLoader(Hls) {
+  const Base = Hls.DefaultConfig.loader;
+  return class extends Base {
+    load(context, config, callbacks) {
+      const onSuccess = callbacks.onSuccess;
+      const png = /\.png(\?|$)/.test(context.url);
+      super.load(context, config, png ? {
+        ...callbacks,
+        onSuccess: (response, stats, ctx, networkDetails) => {
+          if (response.data instanceof ArrayBuffer) response.data = stripPngPrefix(response.data);
+          onSuccess(response, stats, ctx, networkDetails);
+        },
+      } : callbacks);
+    }
+  };
+}
+
+const LIVE_RETRY_MS = 2000;
+
 export class MediaLoader {
   constructor(video) {
     this.video = video;
     this.hls = null;
     this.url = '';
+    this.retry = null;
+    this.onWaiting = null; // (waiting: boolean) => void, for live streams that have not started
   }
 
   /** Unload any source. */
   reset() {
+    clearTimeout(this.retry);
+    this.retry = null;
     if (this.hls) {
       this.hls.destroy();
       this.hls = null;
@@ -92,6 +129,7 @@ export class MediaLoader {
     const headers = Object.entries(base.headers || {}).filter(([k]) => !FORBIDDEN_HEADERS.has(k.toLowerCase()));
     const hls = new Hls({
       lowLatencyMode: Boolean(base.live),
+      fLoader: pngStrippingLoader(Hls),
       xhrSetup: headers.length
         ? (xhr) => {
             for (const [k, v] of headers) {
@@ -105,8 +143,18 @@ export class MediaLoader {
         : undefined,
     });
     this.hls = hls;
+    hls.on(Hls.Events.MANIFEST_PARSED, () => this.onWaiting?.(false));
     hls.on(Hls.Events.ERROR, (_ev, data) => {
       if (!data.fatal) return;
+      if (base.live && data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) {
+        // a live stream that has not started yet (404): wait for it, then play without a page reload
+        this.onWaiting?.(true);
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => {
+          if (this.hls === hls) hls.loadSource(url);
+        }, LIVE_RETRY_MS);
+        return;
+      }
       if (data.type === Hls.ErrorTypes.NETWORK_ERROR) hls.startLoad();
       else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
     });

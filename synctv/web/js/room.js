@@ -133,6 +133,17 @@ export class RoomView {
     this.libraries = ['alist', 'emby'].map((vendor) => new VendorPanel({
       vendor, roomId: null, onAdded: () => this.loadPlaylist(), toast: this.toast }));
     for (const panel of this.libraries) panel.wire();
+    $('movie-rtmp').addEventListener('change', () => {
+      // an RTMP source has no URL: the stream is published to the server
+      $('movie-url').required = !$('movie-rtmp').checked;
+      $('movie-url').disabled = $('movie-rtmp').checked;
+    });
+    this.loader.onWaiting = (waiting) => {
+      const np = $('now-playing');
+      const name = np.dataset.name || '';
+      np.textContent = waiting ? `Waiting for the stream: ${name}` : `Now playing: ${name} (live)`;
+      np.dataset.waiting = waiting ? 'true' : '';
+    };
     $('movie-url').addEventListener('change', () => {
       if (!$('movie-name').value) $('movie-name').placeholder = nameFromUrl($('movie-url').value);
     });
@@ -558,6 +569,7 @@ export class RoomView {
     }
     const key = `${movie.id}|${movie.subPath || ''}|${base.url}`;
     nowPlaying.textContent = `Now playing: ${base.name || nameFromUrl(base.url)}${base.live ? ' (live)' : ''}`;
+    nowPlaying.dataset.name = base.name || nameFromUrl(base.url);
     nowPlaying.dataset.movieId = movie.id;
     if (key !== this.loadedKey) {
       this.loadedKey = key;
@@ -672,6 +684,9 @@ export class RoomView {
           h('button', { type: 'button', dataset: { testid: 'movie-down' }, 'aria-label': `Move ${label} down`, disabled: i === movies.length - 1, onclick: () => this.swap(m.id, movies[i + 1]?.id) }, '↓'),
         );
       }
+      if (base.rtmpSource && myId && m.creatorId === myId) {
+        buttons.push(h('button', { type: 'button', dataset: { testid: 'movie-publish-key' }, 'aria-label': `Publish key of ${label}`, onclick: () => this.showPublishKey(m.id, label) }, 'Publish key'));
+      }
       if (canDelete) {
         buttons.push(h('button', { type: 'button', class: 'danger', dataset: { testid: 'movie-delete' }, 'aria-label': `Delete ${label}`, onclick: () => this.deleteMovie(m.id, label) }, 'Delete'));
       }
@@ -706,17 +721,53 @@ export class RoomView {
     }
   }
 
+  /** A new publish key for an RTMP-source movie (the previous key stops working), with copy buttons. */
+  async showPublishKey(id, label) {
+    let data;
+    try {
+      data = await post('/api/room/movie/live/publishKey', { id }, { roomId: this.roomId });
+    } catch (e) {
+      this.toast(e.message, { error: true });
+      return;
+    }
+    const server = `rtmp://${data.host}/${data.app}`;
+    const copy = (text, what) => h('button', {
+      type: 'button',
+      dataset: { testid: `copy-${what}` },
+      onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+          this.toast(`${what === 'url' ? 'Server URL' : 'Stream key'} copied`);
+        } catch {
+          this.toast('Copy failed: select the text and copy it', { error: true });
+        }
+      },
+    }, 'Copy');
+    const field = (name, value, what) => h('label', {}, name, ' ',
+      h('input', { readonly: true, value, dataset: { testid: `publish-${what}` }, onfocus: (ev) => ev.target.select() }),
+      copy(value, what));
+    const box = h('div', { class: 'publish-key', dataset: { testid: 'publish-box' } },
+      h('p', {}, `Stream “${label}” with OBS (Settings → Stream → Custom) or ffmpeg (-f flv ${server}/KEY). `
+        + 'Getting a new key stops the current stream.'),
+      field('Server', server, 'url'),
+      field('Stream key', data.token, 'key'),
+      h('button', { type: 'button', onclick: () => box.remove() }, 'Close'));
+    const li = $('playlist').querySelector(`li[data-movie-id="${id}"]`);
+    (li || $('playlist')).after(box);
+  }
+
   async addMovie(ev) {
     ev.preventDefault();
-    const url = $('movie-url').value.trim();
-    if (!url) return;
+    const rtmp = $('movie-rtmp').checked;
+    const url = rtmp ? '' : $('movie-url').value.trim();
+    if (!url && !rtmp) return;
     const body = {
       url,
-      name: $('movie-name').value.trim() || nameFromUrl(url),
-      type: $('movie-type').value,
-      live: $('movie-live').checked,
-      proxy: $('movie-proxy').checked,
-      rtmpSource: false,
+      name: $('movie-name').value.trim() || (rtmp ? 'Live stream' : nameFromUrl(url)),
+      type: rtmp ? '' : $('movie-type').value,
+      live: rtmp || $('movie-live').checked,
+      proxy: !rtmp && $('movie-proxy').checked,
+      rtmpSource: rtmp,
       headers: parseHeaders($('movie-headers').value),
       isFolder: false,
       parentId: this.playlist.folder || '',
@@ -726,6 +777,8 @@ export class RoomView {
     try {
       await post('/api/room/movie/push', body, { roomId: this.roomId });
       $('add-movie-form').reset();
+      $('movie-url').required = true;
+      $('movie-url').disabled = false;
       $('movie-name').placeholder = 'Defaults to the file name';
       this.loadPlaylist();
     } catch (e) {
