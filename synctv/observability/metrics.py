@@ -32,7 +32,8 @@ METRIC_NAMES = frozenset({
     "synctv_fence_rejections_total", "synctv_discovery_errors_total", "synctv_discovery_healthy",
     "synctv_mesh_messages_sent_total", "synctv_mesh_messages_received_total", "synctv_mesh_stream_up",
     "synctv_mesh_stream_ups_total", "synctv_mesh_stream_downs_total", "synctv_mesh_unauthenticated_total",
-    "synctv_mesh_protocol_mismatches_total",
+    "synctv_mesh_protocol_mismatches_total", "synctv_component_healthy", "synctv_mesh_auth_failures_total",
+    "synctv_cluster_excluded_peers", "synctv_cluster_left_out",
 })
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -120,7 +121,15 @@ class _RuntimeCollector(Collector):
         except RuntimeError:
             tasks = 0
         yield _gauge("synctv_instance_tasks", "asyncio tasks", tasks)
-        yield _gauge("synctv_instance_ready", "1 when serving traffic (not draining)", 0 if svc.draining else 1)
+        ready = not svc.draining and all(c["ok"] for c in svc.health.values() if c.get("gates_ready"))
+        yield _gauge("synctv_instance_ready", "1 when /ready says ready (started, not draining, a member)",
+                     1 if ready else 0)
+        healthy = GaugeMetricFamily("synctv_component_healthy",
+                                    "1 while a component of /health is ok (database, discovery, membership, ...)",
+                                    labels=["component"])
+        for name, component in sorted(svc.health.items()):
+            healthy.add_metric([name], 1 if component["ok"] else 0)
+        yield healthy
         yield from _cluster(svc)
 
 
@@ -169,6 +178,19 @@ def _cluster(svc: Services) -> Iterator[Any]:
     yield _counter("synctv_mesh_protocol_mismatches_total",
                    "Mesh streams refused because the peer speaks another major protocol version",
                    stats.protocol_mismatches)
+    failures = CounterMetricFamily("synctv_mesh_auth_failures_total",
+                                   "Times a discovery peer failed mutual mesh authentication (secret, protocol)",
+                                   labels=["peer"])
+    for peer, n in stats.auth_failures.items():
+        failures.add_metric([peer], n)
+    yield failures
+    excluded = GaugeMetricFamily("synctv_cluster_excluded_peers",
+                                 "1 for each discovery peer left out of this instance's ring", labels=["peer"])
+    for peer in sorted(router.excluded_peers()):
+        excluded.add_metric([peer], 1)
+    yield excluded
+    yield _gauge("synctv_cluster_left_out", "1 while this instance is the side left out of the membership",
+                 1 if router.left_out else 0)
 
 
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:

@@ -72,6 +72,10 @@ class LeaseGuard:
             await asyncio.sleep(0.5)
 
 
+def _excluded(router: RoomRouter) -> str:
+    return "; ".join(f"{peer} ({why})" for peer, why in sorted(router.excluded_peers().items())) or "none"
+
+
 @dataclass
 class ClusterParts:
     mesh: MeshNode
@@ -139,7 +143,20 @@ async def start_cluster(cfg: Config, svc: Services, router: RoomRouter, invalida
         members = len(discovery.members())
         return discovery.healthy, f"{members} members" if discovery.healthy else "discovery unreachable"
 
+    async def membership_check() -> tuple[bool, str]:
+        members = len(router.members())
+        if router.left_out:
+            return False, (f"left out: cannot authenticate with most of the {len(router.discovered)} discovery "
+                           f"members ({_excluded(router)})")
+        return True, f"{members} of {max(len(router.discovered), 1)} discovery members authenticated"
+
+    async def peers_check() -> tuple[bool, str]:
+        excluded = router.excluded_peers()
+        return not excluded, f"excluded: {_excluded(router)}" if excluded else "every discovery peer authenticated"
+
     svc.health_checks["discovery"] = discovery_check
+    svc.health_checks["peers"] = peers_check
+    svc.readiness_checks["membership"] = membership_check
     svc.mesh = mesh
     svc.discovery = discovery
     log.info("joined cluster", extra={"grpc": me.grpc_address, "discovery": cl.discovery.type})
