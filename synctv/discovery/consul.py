@@ -84,6 +84,8 @@ class ConsulDiscovery(MembershipState):
         self.token = token
         self.service_name = service_name
         self.ttl = ttl
+        # After an agent outage every TTL check is critical until its instance passes it again.
+        self.rejoin_grace = 2.0 * ttl
         self.tags = list(tags)
         self.grpc_check_interval = grpc_check_interval
         self.service_id = self_member.instance_id

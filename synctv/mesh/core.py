@@ -108,8 +108,8 @@ class MeshCore:
         for peer in new:
             self._departing.pop(peer, None)
         for peer in gone:
-            # Rejoining is authenticated afresh.
-            self._auth.pop(peer, None)
+            # Authentication outlives a discovery blip (a lease that expired during an etcd outage): the peer's
+            # stream may never be opened again to prove it anew. A restarted peer is checked on its new stream.
             # Callers waiting on a departed peer retry elsewhere (the ring no longer names it).
             self._fail_pending(peer, MeshError(f"peer {peer} left the cluster"))
             if self.link_connected(peer):
