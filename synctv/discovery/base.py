@@ -165,10 +165,15 @@ class MembershipState:
             return
         self._healthy = value
         log.warning("discovery backend %s", "reachable again" if value else "unreachable: keeping last membership")
-        if value and self.rejoin_grace > 0:
+        if self.rejoin_grace <= 0:
+            pass
+        elif not value:
+            # The view from before the outage: what the backend answers until everyone re-registered.
             self._held = {m.instance_id: m for m in self._members}
+            self._held_until = float("inf")
+        elif self._held:
             self._held_until = time.monotonic() + self.rejoin_grace
-            with contextlib.suppress(RuntimeError):  # no running loop: nothing to release later
+            with contextlib.suppress(RuntimeError):  # no running loop: the next publish ends the hold
                 loop = asyncio.get_running_loop()
                 if self._release is not None:
                     self._release.cancel()
@@ -184,9 +189,11 @@ class MembershipState:
         """Replace the view (self always included) and notify listeners if it changed."""
         self._backend_view = list(members)
         by_id = {m.instance_id: m for m in members}
-        if self._held and time.monotonic() < self._held_until:
-            for iid, held in self._held.items():
-                by_id.setdefault(iid, held)
+        back = set(by_id) | {self.self_member.instance_id}
+        if self._held and (time.monotonic() >= self._held_until or set(self._held) <= back):
+            self._held = {}  # over, or every member from before the outage is back: departures count again
+        for iid, held in self._held.items():
+            by_id.setdefault(iid, held)
         # Our own record is authoritative locally even before the backend echoes it back.
         by_id[self.self_member.instance_id] = self.self_member
         new = sorted(by_id.values(), key=lambda m: m.instance_id)

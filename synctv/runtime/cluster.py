@@ -112,7 +112,7 @@ async def start_cluster(cfg: Config, svc: Services, router: RoomRouter, invalida
         version=__version__, tls_cert_path=str(cfg.resolve_path(cl.grpc.tls_cert_path)) if cl.grpc.tls_cert_path
         else "", tls_key_path=str(cfg.resolve_path(cl.grpc.tls_key_path)) if cl.grpc.tls_key_path else "",
         tls_ca_path=str(cfg.resolve_path(cl.grpc.tls_ca_path)) if cl.grpc.tls_ca_path else "",
-        inspector=Inspector(router))
+        tls_server_name=cl.grpc.tls_server_name, inspector=Inspector(router))
     await mesh.start()
     scheme = "https" if cfg.server.http.cert_path else "http"
     me = Member(instance_id=router.instance_id, http_address=f"{scheme}://{host}:{http_port}",
