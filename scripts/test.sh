@@ -12,6 +12,8 @@ command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
 { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || apt_packages+=(nginx)
+[ -x /usr/sbin/mariadbd ] || apt_packages+=(mariadb-server)
+command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
@@ -31,4 +33,5 @@ npm ci --prefix tests/support/oidc_provider --no-audit --no-fund >/dev/null
 .venv/bin/mypy
 
 export SYNCTV_REQUIRE_POSTGRES=1 SYNCTV_REQUIRE_BROWSER=1 SYNCTV_REQUIRE_OIDC=1 SYNCTV_REQUIRE_ALL=1
+export SYNCTV_REQUIRE_ETCD=1 SYNCTV_REQUIRE_MARIADB=1 SYNCTV_REQUIRE_NGINX=1
 exec .venv/bin/python -m pytest -q -ra "$@"

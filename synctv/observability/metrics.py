@@ -33,7 +33,7 @@ METRIC_NAMES = frozenset({
     "synctv_mesh_messages_sent_total", "synctv_mesh_messages_received_total", "synctv_mesh_stream_up",
     "synctv_mesh_stream_ups_total", "synctv_mesh_stream_downs_total", "synctv_mesh_unauthenticated_total",
     "synctv_mesh_protocol_mismatches_total", "synctv_component_healthy", "synctv_mesh_auth_failures_total",
-    "synctv_cluster_excluded_peers", "synctv_cluster_left_out",
+    "synctv_cluster_excluded_peers", "synctv_cluster_left_out", "synctv_db_fast_writer_fallbacks_total",
 })
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -130,6 +130,11 @@ class _RuntimeCollector(Collector):
         for name, component in sorted(svc.health.items()):
             healthy.add_metric([name], 1 if component["ok"] else 0)
         yield healthy
+        from synctv.store.live_state import FALLBACKS
+
+        yield _counter("synctv_db_fast_writer_fallbacks_total",
+                       "Times the database's fast live-state writer could not start (the generic one is used)",
+                       sum(FALLBACKS.values()))
         yield from _cluster(svc)
 
 

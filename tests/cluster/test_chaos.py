@@ -20,6 +20,7 @@ from tests.support.chaos_support import Viewer, ack_latencies, lost_acknowledged
 from tests.support.cluster_harness import ClusterProcesses
 from tests.support.etcd_server import EtcdServer, free_port
 from tests.support.pg_server import PostgresServer
+from tests.support.require import missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.etcd, pytest.mark.postgres]
 TTL_S = 3.0
@@ -28,7 +29,7 @@ TTL_S = 3.0
 @pytest.fixture
 def etcd() -> Iterator[EtcdServer]:
     if not EtcdServer.available():
-        pytest.skip("etcd not installed")
+        missing("etcd", "etcd not installed")
     server = EtcdServer()
     server.start()
     yield server

@@ -24,6 +24,7 @@ from tests.support.api_client import Api
 from tests.support.cluster_harness import CLUSTER_SECRET, ClusterProcesses
 from tests.support.etcd_server import EtcdServer
 from tests.support.pg_server import PostgresServer
+from tests.support.require import missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.etcd, pytest.mark.postgres, pytest.mark.timeout(180)]
 
@@ -33,7 +34,7 @@ WRONG_SECRET = "a-fresh-random-secret-from-another-shell-0123"
 @pytest.fixture
 def four(pg_server: PostgresServer) -> Iterator[ClusterProcesses]:
     if not EtcdServer.available():
-        pytest.skip("etcd not installed")
+        missing("etcd", "etcd not installed")
     etcd = EtcdServer()
     etcd.start()
     procs = ClusterProcesses(4, pg_server.create_database("m_" + uuid.uuid4().hex[:12]), etcd.endpoint)
