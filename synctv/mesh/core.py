@@ -72,6 +72,8 @@ class MeshCore:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
         self._auth: dict[str, PeerAuth] = {}
+        # The last discovery record of every peer ever seen (a restart shows as a new started_at_ms).
+        self._records: dict[str, Member] = {}
         # Called when a peer's authentication state changes (the rooms layer rebuilds its ring).
         self.on_auth_change: Callable[[], None] | None = None
 
@@ -105,8 +107,15 @@ class MeshCore:
         gone = set(self._members) - set(new)
         old = self._members
         self._members = new
-        for peer in new:
+        for peer, record in new.items():
             self._departing.pop(peer, None)
+            seen = self._records.get(peer)
+            if seen is not None and record.started_at_ms and seen.started_at_ms != record.started_at_ms:
+                # A new process under this id: authenticated afresh, dialled at once (not after the old link's
+                # reconnect backoff), and out of the ring until then.
+                self._auth.pop(peer, None)
+                self.drop_link(peer)
+            self._records[peer] = record
         for peer in gone:
             # Authentication outlives a discovery blip (a lease that expired during an etcd outage): the peer's
             # stream may never be opened again to prove it anew. A restarted peer is checked on its new stream.

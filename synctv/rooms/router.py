@@ -131,7 +131,8 @@ class RoomRouter:
                 return actor
             if not self.ownership.can_own:
                 raise RoomUnavailable(ErrorCode.UNAVAILABLE,
-                                      "this instance is not allowed to own rooms right now (lease lost)")
+                                      "this instance is not allowed to own rooms right now (lease lost, or not a "
+                                      "member of the cluster)")
             stale = self._actors.get(room_id)
             if self.ownership.phase(room_id) is own.Phase.OWNED and (stale is None or stale.stopped):
                 # Its actor stopped on its own (the room was closed, or the actor gave up): owned no more.
@@ -229,9 +230,14 @@ class RoomRouter:
         mesh = self.mesh
         members = [m for m in self.discovered
                    if m.instance_id == self.instance_id or mesh is None or mesh.authenticated(m.instance_id)]
-        departed, _current, changed = self.placement.set_members(members)
         was_left_out = self.left_out
         self.left_out = left_out(self.instance_id, self.discovered, members)
+        if self.left_out and mesh is not None:
+            # Owning nothing, this instance's ring only routes: while it joins, peers still authenticating stay
+            # in it, so the ring does not pass through partial views (and wrong previous owners to pull from).
+            members = [m for m in self.discovered if m.instance_id == self.instance_id
+                       or mesh.authenticated(m.instance_id) or mesh.auth_pending(m.instance_id)]
+        departed, _current, changed = self.placement.set_members(members)
         if self.left_out != was_left_out:
             if self.left_out:
                 log.error("this instance cannot authenticate with most of the cluster; it owns no rooms",

@@ -23,7 +23,7 @@ from tests.support.chaos_support import lost_acknowledged
 from tests.support.cluster_harness import CLUSTER_SECRET, ClusterProcesses
 from tests.support.etcd_server import EtcdServer
 from tests.support.pg_server import PostgresServer, find_bin
-from tests.support.require import missing
+from tests.support.require import missing as component_missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.etcd, pytest.mark.postgres, pytest.mark.timeout(240)]
 
@@ -35,7 +35,7 @@ PUSH = {"name": "during", "url": "https://example.com/during.mp4"}
 @pytest.fixture
 def deps() -> Iterator[tuple[EtcdServer, PostgresServer]]:
     if not EtcdServer.available():
-        missing("etcd", "etcd not installed")
+        component_missing("etcd", "etcd not installed")
     if find_bin() is None:
         pytest.skip("PostgreSQL server not installed")
     etcd, pg = EtcdServer(), PostgresServer()  # their own servers: this test stops them
