@@ -139,6 +139,9 @@ class ConsulEmulator:
             self._reaper.cancel()
             await asyncio.gather(self._reaper, return_exceptions=True)
             self._reaper = None
+        for probe in list(self._probes):
+            probe.cancel()
+        await asyncio.gather(*self._probes, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -170,22 +173,27 @@ class ConsulEmulator:
         return (Path(tls.ca_path).read_bytes(), Path(tls.key_path).read_bytes() if tls.key_path else None,
                 Path(tls.cert_path).read_bytes() if tls.cert_path else None)
 
+    def _probe_blocking(self, check: _Check) -> bool:
+        if check.use_tls:
+            root, key, cert = self._tls_material()
+            options = [("grpc.ssl_target_name_override", check.tls_server_name)] if check.tls_server_name else []
+            channel = grpc.secure_channel(check.grpc, grpc.ssl_channel_credentials(root, key, cert), options=options)
+        else:
+            channel = grpc.insecure_channel(check.grpc)
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""),
+                                                              timeout=check.timeout)
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+        finally:
+            channel.close()
+
     async def _probe(self, check: _Check) -> None:
         """One run of a gRPC check, as the agent makes it."""
         self.probes += 1
         try:
-            if check.use_tls:
-                root, key, cert = self._tls_material()
-                options = [("grpc.ssl_target_name_override", check.tls_server_name)] if check.tls_server_name \
-                    else []
-                channel = grpc.aio.secure_channel(
-                    check.grpc, grpc.ssl_channel_credentials(root, key, cert), options=options)
-            else:
-                channel = grpc.aio.insecure_channel(check.grpc)
-            async with channel:
-                reply = await health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(service=""), timeout=check.timeout)
-            serving = reply.status == health_pb2.HealthCheckResponse.SERVING
+            # The agent's prober, as a blocking gRPC client in a worker thread: it shares no event loop with
+            # the servers under test.
+            serving = await asyncio.wait_for(asyncio.to_thread(self._probe_blocking, check), check.timeout + 2)
             check.output = f"gRPC check {check.grpc}: {'success' if serving else 'not serving'}"
             await self._set_status(check, "passing" if serving else "critical")
         except Exception as exc:  # refused, TLS failure, timeout: critical, as in Consul
