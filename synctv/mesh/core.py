@@ -111,9 +111,10 @@ class MeshCore:
             self._departing.pop(peer, None)
             seen = self._records.get(peer)
             if seen is not None and record.started_at_ms and seen.started_at_ms != record.started_at_ms:
-                # A new process under this id: authenticated afresh, dialled at once (not after the old link's
-                # reconnect backoff), and out of the ring until then.
-                self._auth.pop(peer, None)
+                # A new process under this id: dialled at once, not after the old link's reconnect backoff (it is
+                # not ready until it has authenticated with us). Its membership stands meanwhile -- every ring
+                # takes it back at the same moment, as discovery says -- and a refusal of the new dial (another
+                # secret or release) takes it out within milliseconds.
                 self.drop_link(peer)
             self._records[peer] = record
         for peer in gone:
