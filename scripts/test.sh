@@ -15,6 +15,7 @@ command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
 { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || apt_packages+=(mariadb-server)
 # Debian builds nginx's stream module (the RTMP block of deploy/nginx.conf) as a separate package.
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || apt_packages+=(libnginx-mod-stream)
+command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
@@ -34,4 +35,5 @@ npm ci --prefix tests/support/oidc_provider --no-audit --no-fund >/dev/null
 .venv/bin/mypy
 
 export SYNCTV_REQUIRE_POSTGRES=1 SYNCTV_REQUIRE_BROWSER=1 SYNCTV_REQUIRE_OIDC=1 SYNCTV_REQUIRE_ALL=1
+export SYNCTV_REQUIRE_ETCD=1 SYNCTV_REQUIRE_MARIADB=1 SYNCTV_REQUIRE_NGINX=1
 exec .venv/bin/python -m pytest -q -ra "$@"

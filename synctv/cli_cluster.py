@@ -50,6 +50,7 @@ async def _run(args: argparse.Namespace, cfg: Config, address: str) -> int:
         info = await stub.Describe(mesh_pb2.Empty(), metadata=metadata, timeout=5)
         members = list(info.members) or [info]
     print(f"{'INSTANCE':<16} {'HEALTH':<8} {'GRPC':<22} {'HTTP':<28} ROOMS")
+    excluded = []
     for m in members:
         health, rooms = "down", "-"
         try:
@@ -58,5 +59,11 @@ async def _run(args: argparse.Namespace, cfg: Config, address: str) -> int:
                 health, rooms = "up", f"{len(owned.room_ids)} {' '.join(owned.room_ids)}".strip()
         except grpc.aio.AioRpcError:
             pass
+        if m.excluded:
+            # In discovery but not in the ring: it failed mesh authentication (or has not finished it yet).
+            health = "excluded"
+            excluded.append(f"{m.instance_id}: {m.excluded}")
         print(f"{m.instance_id:<16} {health:<8} {m.grpc_address:<22} {m.http_address:<28} {rooms}")
+    for line in excluded:
+        print(f"excluded {line}")
     return 0

@@ -184,6 +184,8 @@ class GrpcConfig:
     tls_cert_path: str = ""
     tls_key_path: str = ""
     tls_ca_path: str = ""
+    # The name peers (and Consul's gRPC check) verify the mesh certificate against; default: the dialled host.
+    tls_server_name: str = ""
 
 
 @dataclass

@@ -90,6 +90,8 @@ CONFIG_DESCRIPTIONS: dict[str, str] = {
     "cluster.grpc.listen": "Mesh (gRPC) listen address.",
     "cluster.grpc.port": "Mesh (gRPC) port.",
     "cluster.grpc.tls_cert_path": "TLS certificate of the mesh port.",
+    "cluster.grpc.tls_server_name": "Name the Consul agent's gRPC health check expects on the mesh's TLS "
+                                    "certificate (empty = the advertised host).",
     "cluster.grpc.tls_key_path": "TLS key of the mesh port.",
     "cluster.grpc.tls_ca_path": "CA that signs the peers' certificates (mutual TLS).",
     "cluster.discovery.type": "`static`, `etcd` or `consul`.",

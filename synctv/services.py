@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from synctv.auth.tokens import TokenCodec
 from synctv.config import Config
@@ -40,8 +40,12 @@ class Services:
     draining: bool = False
     # Cluster-wide notifications (settings reloaded, user changed); a no-op on a single node.
     broadcast_invalidation: Callable[[str, str], Awaitable[None]] | None = None
-    # Extra readiness checks contributed by other layers: name -> (ok, detail).
+    # Extra checks contributed by other layers: name -> (ok, detail). Health checks report shared
+    # dependencies (shown by /health and the metrics); readiness checks are this instance's own state (/ready).
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    readiness_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    # The last evaluation's components (the metrics read it).
+    health: dict[str, Any] = field(default_factory=dict)
     # Cluster parts (None on a single node).
     mesh: MeshNode | None = None
     discovery: Discovery | None = None

@@ -13,7 +13,9 @@ import pytest
 
 from tests.support import oidc_server
 from tests.support.api_client import Api
+from tests.support.mariadb_server import MariaDbServer, find_server
 from tests.support.pg_server import PostgresServer, find_bin
+from tests.support.require import missing
 from tests.support.servers import Server, start_server
 
 pytest_plugins = ["tests.conftest_cluster", "tests.conftest_media", "tests.conftest_vendors"]
@@ -26,6 +28,17 @@ def pg_server() -> Iterator[PostgresServer]:
             pytest.fail("PostgreSQL is required (SYNCTV_REQUIRE_POSTGRES is set) but not installed")
         pytest.skip("PostgreSQL server not installed")
     server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDbServer]:
+    """Debian's MariaDB on loopback (fails instead of skipping when SYNCTV_REQUIRE_MARIADB is set)."""
+    if find_server() is None:
+        missing("mariadb", "MariaDB server not installed (apt-get install mariadb-server)")
+    server = MariaDbServer()
     server.start()
     yield server
     server.stop()

@@ -12,6 +12,7 @@ import pytest
 
 from synctv.mesh import MeshNode
 from tests.support.mesh import CLUSTER_SECRET, MeshFactory, RecordingHandler
+from tests.support.require import missing
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def etcd_server() -> Iterator[Any]:
     from tests.support.etcd_server import EtcdServer
 
     if not EtcdServer.available():
-        pytest.skip("etcd binary not installed")
+        missing("etcd", "etcd binary not installed")
     server = EtcdServer()
     server.start()
     try:

@@ -18,6 +18,7 @@ import yaml
 from synctv import config as synctv_config
 from synctv.discovery import consul as consul_discovery
 from synctv.observability.metrics import METRIC_NAMES
+from tests.support.require import missing
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -209,7 +210,7 @@ def test_nginx_conf_rtmp_stream() -> None:
 def test_nginx_conf_syntax(tmp_path: Path) -> None:
     binary = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
     if binary is None:
-        pytest.skip("nginx is not installed")
+        missing("nginx", "nginx is not installed")
     # The compose service names do not resolve here; any address keeps the syntax check meaningful.
     conf = re.sub(r"synctv\d+:8080", "127.0.0.1:1", (DEPLOY / "nginx.conf").read_text())
     module = Path("/usr/lib/nginx/modules/ngx_stream_module.so")  # Debian's nginx: the stream module is separate

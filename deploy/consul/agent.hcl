@@ -26,6 +26,20 @@ ports {
 # port; this agent must be able to reach every instance's advertise_address:9090.
 enable_script_checks = false
 
+# Mesh TLS: with cluster.grpc.tls_cert_path set, SyncTV registers its gRPC check with GRPCUseTLS and
+# TLSServerName (cluster.grpc.tls_server_name, default the advertised host), and this agent verifies the mesh
+# certificate with its CA. Mutual TLS (cluster.grpc.tls_ca_path) also requires a client certificate: give the
+# agent one signed by the mesh CA and let it present it to checks. Uncomment with your paths:
+#
+# enable_agent_tls_for_checks = true
+# tls {
+#   defaults {
+#     ca_file   = "/consul/tls/mesh-ca.pem"
+#     cert_file = "/consul/tls/agent.pem"
+#     key_file  = "/consul/tls/agent-key.pem"
+#   }
+# }
+
 # Deny by default; SyncTV authenticates with a token carrying deploy/consul/synctv-acl-policy.hcl (see README.md).
 acl {
   enabled                  = true

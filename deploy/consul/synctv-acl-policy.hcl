@@ -8,6 +8,11 @@
 #   GET /v1/health/service/<other>        resolving other services (vendor backends)          -> service read
 #   agent endpoints                                                                            -> agent read
 #
+# Without node read (or service read), Consul does not refuse the membership query: it answers 200 with the
+# instances left out and X-Consul-Results-Filtered-By-ACLs: true. SyncTV refuses to start on such an answer
+# ("cluster.discovery.consul.token: ... filtered by ACLs") and, later, keeps its last view and reports discovery
+# unhealthy rather than believe it is alone.
+#
 # If cluster.discovery.consul.service_name is not "synctv", change the first rule to that name.
 
 service "synctv" {

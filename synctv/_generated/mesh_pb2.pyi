@@ -675,18 +675,20 @@ class Empty(_message.Message):
     def __init__(self) -> None: ...
 
 class MemberInfo(_message.Message):
-    __slots__ = ("instance_id", "http_address", "grpc_address", "version", "started_at_ms")
+    __slots__ = ("instance_id", "http_address", "grpc_address", "version", "started_at_ms", "excluded")
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     HTTP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     GRPC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     http_address: str
     grpc_address: str
     version: str
     started_at_ms: int
-    def __init__(self, instance_id: _Optional[str] = ..., http_address: _Optional[str] = ..., grpc_address: _Optional[str] = ..., version: _Optional[str] = ..., started_at_ms: _Optional[int] = ...) -> None: ...
+    excluded: str
+    def __init__(self, instance_id: _Optional[str] = ..., http_address: _Optional[str] = ..., grpc_address: _Optional[str] = ..., version: _Optional[str] = ..., started_at_ms: _Optional[int] = ..., excluded: _Optional[str] = ...) -> None: ...
 
 class InstanceInfo(_message.Message):
     __slots__ = ("instance_id", "http_address", "grpc_address", "version", "started_at_ms", "members")

@@ -1,7 +1,8 @@
 """Liveness and readiness: `/live` (the process serves), `/ready` (it should get traffic), `/health` (details).
 
-`/ready` and `/health` evaluate readiness afresh (database reachable, discovery healthy, not draining); the
-mesh's gRPC health service reports the same answer through the runtime's readiness loop.
+`/ready` is this instance's own ability to serve (started, not draining, a member of the cluster that owns
+what it claims); a shared dependency's outage (database, discovery) shows in `/health` as "degraded" without
+making the instance unready (see `runtime/readiness.py`). The mesh's gRPC health service reports `/ready`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ async def live(request: web.Request) -> web.Response:
     return raw({"status": "ok"})
 
 
-@routes.get("/ready", "Readiness: database reachable, membership known, not draining")
+@routes.get("/ready", "Readiness: started, not draining, a member of the cluster")
 async def ready(request: web.Request) -> web.Response:
     ok_, _ = await readiness(services(request))
     return raw({"status": "ready" if ok_ else "not ready"}, status=200 if ok_ else 503)
@@ -38,5 +39,7 @@ async def ready(request: web.Request) -> web.Response:
 async def health(request: web.Request) -> web.Response:
     svc = services(request)
     ok_, components = await readiness(svc)
-    return raw({"status": "ok" if ok_ else "degraded", "ready": ok_, "instance": svc.instance_id,
-                "version": svc.version, "components": components}, status=200 if ok_ else 503)
+    healthy = all(c["ok"] for c in components.values())
+    state = "not ready" if not ok_ else "ok" if healthy else "degraded"
+    return raw({"status": state, "ready": ok_, "instance": svc.instance_id, "version": svc.version,
+                "components": components}, status=200 if ok_ else 503)

@@ -6,9 +6,11 @@ Discovery knows nothing about rooms: it yields snapshots of the live instances a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -125,6 +127,14 @@ class MembershipState:
         self._listeners: list[MembersCallback] = []
         self._healthy = True
         self._health_listeners: list[Callable[[bool], Any]] = []
+        # After an outage longer than the lease, every record is gone and each instance writes its own again at
+        # its next keepalive: for `rejoin_grace` seconds after recovery, members of the view from before the
+        # outage that have not re-registered yet are kept (so rooms do not move for a registration race).
+        self.rejoin_grace = 0.0
+        self._held: dict[str, Member] = {}
+        self._held_until = 0.0
+        self._backend_view: list[Member] = [self_member]
+        self._release: asyncio.TimerHandle | None = None
 
     @property
     def healthy(self) -> bool:
@@ -155,12 +165,35 @@ class MembershipState:
             return
         self._healthy = value
         log.warning("discovery backend %s", "reachable again" if value else "unreachable: keeping last membership")
+        if self.rejoin_grace <= 0:
+            pass
+        elif not value:
+            # The view from before the outage: what the backend answers until everyone re-registered.
+            self._held = {m.instance_id: m for m in self._members}
+            self._held_until = float("inf")
+        elif self._held:
+            self._held_until = time.monotonic() + self.rejoin_grace
+            with contextlib.suppress(RuntimeError):  # no running loop: the next publish ends the hold
+                loop = asyncio.get_running_loop()
+                if self._release is not None:
+                    self._release.cancel()
+                self._release = loop.call_later(self.rejoin_grace, self._end_hold)
         for cb in list(self._health_listeners):
             _call(cb, value)
 
+    def _end_hold(self) -> None:
+        self._held, self._release = {}, None
+        self._publish(self._backend_view)
+
     def _publish(self, members: Sequence[Member]) -> None:
         """Replace the view (self always included) and notify listeners if it changed."""
+        self._backend_view = list(members)
         by_id = {m.instance_id: m for m in members}
+        back = set(by_id) | {self.self_member.instance_id}
+        if self._held and (time.monotonic() >= self._held_until or set(self._held) <= back):
+            self._held = {}  # over, or every member from before the outage is back: departures count again
+        for iid, held in self._held.items():
+            by_id.setdefault(iid, held)
         # Our own record is authoritative locally even before the backend echoes it back.
         by_id[self.self_member.instance_id] = self.self_member
         new = sorted(by_id.values(), key=lambda m: m.instance_id)

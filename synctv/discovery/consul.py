@@ -4,8 +4,15 @@ Each instance registers `<service_name>` with id = instance id, its gRPC address
 (instance_id, http, grpc, version, started_at_ms) plus two checks:
 - a TTL check (`<id>:ttl`) kept passing by a task every ttl/3 -- it goes critical within `ttl` of a crash;
 - a gRPC check (`<id>:grpc`) against the mesh port (grpc.health.v1), so a wedged process goes critical too.
+  With mesh TLS it is registered with `GRPCUseTLS` and `TLSServerName` (the name in the mesh certificate), so
+  the agent verifies the mesh certificate with its CA; with mutual TLS the agent presents its own certificate
+  (signed by the mesh CA; `enable_agent_tls_for_checks` in the agent config, see deploy/consul/).
+  The gRPC health service answers `/ready` (this instance's own state), so a database blip never turns every
+  instance critical at once.
 Membership is the set of instances whose checks all pass (`/v1/health/service/<name>?passing`), never mere
-catalog presence: Consul keeps dead services in the catalog for a minute or more.
+catalog presence: Consul keeps dead services in the catalog for a minute or more. A read that Consul filtered
+by ACLs (`X-Consul-Results-Filtered-By-ACLs: true`, status 200) is not a membership: the token lacks
+`service:read`, so the view is kept and the backend reports itself unhealthy, naming the cause.
 
 Stop deregisters the service, so peers see the leave on their next blocking-query wake-up (immediately).
 """
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -77,6 +85,8 @@ class ConsulDiscovery(MembershipState):
         ttl: float = 5.0,
         tags: tuple[str, ...] = ("synctv", "mesh"),
         grpc_check_interval: str = "5s",
+        grpc_use_tls: bool = False,
+        tls_server_name: str = "",
     ) -> None:
         super().__init__(self_member)
         self.host, self.port = parse_address(address)
@@ -84,8 +94,13 @@ class ConsulDiscovery(MembershipState):
         self.token = token
         self.service_name = service_name
         self.ttl = ttl
+        # After an agent outage every TTL check is critical until its instance passes it again.
+        self.rejoin_grace = 2.0 * ttl
         self.tags = list(tags)
         self.grpc_check_interval = grpc_check_interval
+        self.grpc_use_tls = grpc_use_tls
+        self.tls_server_name = tls_server_name
+        self.acl_filtered = False
         self.service_id = self_member.instance_id
         self.ttl_check_id = f"{self.service_id}:ttl"
         self.grpc_check_id = f"{self.service_id}:grpc"
@@ -116,6 +131,11 @@ class ConsulDiscovery(MembershipState):
         try:
             await self._register()
             index = await self._fetch(None)
+        except PermissionError as exc:
+            await self._close_client()
+            msg = (f"cluster.discovery.consul.token: the token may not read the {self.service_name!r} instances "
+                   "(results filtered by ACLs): grant service:read and node:read (deploy/consul/)")
+            raise ConnectionError(msg) from exc
         except Exception as exc:
             await self._close_client()
             msg = f"cluster.discovery.consul.address: cannot reach consul at {self.host}:{self.port}: {exc}"
@@ -169,7 +189,7 @@ class ConsulDiscovery(MembershipState):
             "TTL": f"{self.ttl:g}s",
             "DeregisterCriticalServiceAfter": DEREGISTER_CRITICAL_AFTER,
         }
-        grpc_check = {
+        grpc_check: dict[str, Any] = {
             "CheckID": self.grpc_check_id,
             "Name": "synctv mesh gRPC health",
             "GRPC": m.grpc_address,
@@ -177,6 +197,9 @@ class ConsulDiscovery(MembershipState):
             "Timeout": "2s",
             "DeregisterCriticalServiceAfter": DEREGISTER_CRITICAL_AFTER,
         }
+        if self.grpc_use_tls:
+            grpc_check["GRPCUseTLS"] = True
+            grpc_check["TLSServerName"] = self.tls_server_name or host
         await asyncio.wait_for(
             self._client.agent.service.register(
                 self.service_name,
@@ -220,13 +243,38 @@ class ConsulDiscovery(MembershipState):
                     self._set_lease_valid(False)
             self._set_healthy(self._pass_ok and self._watch_ok)
 
+    async def _health(self, index: str | None) -> tuple[str | None, list[dict[str, Any]], bool]:
+        """One (blocking) read of the passing instances: (index, entries, filtered by ACLs)."""
+        params: list[tuple[str, Any]] = [("passing", "1")]
+        if index:
+            params += [("index", index), ("wait", f"{BLOCKING_WAIT_S}s")]
+        headers = {"X-Consul-Token": self.token} if self.token else {}
+
+        def parse(response: Any) -> tuple[str | None, list[dict[str, Any]], bool]:
+            if response.code == 403:
+                raise consul.ACLPermissionDenied(response.body)
+            if response.code != 200:
+                raise consul.ConsulException(f"{response.code} {response.body}")
+            filtered = str(response.headers.get("X-Consul-Results-Filtered-By-ACLs", "")).lower() == "true"
+            return response.headers.get("X-Consul-Index"), json.loads(response.body or "[]"), filtered
+
+        # Consul adds up to wait/16 of jitter to a blocking query: the timeout leaves room for it.
+        result: tuple[str | None, list[dict[str, Any]], bool] = await asyncio.wait_for(
+            self._client.http.get(parse, f"/v1/health/service/{self.service_name}", params=params,
+                                  headers=headers),
+            BLOCKING_WAIT_S * 17 / 16 + 5)
+        return result
+
     async def _fetch(self, index: str | None) -> str | None:
-        new_index, entries = await asyncio.wait_for(
-            self._client.health.service(
-                self.service_name, index=index, wait=f"{BLOCKING_WAIT_S}s" if index else None, passing=True
-            ),
-            BLOCKING_WAIT_S + 5,
-        )
+        new_index, entries, filtered = await self._health(index)
+        if filtered:
+            if not self.acl_filtered:
+                log.error("consul: the ACL token may not read every %r instance (results filtered by ACLs): "
+                          "keeping the last membership; grant service:read on it (deploy/consul/)",
+                          self.service_name)
+            self.acl_filtered = True
+            raise PermissionError("consul: results filtered by ACLs")
+        self.acl_filtered = False
         members = [member_from_entry(e) for e in entries or []]
         self._publish([m for m in members if m is not None and m.instance_id != self.self_member.instance_id])
         return str(new_index) if new_index is not None else None
@@ -236,8 +284,11 @@ class ConsulDiscovery(MembershipState):
         while True:
             try:
                 new_index = await self._fetch(index)
-                # An index that goes backwards means the agent restarted: start over (as Consul advises).
-                if new_index is not None and index is not None and int(new_index) < int(index):
+                # An index that goes backwards means the agent restarted: start over (as Consul advises); an
+                # index of 0 is never waited on.
+                if new_index is not None and (int(new_index) <= 0 or
+                                              (index is not None and int(new_index) < int(index))):
+                    log.info("consul: index went from %s to %s: reading the membership afresh", index, new_index)
                     new_index = None
                 index = new_index
                 self._watch_ok = True

@@ -67,6 +67,8 @@ class EtcdDiscovery(MembershipState):
         self.prefix = prefix
         # etcd's minimum lease TTL is 2 s and it takes whole seconds.
         self.ttl = max(2, round(ttl))
+        # Every instance re-registers within a keepalive interval (plus a reconnect backoff) of etcd's return.
+        self.rejoin_grace = 2.0 * self.ttl
         self._username = username
         self._password = password
         self._endpoint_index = 0
@@ -144,7 +146,12 @@ class EtcdDiscovery(MembershipState):
 
     def _new_client(self) -> Any:
         host, port = self._endpoints[self._endpoint_index]
-        return aetcd.Client(host=host, port=port, username=self._username, password=self._password)
+        # gRPC's default reconnect backoff grows to two minutes: after a 30 s etcd outage the client would wait
+        # ~15 s more before it even tried again, past every lease. Retry at least every second.
+        options = {"grpc.initial_reconnect_backoff_ms": 200, "grpc.min_reconnect_backoff_ms": 200,
+                   "grpc.max_reconnect_backoff_ms": 1000}
+        return aetcd.Client(host=host, port=port, username=self._username, password=self._password,
+                            options=options)
 
     async def _close_client(self) -> None:
         client, self._client = self._client, None

@@ -49,5 +49,7 @@ def create_discovery(cluster_cfg: ClusterConfig, self_member: Member) -> Discove
             token=d.consul.token or None,
             service_name=d.consul.service_name,
             ttl=ttl,
+            grpc_use_tls=bool(cluster_cfg.grpc.tls_cert_path),
+            tls_server_name=cluster_cfg.grpc.tls_server_name,
         )
     raise ValueError(f"cluster.discovery.type: must be static, etcd or consul, got {d.type!r}")

@@ -50,6 +50,10 @@ class MeshInspector(Protocol):
 
     def owned_rooms(self) -> Sequence[str]: ...
 
+    def excluded(self) -> dict[str, str]:
+        """Discovery members left out of the ring, with why."""
+        ...
+
 
 @dataclass
 class MeshStats:
@@ -65,6 +69,8 @@ class MeshStats:
     unauthenticated: int = 0
     # Streams refused because the peer speaks another major version of the protocol.
     protocol_mismatches: int = 0
+    # Peers whose mesh authentication failed (our token refused, another protocol), per peer.
+    auth_failures: Counter[str] = field(default_factory=Counter)
     # Recent command round-trip times in seconds, newest last.
     command_rtt: deque[float] = field(default_factory=lambda: deque(maxlen=1024))
     rtt_hooks: list[Callable[[str, float], None]] = field(default_factory=list)

@@ -100,14 +100,29 @@ def verify_token(token: str, secret: str, receiver: str, leeway: float = 5.0) ->
     return Caller(issuer, str(scope))
 
 
-def _abort_handler(handler: grpc.RpcMethodHandler, message: str) -> grpc.RpcMethodHandler:
-    """A handler of the same shape as `handler` that fails with UNAUTHENTICATED."""
+def claimed_issuer(metadata: Any) -> str:
+    """The issuer a token claims, unverified: only for naming the sender of a token that failed to verify."""
+    for key, val in metadata or ():
+        if key == METADATA_KEY:
+            value = val if isinstance(val, str) else val.decode()
+            try:
+                claims = jwt.decode(value.removeprefix("Bearer "), options={"verify_signature": False})
+            except jwt.InvalidTokenError:
+                return ""
+            issuer = claims.get("iss")
+            return issuer[:64] if isinstance(issuer, str) else ""
+    return ""
+
+
+def _abort_handler(handler: grpc.RpcMethodHandler, message: str,
+                   code: grpc.StatusCode = grpc.StatusCode.UNAUTHENTICATED) -> grpc.RpcMethodHandler:
+    """A handler of the same shape as `handler` that fails with `code`."""
 
     async def deny_unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+        await context.abort(code, message)
 
     async def deny_stream(request_iterator: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+        await context.abort(code, message)
 
     if handler.request_streaming and handler.response_streaming:
         return grpc.stream_stream_rpc_method_handler(
@@ -142,14 +157,23 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(handler_call_details)
         if handler is None or method.startswith(EXEMPT_PREFIXES):
             return handler
-        reason = self.check(method, handler_call_details.invocation_metadata)
-        if reason is None:
-            return handler
+        metadata = handler_call_details.invocation_metadata
+        caller = self.caller(metadata)
+        if isinstance(caller, str):
+            # Another cluster.secret (or none): the sender is named by what it claims, for the operator.
+            claimed = claimed_issuer(metadata)
+            reason = f"{caller} (sent by {claimed!r}, unverified)" if claimed else caller
+            code, message = grpc.StatusCode.UNAUTHENTICATED, "invalid or missing cluster token"
+        else:
+            denied = self._authorize(method, caller)
+            if denied is None:
+                return handler
+            reason, code, message = denied, grpc.StatusCode.PERMISSION_DENIED, denied
         self.unauthenticated += 1
         log.warning("mesh: rejected a call to %s: %s", method, reason)
         if self._on_reject is not None:
             self._on_reject(method, reason)
-        return _abort_handler(handler, "invalid or missing cluster token")
+        return _abort_handler(handler, message, code)
 
     def caller(self, metadata: Any) -> Caller | str:
         """The verified caller, or why there is none."""
@@ -169,6 +193,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         caller = self.caller(metadata)
         if isinstance(caller, str):
             return caller
+        return self._authorize(method, caller)
+
+    def _authorize(self, method: str, caller: Caller) -> str | None:
+        """Why a verified caller may not call `method` (answered PERMISSION_DENIED), or None."""
         if method == CONNECT_METHOD:
             if caller.scope != "peer":
                 return "an inspection token cannot open the mesh stream"

@@ -106,7 +106,7 @@ class PeerLink:
             if call.done():
                 code = await call.code()
                 details = await call.details()
-                self.node.note_rejected(self.peer, code)
+                self.node.note_rejected(self.peer, code, details)
                 raise MeshError(f"stream to {self.peer} refused: {code.name} {details}")
             await asyncio.wait_for(call.write(pb.Frame(envelopes=[pb.Envelope(hello=self.node.hello())])),
                                    WRITE_TIMEOUT_S)
@@ -115,10 +115,13 @@ class PeerLink:
                 raise MeshError(f"peer at {address} did not say hello")
             hello = first.envelopes[0].hello
             if hello.instance_id != self.peer:
+                self.node.note_auth_failed(self.peer, f"{address} answers as {hello.instance_id!r}")
                 raise MeshError(f"{address} is {hello.instance_id!r}, expected {self.peer!r}")
             refusal = self.node.version_refusal(self.peer, hello)
             if refusal:
+                self.node.note_auth_failed(self.peer, refusal)
                 raise ProtocolMismatch(refusal)
+            self.node.note_authenticated(self.peer, outbound=True)
             established = True
             self.connected = True
             self._broken = False

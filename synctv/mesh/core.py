@@ -14,7 +14,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from synctv._generated import mesh_pb2 as pb
@@ -40,6 +41,21 @@ MAX_INFLIGHT_PER_PEER = 4096
 DEPARTING_GRACE_S = 45.0
 
 
+@dataclass
+class PeerAuth:
+    """Mutual authentication with one discovery peer: it accepted our token and hello (outbound), and we
+    accepted its token and hello (inbound). Sticky: a lost stream is not a failed authentication; only a refusal
+    (a bad token, another protocol major, another instance at the address) is."""
+
+    outbound: bool = False
+    inbound: bool = False
+    failure: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outbound and self.inbound and not self.failure
+
+
 class MeshCore:
     def __init__(self, instance_id: str, handler: MeshHandler) -> None:
         self.instance_id = instance_id
@@ -55,6 +71,11 @@ class MeshCore:
         self._inflight: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
+        self._auth: dict[str, PeerAuth] = {}
+        # The last discovery record of every peer ever seen (a restart shows as a new started_at_ms).
+        self._records: dict[str, Member] = {}
+        # Called when a peer's authentication state changes (the rooms layer rebuilds its ring).
+        self.on_auth_change: Callable[[], None] | None = None
 
     # -- transport hooks ---------------------------------------------------------------------------------
 
@@ -86,9 +107,19 @@ class MeshCore:
         gone = set(self._members) - set(new)
         old = self._members
         self._members = new
-        for peer in new:
+        for peer, record in new.items():
             self._departing.pop(peer, None)
+            seen = self._records.get(peer)
+            if seen is not None and record.started_at_ms and seen.started_at_ms != record.started_at_ms:
+                # A new process under this id: dialled at once, not after the old link's reconnect backoff (it is
+                # not ready until it has authenticated with us). Its membership stands meanwhile -- every ring
+                # takes it back at the same moment, as discovery says -- and a refusal of the new dial (another
+                # secret or release) takes it out within milliseconds.
+                self.drop_link(peer)
+            self._records[peer] = record
         for peer in gone:
+            # Authentication outlives a discovery blip (a lease that expired during an etcd outage): the peer's
+            # stream may never be opened again to prove it anew. A restarted peer is checked on its new stream.
             # Callers waiting on a departed peer retry elsewhere (the ring no longer names it).
             self._fail_pending(peer, MeshError(f"peer {peer} left the cluster"))
             if self.link_connected(peer):
@@ -104,6 +135,50 @@ class MeshCore:
         if self._departing.pop(peer, None) is not None and peer not in self._members:
             self.drop_link(peer)
             self._fail_pending(peer, MeshError(f"peer {peer} left the cluster"))
+
+    # -- mutual authentication -----------------------------------------------------------------------------
+
+    def authenticated(self, peer: str) -> bool:
+        """`peer` and this instance accepted each other's credentials and protocol."""
+        auth = self._auth.get(peer)
+        return auth is not None and auth.ok
+
+    def auth_failure(self, peer: str) -> str:
+        """Why `peer` failed mesh authentication ("" when it did not, or not yet)."""
+        auth = self._auth.get(peer)
+        return auth.failure if auth is not None else ""
+
+    def auth_pending(self, peer: str) -> bool:
+        return not self.authenticated(peer) and not self.auth_failure(peer)
+
+    def note_authenticated(self, peer: str, *, outbound: bool) -> None:
+        """One direction of the handshake with `peer` succeeded (outbound: it accepted us)."""
+        auth = self._auth.setdefault(peer, PeerAuth())
+        before = (auth.ok, auth.failure)
+        if outbound:
+            auth.outbound = True
+            auth.failure = ""  # it accepts us now (restarted with the right secret or release)
+        else:
+            auth.inbound = True
+        if auth.ok and before[0] is False and before[1]:
+            log.warning("mesh: %s authenticated again; it rejoins the ring", peer)
+        self._auth_changed(before, auth)
+
+    def note_auth_failed(self, peer: str, reason: str) -> None:
+        """`peer` refused our credentials or protocol, or we refused its hello: it is left out of the ring."""
+        auth = self._auth.setdefault(peer, PeerAuth())
+        before = (auth.ok, auth.failure)
+        if auth.failure != reason:
+            self.stats.auth_failures[peer] += 1
+            log.error("mesh: instance %r failed mesh authentication: %s; it is left out of this instance's "
+                      "ring (check that every instance has the same cluster.secret and release)", peer, reason)
+        auth.failure = reason
+        auth.outbound = False
+        self._auth_changed(before, auth)
+
+    def _auth_changed(self, before: tuple[bool, str], auth: PeerAuth) -> None:
+        if (auth.ok, auth.failure) != before and self.on_auth_change is not None:
+            self.on_auth_change()
 
     # -- hello and versions --------------------------------------------------------------------------------
 

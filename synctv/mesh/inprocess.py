@@ -3,7 +3,8 @@
 Frames are serialized and parsed on the way (by the same codec as on the wire) and delivered by one pump task
 per (sender, receiver) pair, batched like the gRPC link, so ordering matches the gRPC transport: everything
 from A to B arrives in send order. `InProcessNetwork.crash(id)` drops a node without goodbye; its peers get
-`handle_peer_down`. A node may be given another protocol version to test refusals.
+`handle_peer_down`. A node may be given another protocol version or another cluster secret to test refusals:
+`connect(peer)` is the mutual authentication (the same secret and protocol major, checked both ways at once).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ class InProcessNetwork:
     def __init__(self) -> None:
         self.nodes: dict[str, InProcessNode] = {}
 
-    def node(self, instance_id: str, handler: MeshHandler, inspector: MeshInspector | None = None) -> InProcessNode:
-        return InProcessNode(self, instance_id, handler, inspector=inspector)
+    def node(self, instance_id: str, handler: MeshHandler, inspector: MeshInspector | None = None,
+             secret: str = "") -> InProcessNode:
+        return InProcessNode(self, instance_id, handler, inspector=inspector, secret=secret)
 
     async def crash(self, instance_id: str) -> None:
         node = self.nodes.get(instance_id)
@@ -93,8 +95,10 @@ class InProcessNode(MeshCore):
         *,
         inspector: MeshInspector | None = None,
         protocol: tuple[int, int] = (PROTOCOL_MAJOR, PROTOCOL_MINOR),
+        secret: str = "",
     ) -> None:
         super().__init__(instance_id, handler)
+        self.secret = secret
         self.network = network
         self.inspector = inspector
         self.protocol = protocol
@@ -128,7 +132,23 @@ class InProcessNode(MeshCore):
         return None
 
     def connect(self, peer: str) -> None:
-        return None  # links open on first use
+        """Authenticate with `peer` now, both ways (the data link still opens on first use)."""
+        dst = self.network.nodes.get(peer)
+        if dst is None or dst.stopped or self.stopped:
+            return  # not reachable: authentication stays pending
+        if dst.secret != self.secret:
+            self.note_auth_failed(peer, "it refused our stream: UNAUTHENTICATED invalid or missing cluster token")
+            dst.note_auth_failed(self.instance_id, "it refused our stream: UNAUTHENTICATED invalid or missing "
+                                                   "cluster token")
+            return
+        refusal = self.version_refusal(peer, dst.hello())
+        if refusal or dst.version_refusal(self.instance_id, self.hello()):
+            self.note_auth_failed(peer, refusal or "it refused our stream: FAILED_PRECONDITION")
+            dst.note_auth_failed(self.instance_id, refusal or "incompatible mesh protocol")
+            return
+        for a, b in ((self, peer), (dst, self.instance_id)):
+            a.note_authenticated(b, outbound=True)
+            a.note_authenticated(b, outbound=False)
 
     def is_connected(self, peer: str) -> bool:
         link = self._links.get(peer)

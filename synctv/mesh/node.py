@@ -192,5 +192,11 @@ class MeshNode(MeshCore):
     def _on_reject(self, method: str, reason: str) -> None:
         self.stats.unauthenticated += 1
 
-    def note_rejected(self, peer: str, code: grpc.StatusCode) -> None:
-        log.warning("mesh: %s refused our stream: %s (check cluster.secret)", peer, code.name)
+    def note_rejected(self, peer: str, code: grpc.StatusCode, details: str = "") -> None:
+        """`peer` refused our stream. UNAUTHENTICATED (our token does not verify there: another cluster.secret)
+        and FAILED_PRECONDITION (another protocol) are authentication failures; PERMISSION_DENIED only means
+        the peer has not seen us in discovery yet."""
+        if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.FAILED_PRECONDITION):
+            self.note_auth_failed(peer, f"it refused our stream: {code.name} {details}".strip())
+        else:
+            log.info("mesh: %s refused our stream for now: %s %s", peer, code.name, details)

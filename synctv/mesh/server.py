@@ -22,13 +22,14 @@ HELLO_TIMEOUT = 5.0
 SERVICE = "synctv.mesh.v1.Mesh"
 
 
-def _member_info(m: Member) -> pb.MemberInfo:
+def _member_info(m: Member, excluded: str = "") -> pb.MemberInfo:
     return pb.MemberInfo(
         instance_id=m.instance_id,
         http_address=m.http_address,
         grpc_address=m.grpc_address,
         version=m.version,
         started_at_ms=m.started_at_ms,
+        excluded=excluded,
     )
 
 
@@ -60,8 +61,11 @@ class MeshServicer:
     async def Connect(self, request_iterator: Any, context: Any) -> None:
         caller = self.node.auth.caller(context.invocation_metadata())
         # The interceptor already refuses these; checked again here, where the stream is bound to the caller.
-        if isinstance(caller, str) or self.node.auth.check(CONNECT_METHOD, context.invocation_metadata()):
+        if isinstance(caller, str):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid or missing cluster token")
+            return
+        if self.node.auth.check(CONNECT_METHOD, context.invocation_metadata()):
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "not a member of this cluster")
             return
         peer = caller.instance_id
         # Initial metadata first, so the client learns the stream was accepted before it writes.
@@ -80,9 +84,11 @@ class MeshServicer:
             return
         refusal = self.node.version_refusal(peer, hello)
         if refusal:
+            self.node.note_auth_failed(peer, refusal)
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, refusal)
             return
         await context.write(pb.Frame(envelopes=[pb.Envelope(hello=self.node.hello())]))
+        self.node.note_authenticated(peer, outbound=False)
         self._inbound[peer] = self._inbound.get(peer, 0) + 1
         self.node.stream_up(peer)
         try:
@@ -101,9 +107,11 @@ class MeshServicer:
 
     async def Describe(self, request: pb.Empty, context: Any) -> pb.InstanceInfo:
         insp = self.node.inspector
+        excluded: dict[str, str] = {}
         if insp is not None:
             me = insp.self_member()
             members = list(insp.members())
+            excluded = insp.excluded()
         else:
             me = Member(instance_id=self.node.instance_id, started_at_ms=self.node.started_at_ms)
             members = [me, *self.node.members()]
@@ -113,7 +121,8 @@ class MeshServicer:
             grpc_address=me.grpc_address or self.node.advertise_address,
             version=me.version or self.node.version,
             started_at_ms=me.started_at_ms or self.node.started_at_ms,
-            members=[_member_info(m) for m in sorted(members, key=lambda m: m.instance_id)],
+            members=[_member_info(m, excluded.get(m.instance_id, ""))
+                     for m in sorted(members, key=lambda m: m.instance_id)],
         )
 
     async def Owner(self, request: pb.OwnerRequest, context: Any) -> pb.OwnerReply:

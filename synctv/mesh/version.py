@@ -5,5 +5,5 @@ from __future__ import annotations
 # Bump the major for any change an instance of the previous release cannot understand; peers of different
 # majors refuse each other. A minor bump only adds fields older readers ignore.
 PROTOCOL_MAJOR = 2
-PROTOCOL_MINOR = 5  # 1: throttle queries; 2: proxy-movie invalidations; 3: movie duration, join time;
-#                    4: vendor-backend invalidations; 5: live channels (keys, relays)
+PROTOCOL_MINOR = 6  # 1: throttle queries; 2: proxy-movie invalidations; 3: movie duration, join time;
+#                    4: vendor-backend invalidations; 5: live channels (keys, relays); 6: excluded members

@@ -36,6 +36,8 @@ METRIC_NAMES = frozenset({
     "synctv_live_channels", "synctv_live_publishers", "synctv_live_viewers", "synctv_live_publishes_total",
     "synctv_live_publishes_refused_total", "synctv_live_bytes_in_total", "synctv_live_bytes_out_total",
     "synctv_live_hls_requests_total", "synctv_live_relay_streams",
+    "synctv_component_healthy", "synctv_mesh_auth_failures_total",
+    "synctv_cluster_excluded_peers", "synctv_cluster_left_out", "synctv_db_fast_writer_fallbacks_total",
 })
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -123,7 +125,20 @@ class _RuntimeCollector(Collector):
         except RuntimeError:
             tasks = 0
         yield _gauge("synctv_instance_tasks", "asyncio tasks", tasks)
-        yield _gauge("synctv_instance_ready", "1 when serving traffic (not draining)", 0 if svc.draining else 1)
+        ready = not svc.draining and all(c["ok"] for c in svc.health.values() if c.get("gates_ready"))
+        yield _gauge("synctv_instance_ready", "1 when /ready says ready (started, not draining, a member)",
+                     1 if ready else 0)
+        healthy = GaugeMetricFamily("synctv_component_healthy",
+                                    "1 while a component of /health is ok (database, discovery, membership, ...)",
+                                    labels=["component"])
+        for name, component in sorted(svc.health.items()):
+            healthy.add_metric([name], 1 if component["ok"] else 0)
+        yield healthy
+        from synctv.store.live_state import FALLBACKS
+
+        yield _counter("synctv_db_fast_writer_fallbacks_total",
+                       "Times the database's fast live-state writer could not start (the generic one is used)",
+                       sum(FALLBACKS.values()))
         yield from _cluster(svc)
         yield from _vendor_backends(svc)
         yield from _live(svc)
@@ -218,6 +233,19 @@ def _cluster(svc: Services) -> Iterator[Any]:
     yield _counter("synctv_mesh_protocol_mismatches_total",
                    "Mesh streams refused because the peer speaks another major protocol version",
                    stats.protocol_mismatches)
+    failures = CounterMetricFamily("synctv_mesh_auth_failures_total",
+                                   "Times a discovery peer failed mutual mesh authentication (secret, protocol)",
+                                   labels=["peer"])
+    for peer, n in stats.auth_failures.items():
+        failures.add_metric([peer], n)
+    yield failures
+    excluded = GaugeMetricFamily("synctv_cluster_excluded_peers",
+                                 "1 for each discovery peer left out of this instance's ring", labels=["peer"])
+    for peer in sorted(router.excluded_peers()):
+        excluded.add_metric([peer], 1)
+    yield excluded
+    yield _gauge("synctv_cluster_left_out", "1 while this instance is the side left out of the membership",
+                 1 if router.left_out else 0)
 
 
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:

@@ -31,6 +31,7 @@ from synctv.rooms import frames
 from synctv.rooms.delivery import Delivery, from_kick, from_outgoing
 from synctv.store import Store
 from synctv.store.chat import ChatEntry
+from synctv.store.errors import UNAVAILABLE_MESSAGE, database_unavailable
 from synctv.store.rooms import FenceRejected
 
 log = logging.getLogger(__name__)
@@ -254,6 +255,12 @@ class RoomActor:
                     self._on_fenced(self.room_id)
                 return
             except Exception as exc:  # a bug in one command must not kill the room
+                if database_unavailable(exc):
+                    # Nothing was applied (persist comes first): the client retries, with the same op id.
+                    log.warning("room command refused: database unavailable", extra={"room_id": self.room_id})
+                    if not job.future.done():
+                        job.future.set_result(c.Reply.fail(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE))
+                    continue
                 log.exception("room command failed", extra={"room_id": self.room_id})
                 reply = c.Reply.fail(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}")
             if job.op_id:

@@ -33,7 +33,7 @@ from synctv.rooms.cluster.feeds import EdgeFeeds, Subscribers
 from synctv.rooms.cluster.handoff import Handoffs
 from synctv.rooms.cluster.live_hook import LivePart
 from synctv.rooms.cluster.ownership import Ownerships
-from synctv.rooms.cluster.placement import Placement
+from synctv.rooms.cluster.placement import Placement, left_out
 from synctv.rooms.cluster.queries import ClusterQueries
 from synctv.rooms.cluster.throttle import ClusterThrottle
 from synctv.rooms.delivery import Delivery
@@ -59,6 +59,11 @@ class RoomRouter:
         self.live: LivePart | None = None  # live channels' mesh traffic (synctv.live), when RTMP is on
         self.on_room_closed: Callable[[str, str], None] | None = None  # (room id, reason): live channels close
         self.placement = Placement(instance_id)
+        # What discovery lists; the placement holds the authenticated part of it.
+        self.discovered: list[Member] = []
+        self.left_out = False
+        self._own_blocks: set[str] = set()
+        self._connecting = False
         self.ownership = Ownerships()
         self.subscribers = Subscribers()
         self.feeds = EdgeFeeds()
@@ -85,6 +90,7 @@ class RoomRouter:
     def attach(self, mesh: MeshNode, self_member: Member) -> None:
         self.mesh = mesh
         self.placement.self_member = self_member
+        mesh.on_auth_change = self._auth_changed
 
     @property
     def self_member(self) -> Member:
@@ -131,7 +137,8 @@ class RoomRouter:
                 return actor
             if not self.ownership.can_own:
                 raise RoomUnavailable(ErrorCode.UNAVAILABLE,
-                                      "this instance is not allowed to own rooms right now (lease lost)")
+                                      "this instance is not allowed to own rooms right now (lease lost, or not a "
+                                      "member of the cluster)")
             stale = self._actors.get(room_id)
             if self.ownership.phase(room_id) is own.Phase.OWNED and (stale is None or stale.stopped):
                 # Its actor stopped on its own (the room was closed, or the actor gave up): owned no more.
@@ -214,12 +221,54 @@ class RoomRouter:
         return self.placement.owner(room_id)
 
     def set_members(self, members: Sequence[Member]) -> None:
-        """A new membership view: rebuild the ring, drop departed peers, move subscriptions and ownership."""
-        departed, current, changed = self.placement.set_members(members)
+        """A new discovery view: dial its peers; the ring takes those mutually authenticated."""
+        self.discovered = sorted(members, key=lambda m: m.instance_id)
         if self.mesh is not None:
-            self.mesh.set_members([m for m in self.placement.members() if m.instance_id != self.instance_id])
-            for peer in current - {self.instance_id}:
-                self.mesh.connect(peer)  # streams up before they are needed (and liveness is known)
+            peers = [m for m in self.discovered if m.instance_id != self.instance_id]
+            self.mesh.set_members(peers)
+            self._connecting = True
+            try:
+                for m in peers:
+                    self.mesh.connect(m.instance_id)  # streams (and authentication) before they are needed
+            finally:
+                self._connecting = False
+        self._apply_view()
+
+    def _auth_changed(self) -> None:
+        if not self._connecting:  # set_members applies the view once it has dialled every peer
+            self._apply_view()
+
+    def excluded_peers(self) -> dict[str, str]:
+        """Discovery peers left out of the ring: id -> why (a failed authentication, or not yet done)."""
+        if self.mesh is None:
+            return {}
+        out: dict[str, str] = {}
+        for m in self.discovered:
+            if m.instance_id != self.instance_id and not self.mesh.authenticated(m.instance_id):
+                out[m.instance_id] = self.mesh.auth_failure(m.instance_id) or "mesh authentication pending"
+        return out
+
+    def _apply_view(self) -> None:
+        """Rebuild the ring from the authenticated members, drop departed peers, move subscriptions and
+        ownership; an instance on the losing side of an authentication split owns nothing."""
+        mesh = self.mesh
+        members = [m for m in self.discovered
+                   if m.instance_id == self.instance_id or mesh is None or mesh.authenticated(m.instance_id)]
+        was_left_out = self.left_out
+        self.left_out = left_out(self.instance_id, self.discovered, members)
+        if self.left_out and mesh is not None:
+            # Owning nothing, this instance's ring only routes: while it joins, peers still authenticating stay
+            # in it, so the ring does not pass through partial views (and wrong previous owners to pull from).
+            members = [m for m in self.discovered if m.instance_id == self.instance_id
+                       or mesh.authenticated(m.instance_id) or mesh.auth_pending(m.instance_id)]
+        departed, _current, changed = self.placement.set_members(members)
+        if self.left_out != was_left_out:
+            if self.left_out:
+                log.error("this instance cannot authenticate with most of the cluster; it owns no rooms",
+                          extra={"excluded": ",".join(sorted(self.excluded_peers()))})
+            else:
+                log.info("authenticated with the cluster; owning rooms again")
+        self.set_can_own(not self.left_out, reason="membership")
         if changed:
             self.ownership.clear_holds()
         # A peer leaving gracefully keeps its stream while it drains; forget it when that stream closes.
@@ -243,13 +292,20 @@ class RoomRouter:
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
 
-    def set_can_own(self, allowed: bool) -> None:
-        """Self-fencing: without a valid lease this instance must stop acting as an owner."""
+    def set_can_own(self, allowed: bool, reason: str = "lease") -> None:
+        """Self-fencing: without a valid lease, or left out of the membership, this instance must stop acting
+        as an owner (it may own again once every reason is gone)."""
+        if allowed:
+            self._own_blocks.discard(reason)
+        else:
+            self._own_blocks.add(reason)
+        allowed = not self._own_blocks
         if allowed == self.ownership.can_own:
             return
         self.ownership.can_own = allowed
         if not allowed:
-            log.warning("lease lost: stopping every room owned here")
+            log.warning("not allowed to own rooms (%s): stopping every room owned here",
+                        ",".join(sorted(self._own_blocks)))
             for room_id, actor in list(self._actors.items()):
                 self._stopped(room_id, actor)
                 self.spawn(actor.stop())
@@ -492,7 +548,11 @@ class Inspector:
         return self.router.self_member
 
     def members(self) -> Sequence[Member]:
-        return self.router.members()
+        """Every discovery member, the excluded ones too (`excluded` says which)."""
+        return self.router.discovered or self.router.members()
+
+    def excluded(self) -> dict[str, str]:
+        return self.router.excluded_peers()
 
     def owner(self, room_id: str) -> str:
         return self.router.owner(room_id)

@@ -72,6 +72,10 @@ class LeaseGuard:
             await asyncio.sleep(0.5)
 
 
+def _excluded(router: RoomRouter) -> str:
+    return "; ".join(f"{peer} ({why})" for peer, why in sorted(router.excluded_peers().items())) or "none"
+
+
 @dataclass
 class ClusterParts:
     mesh: MeshNode
@@ -108,7 +112,7 @@ async def start_cluster(cfg: Config, svc: Services, router: RoomRouter, invalida
         version=__version__, tls_cert_path=str(cfg.resolve_path(cl.grpc.tls_cert_path)) if cl.grpc.tls_cert_path
         else "", tls_key_path=str(cfg.resolve_path(cl.grpc.tls_key_path)) if cl.grpc.tls_key_path else "",
         tls_ca_path=str(cfg.resolve_path(cl.grpc.tls_ca_path)) if cl.grpc.tls_ca_path else "",
-        inspector=Inspector(router))
+        tls_server_name=cl.grpc.tls_server_name, inspector=Inspector(router))
     await mesh.start()
     scheme = "https" if cfg.server.http.cert_path else "http"
     me = Member(instance_id=router.instance_id, http_address=f"{scheme}://{host}:{http_port}",
@@ -139,7 +143,20 @@ async def start_cluster(cfg: Config, svc: Services, router: RoomRouter, invalida
         members = len(discovery.members())
         return discovery.healthy, f"{members} members" if discovery.healthy else "discovery unreachable"
 
+    async def membership_check() -> tuple[bool, str]:
+        members = len(router.members())
+        if router.left_out:
+            return False, (f"left out: cannot authenticate with most of the {len(router.discovered)} discovery "
+                           f"members ({_excluded(router)})")
+        return True, f"{members} of {max(len(router.discovered), 1)} discovery members authenticated"
+
+    async def peers_check() -> tuple[bool, str]:
+        excluded = router.excluded_peers()
+        return not excluded, f"excluded: {_excluded(router)}" if excluded else "every discovery peer authenticated"
+
     svc.health_checks["discovery"] = discovery_check
+    svc.health_checks["peers"] = peers_check
+    svc.readiness_checks["membership"] = membership_check
     svc.mesh = mesh
     svc.discovery = discovery
     log.info("joined cluster", extra={"grpc": me.grpc_address, "discovery": cl.discovery.type})

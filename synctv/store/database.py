@@ -96,12 +96,28 @@ def _alembic_config(connection: Connection) -> AlembicConfig:
 _MIGRATION_LOCK_ID = 0x5379_6E63
 
 
+_MYSQL_LOCK = "synctv_migrate"
+_MYSQL_LOCK_WAIT_S = 60
+
+
 def _upgrade(connection: Connection) -> None:
     dialect = connection.dialect.name
     if dialect == "postgresql":
+        # Released with the transaction.
         connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
     elif dialect == "mysql":
-        connection.execute(text("SELECT GET_LOCK('synctv_migrate', 60)"))
+        # A session lock: 1 = held, 0 = another instance kept it for the whole wait, NULL = an error. It outlives
+        # the transaction, so it is released explicitly.
+        got = connection.execute(text("SELECT GET_LOCK(:name, :wait)"),
+                                 {"name": _MYSQL_LOCK, "wait": _MYSQL_LOCK_WAIT_S}).scalar()
+        if got != 1:
+            raise RuntimeError(f"database: could not take the migration lock {_MYSQL_LOCK!r} within "
+                               f"{_MYSQL_LOCK_WAIT_S} s (another instance is migrating, or the lock failed)")
+        try:
+            command.upgrade(_alembic_config(connection), "head")
+        finally:
+            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _MYSQL_LOCK})
+        return
     command.upgrade(_alembic_config(connection), "head")
 
 

@@ -10,14 +10,21 @@ statement on a small asyncpg pool. Other databases use SQLAlchemy core.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
+from collections import Counter
 from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from synctv.store.models import Room
+
+log = logging.getLogger(__name__)
+
+# Times a database's fast writer could not start and the generic one was used instead, by dialect (metrics).
+FALLBACKS: Counter[str] = Counter()
 
 _SQLITE_SQL = "UPDATE rooms SET current = ?, recent_ops = ? WHERE id = ? AND owner_epoch = ?"
 
@@ -113,6 +120,10 @@ async def open_writer(engine: AsyncEngine) -> LiveStateWriter:
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
             return await PostgresWriter.open(dsn)
-        except Exception:  # e.g. options asyncpg does not take from a URL: the generic path still works
+        except Exception as exc:  # e.g. options asyncpg does not take from a URL: the generic path still works
+            # Said and counted: the generic path is slower, and a silent fallback hides a misconfiguration.
+            FALLBACKS["postgresql"] += 1
+            log.warning("database: the PostgreSQL fast live-state writer could not start (%s: %s); live-state "
+                        "writes use the generic path", type(exc).__name__, exc)
             return CoreWriter(engine)
     return CoreWriter(engine)

@@ -1,5 +1,6 @@
-"""Readiness: `/ready` false while the database is down or the instance drains, true again after; `/health`
-names each component; the mesh's gRPC health service reports the same answer (NOT_SERVING while not ready)."""
+"""Readiness: `/ready` is this instance's own state (false while it drains), never a shared dependency's: a
+database outage shows in `/health` ("degraded") and the metrics, writes answer 503 and succeed on retry after
+it, and `/ready` and the mesh's gRPC health (which reports the same answer) stay up throughout."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @pytest.mark.postgres
-async def test_ready_follows_database_outage_and_recovery(tmp_path: Path) -> None:
+async def test_a_database_outage_degrades_health_but_not_readiness(tmp_path: Path) -> None:
     if find_bin() is None:
         pytest.skip("PostgreSQL server not installed")
     pg = PostgresServer()  # its own server: this test stops it
@@ -69,47 +70,56 @@ async def test_ready_follows_database_outage_and_recovery(tmp_path: Path) -> Non
         async with aiohttp.ClientSession() as session:
             assert (await get(session, base + "/ready"))[0] == 200
             status, body = await get(session, base + "/health")
-            assert status == 200 and body["ready"] is True
-            assert set(body["components"]) >= {"database", "discovery", "draining"}
+            assert status == 200 and body["ready"] is True and body["status"] == "ok"
+            assert set(body["components"]) >= {"database", "discovery", "membership", "draining"}
             assert all(c["ok"] for c in body["components"].values())
+            assert body["components"]["database"]["gates_ready"] is False
+            assert body["components"]["membership"]["gates_ready"] is True
             assert await grpc_status(grpc_port) == SERVING
 
             await asyncio.to_thread(pg.stop_process)
 
-            async def not_ready() -> bool:
-                return (await get(session, base + "/ready"))[0] == 503
-            await eventually(not_ready, what="/ready 503 with the database down")
+            async def degraded() -> bool:
+                status, body = await get(session, base + "/health")
+                return bool(status == 200 and body["status"] == "degraded")
+            await eventually(degraded, what="/health degraded with the database down")
             status, body = await get(session, base + "/health")
-            assert status == 503 and body["ready"] is False and body["status"] == "degraded"
-            assert body["components"]["database"]["ok"] is False
-            assert body["components"]["draining"]["ok"] is True
-
-            async def grpc_not_serving() -> bool:
-                return await grpc_status(grpc_port) == NOT_SERVING
-            await eventually(grpc_not_serving, what="gRPC NOT_SERVING with the database down")
-            assert (await get(session, base + "/live"))[0] == 200  # alive, just not ready
+            assert body["ready"] is True and body["components"]["database"]["ok"] is False
+            assert (await get(session, base + "/ready")) == (200, {"status": "ready"})
+            assert await grpc_status(grpc_port) == SERVING  # Consul and load balancers keep the instance
+            assert (await get(session, base + "/live"))[0] == 200
+            async with session.get(base + "/metrics") as resp:
+                text = await resp.text()
+            assert 'synctv_component_healthy{component="database"} 0.0' in text
+            assert "synctv_instance_ready 1.0" in text
+            # A write: a clear, retryable refusal in the upstream envelope, nothing half-written.
+            async with session.post(base + "/api/user/signup",
+                                    json={"username": "during", "password": "password1"}) as resp:
+                assert resp.status == 503
+                assert (await resp.json())["error"] == "database unavailable, try again"
+            for _ in range(5):  # the readiness loop sees the outage too: still ready, still serving
+                await asyncio.sleep(0.3)
+                assert (await get(session, base + "/ready"))[0] == 200
+            assert runtime.readiness is not None and runtime.readiness.ready is True
 
             await asyncio.to_thread(pg.start)  # same data directory and port
 
-            async def ready_again() -> bool:
-                return (await get(session, base + "/ready"))[0] == 200
-            await eventually(ready_again, what="/ready 200 after the database came back")
-            status, body = await get(session, base + "/health")
-            assert status == 200 and body["components"]["database"]["ok"] is True
-
-            async def grpc_serving() -> bool:
-                return await grpc_status(grpc_port) == SERVING
-            await eventually(grpc_serving, what="gRPC SERVING after the database came back")
-
-            # The instance works again (a write through the database).
+            async def healthy_again() -> bool:
+                status, body = await get(session, base + "/health")
+                return bool(status == 200 and body["status"] == "ok")
+            await eventually(healthy_again, what="/health ok after the database came back", timeout=15)
+            # The same write, retried, succeeds.
             async with session.post(base + "/api/user/signup",
-                                    json={"username": "back", "password": "password1"}) as resp:
+                                    json={"username": "during", "password": "password1"}) as resp:
                 assert resp.status == 200
 
-            # Draining wins over a healthy database, on HTTP and on the mesh.
+            # Draining is this instance's own state: it turns /ready, /health and the mesh's health down.
             assert runtime.services is not None
             runtime.services.draining = True
             assert (await get(session, base + "/ready"))[0] == 503
+
+            async def grpc_not_serving() -> bool:
+                return await grpc_status(grpc_port) == NOT_SERVING
             await eventually(grpc_not_serving, what="gRPC NOT_SERVING while draining")
     finally:
         if runtime is not None:
@@ -127,7 +137,8 @@ async def test_ready_false_while_draining(sqlite_server: Server) -> None:
     status, body = await get(session, base + "/ready")
     assert status == 503 and body == {"status": "not ready"}
     status, body = await get(session, base + "/health")
-    assert status == 503 and body["components"]["draining"] == {"ok": False, "detail": "draining"}
+    assert status == 503 and body["status"] == "not ready"
+    assert body["components"]["draining"] == {"ok": False, "detail": "draining", "gates_ready": True}
     assert body["components"]["database"]["ok"] is True
     assert (await get(session, base + "/live"))[0] == 200
     svc.draining = False
@@ -153,22 +164,34 @@ async def test_readiness_loop_reports_changes(sqlite_server: Server) -> None:
     assert svc is not None
     seen: list[bool] = []
     flaky: dict[str, Any] = {"ok": True}
+    shared: dict[str, Any] = {"ok": True}
 
     async def check() -> tuple[bool, str]:
         if flaky["ok"] == "raise":
             raise RuntimeError("check exploded")
         return bool(flaky["ok"]), "fine" if flaky["ok"] else "broken"
 
-    svc.health_checks["flaky"] = check
+    async def dependency() -> tuple[bool, str]:
+        return bool(shared["ok"]), "up" if shared["ok"] else "down"
+
+    svc.readiness_checks["flaky"] = check
+    svc.health_checks["shared"] = dependency
     loop_ = ReadinessLoop(svc, on_change=seen.append, interval=0.05)
     loop_.start()
     try:
         async def settled(expected: list[bool]) -> bool:
             return seen == expected
         await eventually(lambda: settled([True]), what="initial ready")
+        # A shared dependency failing is reported, never a readiness change.
+        shared["ok"] = False
+        await eventually(lambda: _is(loop_.components.get("shared", {}).get("ok"), False), what="reported")
+        await asyncio.sleep(0.2)
+        assert seen == [True] and loop_.ready is True
+        assert loop_.components["shared"] == {"ok": False, "detail": "down", "gates_ready": False}
+        shared["ok"] = True
         flaky["ok"] = False
         await eventually(lambda: settled([True, False]), what="not ready on a failing check")
-        assert loop_.components["flaky"] == {"ok": False, "detail": "broken"}
+        assert loop_.components["flaky"] == {"ok": False, "detail": "broken", "gates_ready": True}
         flaky["ok"] = True
         await eventually(lambda: settled([True, False, True]), what="ready again")
         flaky["ok"] = "raise"
@@ -180,5 +203,10 @@ async def test_readiness_loop_reports_changes(sqlite_server: Server) -> None:
         await eventually(lambda: settled([True, False, True, False, True, False]), what="not ready on drain")
     finally:
         svc.draining = False
-        del svc.health_checks["flaky"]
+        del svc.readiness_checks["flaky"]
+        del svc.health_checks["shared"]
         await loop_.stop()
+
+
+async def _is(value: object, expected: object) -> bool:
+    return value is expected

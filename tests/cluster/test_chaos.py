@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import time
 import uuid
@@ -16,19 +17,27 @@ import pytest
 
 from synctv.mesh.ring import Ring
 from tests.support.api_client import Api
-from tests.support.chaos_support import Viewer, ack_latencies, lost_acknowledged, p, rewinds
-from tests.support.cluster_harness import ClusterProcesses
+from tests.support.chaos_support import Viewer, ack_latencies, lost_acknowledged, owners_by_room, p, rewinds
+from tests.support.cluster_harness import CLUSTER_SECRET, ClusterProcesses
 from tests.support.etcd_server import EtcdServer, free_port
 from tests.support.pg_server import PostgresServer
+from tests.support.require import missing as component_missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.etcd, pytest.mark.postgres]
 TTL_S = 3.0
+# Thresholds from the figures the README publishes (chat round trip p99 15-50 ms in a rolling restart; an owner's
+# rooms accept commands 2.4-3.1 s after its SIGKILL): the published upper bound times a margin for a busy
+# 2-core machine, never more.
+PUBLISHED_P99_S = 0.050
+P99_MARGIN = 3.0
+PUBLISHED_RECOVERY_S = 3.1
+RECOVERY_MARGIN_S = 0.5
 
 
 @pytest.fixture
 def etcd() -> Iterator[EtcdServer]:
     if not EtcdServer.available():
-        pytest.skip("etcd not installed")
+        component_missing("etcd", "etcd not installed")
     server = EtcdServer()
     server.start()
     yield server
@@ -175,7 +184,7 @@ async def test_a_rolling_restart_is_not_noticed(cluster: ClusterProcesses) -> No
     assert missing == 0
     assert work.misplaced_disconnects == []
     assert rewinds(viewers) == 0
-    assert p(lat, 99) < 1.0
+    assert p(lat, 99) < PUBLISHED_P99_S * P99_MARGIN
     assert set(final.values()) == {seen}
 
 
@@ -216,7 +225,12 @@ async def test_b_sigkill_of_the_owner(cluster: ClusterProcesses) -> None:
     print(f"\n(b) SIGKILL of {victim}, owner of {len(busy)} busy rooms: commands accepted again after "
           f"{recovery} s (lease TTL {TTL_S} s); last acknowledged positions {seen}, after recovery {finals}; "
           f"positions before kill {before}")
-    assert all(t is not None and t <= TTL_S + 2.0 for t in recovery.values()), recovery
+    acked, missing = lost_acknowledged(viewers)
+    print(f"    acknowledged chats {acked}, missing deliveries {missing}")
+    if missing:
+        _explain_missing(viewers)
+    assert all(t is not None and t <= PUBLISHED_RECOVERY_S + RECOVERY_MARGIN_S for t in recovery.values()), recovery
+    assert acked >= 100 and missing == 0
     for room in rooms:
         assert finals[room] == seen[room]
 
@@ -229,10 +243,11 @@ async def test_c_etcd_outage_moves_nothing(pg_server: PostgresServer, etcd: Etcd
         ids = [i.instance_id for i in procs.instances]
         async with aiohttp.ClientSession() as session:
             viewers, rooms, _ = await make_viewers(session, procs, per_instance=1, rooms=2)
-            owners_before = {i: await _owned(session, procs, i) for i in ids}
             work = Workload(viewers, [next(v for v in viewers if v.room == r) for r in rooms], ids)
             work.start()
             await asyncio.sleep(1.0)
+            owners_before = await owners_by_room(procs.instances, CLUSTER_SECRET)
+            assert set(owners_before) == set(rooms)
             etcd.stop()
             outage = time.monotonic()
             await asyncio.sleep(30.0)
@@ -240,7 +255,7 @@ async def test_c_etcd_outage_moves_nothing(pg_server: PostgresServer, etcd: Etcd
             restored = time.monotonic() - outage
             await asyncio.sleep(3.0)
             await work.stop()
-            owners_after = {i: await _owned(session, procs, i) for i in ids}
+            owners_after = await owners_by_room(procs.instances, CLUSTER_SECRET)
             handoffs = {i: await _metric(session, procs, i, "synctv_handoffs_total") for i in ids}
         acked, missing = lost_acknowledged(viewers)
         during = sum(1 for v in viewers for cid, ack in v.acked_chat.items() if v.sent_chat[cid] > outage)
@@ -250,7 +265,7 @@ async def test_c_etcd_outage_moves_nothing(pg_server: PostgresServer, etcd: Etcd
         if missing:
             _explain_missing(viewers)
         assert owners_before == owners_after
-        assert missing == 0 and work.misplaced_disconnects == []
+        assert acked >= 300 and missing == 0 and work.misplaced_disconnects == []
         assert during > 100
         assert all(v == 0 for v in handoffs.values())
     finally:
@@ -258,50 +273,65 @@ async def test_c_etcd_outage_moves_nothing(pg_server: PostgresServer, etcd: Etcd
 
 
 async def test_d_slow_mesh_link_moves_nothing(pg_server: PostgresServer, etcd: EtcdServer) -> None:
-    proxy_port, target_port = free_port(), free_port()
+    """Every mesh link slowed 200 ms in both directions: each instance is reached only through a proxy that
+    holds every chunk (either way) 200 ms, so a command to a remote owner and its reply are both delayed."""
     procs = make_cluster(pg_server, etcd)
-    slow = procs.instances[2]
-    # Peers reach n3's mesh only through a proxy that holds every chunk 200 ms.
-    slow.grpc_port = target_port
-    slow.env["SYNCTV_CLUSTER_GRPC_PORT"] = str(target_port)
-    slow.env["SYNCTV_CLUSTER_ADVERTISE_ADDRESS"] = f"127.0.0.1:{proxy_port}"
-    proxy = await DelayProxy.start(proxy_port, target_port, delay=0.2)
+    proxies = []
+    for inst in procs.instances:
+        proxy_port, target_port = free_port(), free_port()
+        inst.grpc_port = target_port
+        inst.env["SYNCTV_CLUSTER_GRPC_PORT"] = str(target_port)
+        inst.env["SYNCTV_CLUSTER_ADVERTISE_ADDRESS"] = f"127.0.0.1:{proxy_port}"
+        proxies.append(await DelayProxy.start(proxy_port, target_port, delay=0.2))
     procs.start()
     try:
         await procs.wait_ready()
         ids = [i.instance_id for i in procs.instances]
         async with aiohttp.ClientSession() as session:
             viewers, rooms, _ = await make_viewers(session, procs, per_instance=1, rooms=3)
-            owners_before = {i: await _owned(session, procs, i) for i in ids}
             work = Workload(viewers, [next(v for v in viewers if v.room == r) for r in rooms], ids)
             work.start()
+            await asyncio.sleep(2.0)
+            owners_before = await owners_by_room(procs.instances, CLUSTER_SECRET)
+            assert set(owners_before) == set(rooms)
             await asyncio.sleep(12.0)
             await work.stop(drain=2.5)
             # Read the owners once they are settled: a room caught between two instances (a discovery lease
             # renewed late on these shared cores moves it away and back) is counted nowhere for a moment.
-            owners_after: dict[str, int] = {}
+            owners_after: dict[str, str] = {}
             for _ in range(40):
-                owners_after = {i: await _owned(session, procs, i) for i in ids}
+                owners_after = await owners_by_room(procs.instances, CLUSTER_SECRET)
                 if owners_after == owners_before:
                     break
                 await asyncio.sleep(0.25)
         acked, missing = lost_acknowledged(viewers, grace=2.0)
-        lat = ack_latencies(viewers)
-        print(f"\n(d) 200 ms added to every chunk sent to n3's mesh port: owners unchanged "
+        # A chat's round trip crosses the mesh when its room is owned elsewhere: there, both directions of the
+        # link are delayed (>= 2 x 200 ms); a local owner answers at once.
+        remote = [ack - v.sent_chat[cid] for v in viewers for cid, ack in v.acked_chat.items()
+                  if owners_before[v.room] != v.instance]
+        local = [ack - v.sent_chat[cid] for v in viewers for cid, ack in v.acked_chat.items()
+                 if owners_before[v.room] == v.instance]
+        print(f"\n(d) 200 ms added each way on every mesh link: owners unchanged room by room "
               f"{owners_before == owners_after}; acknowledged chats {acked}, missing deliveries {missing}; "
-              f"chat round trip p50 {p(lat, 50) * 1000:.0f} ms, p99 {p(lat, 99) * 1000:.0f} ms")
+              f"chat round trip via a remote owner p50 {p(remote, 50) * 1000:.0f} ms, p99 "
+              f"{p(remote, 99) * 1000:.0f} ms; via a local owner p50 {p(local, 50) * 1000:.0f} ms, "
+              f"p99 {p(local, 99) * 1000:.0f} ms")
         if missing:
             _explain_missing(viewers)
         assert owners_before == owners_after
-        assert missing == 0 and work.misplaced_disconnects == []
+        assert acked >= 150 and missing == 0 and work.misplaced_disconnects == []
+        assert remote and local and p(remote, 50) >= 0.4 > p(local, 50)  # both directions really delayed
     finally:
         procs.stop()
-        await proxy.close()
+        for proxy in proxies:
+            await proxy.close()
 
 
 async def test_e_two_believed_owners_only_one_commits(pg_server: PostgresServer, tmp_path: Any) -> None:
     """n1 believes it is alone; n2 believes the cluster is {n1, n2}. For a room the second view gives to n2,
-    both believe they own it. The ownership epoch lets only one of them commit."""
+    both would own it. Two guards stand in the way: membership (n1 refuses n2's mesh stream, so n2 cannot
+    authenticate with the member it lists and is left out, owning nothing) and, behind it, the ownership epoch.
+    Whichever acts, the database shows it: every committed write of the contest has one epoch and one writer."""
     from tests.support.cluster_harness import CLUSTER_SECRET, JWT_SECRET, Instance
 
     dsn = pg_server.create_database("e_" + uuid.uuid4().hex[:12])
@@ -338,26 +368,58 @@ async def test_e_two_believed_owners_only_one_commits(pg_server: PostgresServer,
             b = Viewer("b", token, room, apis, "n2")
             await a.connect("n1")
             await b.connect("n2")
+            # Read what is committed, straight from the database, all along: (epoch, position) of the row.
+            rows: list[tuple[int, float]] = []
+            reading = asyncio.Event()
+
+            async def read_rows() -> None:
+                import asyncpg
+
+                conn = await asyncpg.connect(dsn.replace("postgresql+asyncpg://", "postgresql://"))
+                try:
+                    while not reading.is_set():
+                        row = await conn.fetchrow("SELECT owner_epoch, current FROM rooms WHERE id = $1", room)
+                        if row is not None and row["current"]:
+                            status = json.loads(row["current"]).get("status") or {}
+                            rows.append((int(row["owner_epoch"]), float(status.get("currentTime", 0.0))))
+                        await asyncio.sleep(0.01)
+                finally:
+                    await conn.close()
+
+            reader = asyncio.create_task(read_rows())
             for k in range(40):
-                await a.send_status(1000.0 + 2 * k)
-                await b.send_status(1001.0 + 2 * k)
+                await a.send_status(1000.0 + 2 * k)  # even positions: n1's believer
+                await b.send_status(1001.0 + 2 * k)  # odd positions: n2's believer
                 await asyncio.sleep(0.05)
             await asyncio.sleep(1.0)
+            reading.set()
+            await reader
             fences = {i: await _metric_at(session, inst.base, "synctv_fence_rejections_total")
                       for i, inst in zip(("n1", "n2"), instances, strict=True)}
-            winner = "n1" if fences["n1"] == 0 else "n2"
+            left_out = {i: await _metric_at(session, inst.base, "synctv_cluster_left_out")
+                        for i, inst in zip(("n1", "n2"), instances, strict=True)}
+            committed = [(epoch, pos) for epoch, pos in rows if pos >= 1000.0]
+            parities = {int(pos) % 2 for _, pos in committed}
+            winner = "n1" if parities == {0} else "n2"
             final = {winner: await current_position(apis[winner], token, room)}
             status, body = await apis["n2" if winner == "n1" else "n1"].call(
                 "GET", "/api/room/movie/current", token=token, room=room)
             await a.close()
             await b.close()
-        writers = [i for i, n in fences.items() if n == 0]
-        print(f"\n(e) two instances believing they own one room: fence rejections {fences}; committed writer "
-              f"{writers}; errors seen by the fenced side {len(a.errors) + len(b.errors)}; "
-              f"final positions {final}")
-        assert len(writers) == 1 and sum(fences.values()) >= 1
-        # The fenced side refuses to serve the room's live state instead of serving a stale copy.
-        assert status == 503 and "another instance" in body["error"]
+        epochs = {epoch for epoch, _ in committed}
+        loser = "n2" if winner == "n1" else "n1"
+        names = {0: "n1", 1: "n2"}
+        print(f"\n(e) two instances with views that disagree on one room: left out {left_out}; fence rejections "
+              f"{fences}; rows read back from the database {len(rows)}, with the contest's positions "
+              f"{len(committed)}: epochs {sorted(epochs)}, writers {sorted(names[x] for x in parities)}; "
+              f"errors seen by the refused side {len(a.errors) + len(b.errors)}; final positions {final}")
+        # Every committed write of the contest came from one epoch and one writer...
+        assert len(committed) >= 10 and len(epochs) == 1 and len(parities) == 1
+        # ... the other side was stopped by a guard: left out of the membership, or fenced by the epoch.
+        assert left_out[loser] == 1 or fences[loser] >= 1
+        assert fences[winner] == 0
+        # The refused side does not serve the room's live state (no stale copy): a retryable 503.
+        assert status == 503 and body["error"], body
     finally:
         for inst in instances:
             inst.stop()

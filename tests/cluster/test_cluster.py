@@ -26,6 +26,7 @@ from tests.support.api_client import Api
 from tests.support.cluster_harness import ClusterProcesses
 from tests.support.etcd_server import EtcdServer
 from tests.support.pg_server import PostgresServer
+from tests.support.require import missing
 from tests.support.servers import make_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.etcd, pytest.mark.postgres]
@@ -35,7 +36,7 @@ T = pb.MessageType
 @pytest.fixture(scope="module")
 def cluster(pg_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProcesses]:
     if not EtcdServer.available():
-        pytest.skip("etcd not installed")
+        missing("etcd", "etcd not installed")
     etcd = EtcdServer()
     etcd.start()
     dsn = pg_server.create_database("c_" + uuid.uuid4().hex[:12])

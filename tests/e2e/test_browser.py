@@ -22,6 +22,7 @@ from tests.support.cluster_harness import ClusterProcesses
 from tests.support.etcd_server import EtcdServer
 from tests.support.jitter_proxy import JitterProxy
 from tests.support.pg_server import PostgresServer
+from tests.support.require import missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -55,7 +56,7 @@ def clip_server(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 @pytest.fixture(scope="module")
 def cluster(tools: None, pg_server: PostgresServer) -> Iterator[ClusterProcesses]:
     if not EtcdServer.available():
-        pytest.skip("etcd not installed")
+        missing("etcd", "etcd not installed")
     etcd = EtcdServer()
     etcd.start()
     procs = ClusterProcesses(3, pg_server.create_database("b_" + uuid.uuid4().hex[:12]), etcd.endpoint)

@@ -24,6 +24,7 @@ from tests.support.cluster_harness import JWT_SECRET, ClusterProcesses
 from tests.support.etcd_server import EtcdServer
 from tests.support.media_origin import MediaFiles, MediaOrigin, make_media
 from tests.support.pg_server import PostgresServer
+from tests.support.require import missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -57,7 +58,7 @@ def media(tools: None, tmp_path_factory: pytest.TempPathFactory) -> MediaFiles:
 @pytest.fixture(scope="module")
 def cluster(tools: None, pg_server: PostgresServer) -> Iterator[ClusterProcesses]:
     if not EtcdServer.available():
-        pytest.skip("etcd not installed")
+        missing("etcd", "etcd not installed")
     etcd = EtcdServer()
     etcd.start()
     dsn = pg_server.create_database("p_" + uuid.uuid4().hex[:12])

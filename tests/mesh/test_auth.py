@@ -132,7 +132,8 @@ async def test_a_valid_token_from_a_non_member_opens_no_stream(mesh_factory: Mes
     x.set_members([_member(a), _member(x)])  # x knows a; a's discovery view does not list x
     a.set_members([_member(a)])
     token = TokenSigner("x", CLUSTER_SECRET).metadata("a")
-    assert await _open_stream(a.bound_port, token) == grpc.StatusCode.UNAUTHENTICATED
+    # Authenticated but not authorized: PERMISSION_DENIED, which the dialer does not take for a bad secret.
+    assert await _open_stream(a.bound_port, token) == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises((TimeoutError, MeshError)):
         await x.command("a", command("r", "op", b""), timeout=0.5)
     assert ha.commands == [] and a.stats.unauthenticated >= 2
@@ -143,7 +144,7 @@ async def test_inspection_tokens_read_but_never_open_the_stream(mesh_factory: Me
     a, _ = await mesh_factory("a")
     a.set_members([_member(a)])
     inspect = inspection_metadata(CLUSTER_SECRET)
-    assert await _open_stream(a.bound_port, inspect) == grpc.StatusCode.UNAUTHENTICATED
+    assert await _open_stream(a.bound_port, inspect) == grpc.StatusCode.PERMISSION_DENIED
     async with grpc.aio.insecure_channel(f"127.0.0.1:{a.bound_port}") as channel:
         info = await pb_grpc.MeshStub(channel).Describe(pb.Empty(), metadata=inspect, timeout=5)
     assert info.instance_id == "a"

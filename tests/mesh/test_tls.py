@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import grpc
@@ -13,26 +12,10 @@ from synctv._generated import mesh_pb2, mesh_pb2_grpc
 from synctv.discovery import Member
 from synctv.mesh import MeshError
 from tests.support.mesh import MeshFactory, command, echoed
+from tests.support.pki import make_pki
 
 pytestmark = [pytest.mark.timeout(60),
               pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")]
-
-
-def _run(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-
-def make_pki(tmp: Path) -> dict[str, str]:
-    """A CA and one certificate for 127.0.0.1 (server and client use), signed by it."""
-    ca_key, ca_crt = tmp / "ca.key", tmp / "ca.crt"
-    key, csr, crt, ext = tmp / "node.key", tmp / "node.csr", tmp / "node.crt", tmp / "ext.cnf"
-    _run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca_crt),
-         "-days", "2", "-subj", "/CN=synctv-test-ca")
-    _run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
-    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
-    _run("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key), "-CAcreateserial",
-         "-out", str(crt), "-days", "2", "-extfile", str(ext))
-    return {"tls_cert_path": str(crt), "tls_key_path": str(key), "tls_ca_path": str(ca_crt)}
 
 
 def member(node: object) -> Member:

@@ -151,3 +151,21 @@ def p(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def owners_by_room(instances: list[Any], secret: str) -> dict[str, str]:
+    """room -> the instance whose actor runs it, asked of every instance (a room owned twice fails here)."""
+    import grpc
+
+    from synctv._generated import mesh_pb2, mesh_pb2_grpc
+    from synctv.mesh.auth import inspection_metadata
+
+    out: dict[str, str] = {}
+    for inst in instances:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{inst.grpc_port}") as ch:
+            reply = await mesh_pb2_grpc.MeshStub(ch).OwnedRooms(
+                mesh_pb2.Empty(), metadata=inspection_metadata(secret), timeout=5)
+        for room in reply.room_ids:
+            assert room not in out, f"{room} owned by {out[room]} and {inst.instance_id}"
+            out[room] = inst.instance_id
+    return out

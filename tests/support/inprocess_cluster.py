@@ -111,15 +111,20 @@ class InProcessCluster:
         cluster.set_view(*names)
         return cluster
 
-    async def add(self, name: str, *, command_timeout_s: float = 2.0) -> Node:
+    async def add(self, name: str, *, command_timeout_s: float = 2.0, secret: str = CLUSTER_SECRET,
+                  protocol: tuple[int, int] | None = None) -> Node:
+        """`secret` or `protocol` (in-process only) other than the cluster's make a misconfigured instance: it
+        fails mesh authentication."""
         hub = LocalHub()
         router = RoomRouter(self.store, hub, name, command_timeout_s=command_timeout_s)
         mesh: InProcessNode | MeshNode
         if self.transport == "grpc":
-            mesh = MeshNode(name, CLUSTER_SECRET, RouterMeshHandler(router), listen="127.0.0.1", port=0,
+            mesh = MeshNode(name, secret, RouterMeshHandler(router), listen="127.0.0.1", port=0,
                             inspector=Inspector(router))
         else:
-            mesh = self.net.node(name, RouterMeshHandler(router), inspector=Inspector(router))
+            mesh = self.net.node(name, RouterMeshHandler(router), inspector=Inspector(router), secret=secret)
+            if protocol is not None:
+                mesh.protocol = protocol
         router.attach(mesh, Member(name))  # type: ignore[arg-type]
         await mesh.start()
         await router.start()

@@ -9,6 +9,8 @@ from synctv._generated import mesh_pb2 as pb
 from synctv.mesh import MeshNode
 
 CLUSTER_SECRET = "test-cluster-secret-0123456789abcdef"
+# Another cluster secret: what an instance started with a fresh random secret has.
+WRONG_SECRET = "another-cluster-secret-fedcba9876543210"
 
 
 def command(room_id: str, op_id: str, payload: bytes) -> pb.Command:

@@ -13,6 +13,7 @@ from synctv.core.site_settings import SettingError
 from synctv.core.validation import ValidationError
 from synctv.media.errors import ProxyError
 from synctv.rooms.actor import RoomUnavailable
+from synctv.store.errors import UNAVAILABLE_MESSAGE, database_unavailable
 from synctv.store.members import MembershipGone
 from synctv.store.users import Conflict
 from synctv.vendors.errors import VendorError
@@ -49,6 +50,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if name.lower() not in _BODY_HEADERS:
                 response.headers[name] = value
         return response
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):
+            # A database outage: nothing was written; the client retries (the instance itself stays ready).
+            log.warning("request refused: database unavailable", extra={"route": request.path})
+            return error(503, UNAVAILABLE_MESSAGE)
         log.exception("unhandled error", extra={"route": request.path})
         return error(500, "internal server error")

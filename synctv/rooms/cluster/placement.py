@@ -1,4 +1,10 @@
-"""Placement: the membership view and the consistent-hash rings that name each room's owner."""
+"""Placement: the membership view and the consistent-hash rings that name each room's owner.
+
+A member is an instance present in discovery *and* mutually authenticated over the mesh (see
+`mesh.core.PeerAuth`); the ring is built from members only. `left_out` decides which side of a split in
+authentication stays: the side holding a majority of the discovery members (on a tie, the side holding the
+oldest one). A lone instance is a cluster of one.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,20 @@ from collections.abc import Sequence
 
 from synctv.discovery import Member
 from synctv.mesh import Ring
+
+
+def _age_key(member: Member) -> tuple[int, str]:
+    return (member.started_at_ms or 0, member.instance_id)
+
+
+def left_out(instance_id: str, discovered: Sequence[Member], members: Sequence[Member]) -> bool:
+    """Whether this instance, having authenticated with `members` out of `discovered`, is the one left out."""
+    known = {m.instance_id: m for m in discovered}
+    known.setdefault(instance_id, Member(instance_id))
+    group = {m.instance_id for m in members if m.instance_id in known} | {instance_id}
+    if 2 * len(group) != len(known):
+        return 2 * len(group) < len(known)
+    return min(known.values(), key=_age_key).instance_id not in group
 
 
 class Placement:
