@@ -12,7 +12,7 @@ from typing import Any, cast
 from aiohttp import web
 
 RTMP_VERSION_BYTE = 3
-FIRST_BYTE_TIMEOUT_S = 10.0  # a connection that sends nothing is not kept open forever
+FIRST_BYTE_TIMEOUT_S = 10.0  # a connection that sends nothing is not kept open forever (at most this long)
 
 RtmpHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, bytes], Coroutine[Any, Any, None]]
 
@@ -21,7 +21,8 @@ class _Sniffer(asyncio.Protocol):
     """The first protocol of every connection on a shared port: hands the transport to RTMP or to aiohttp."""
 
     def __init__(self, http_factory: Callable[[], asyncio.Protocol], rtmp: RtmpHandler,
-                 tasks: set[asyncio.Task[None]]) -> None:
+                 tasks: set[asyncio.Task[None]], first_byte_timeout: float = FIRST_BYTE_TIMEOUT_S) -> None:
+        self._first_byte_timeout = first_byte_timeout
         self._http_factory = http_factory
         self._rtmp = rtmp
         self._tasks = tasks
@@ -31,7 +32,7 @@ class _Sniffer(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have the same interface.
         self._transport = cast(asyncio.Transport, transport)
-        self._timer = asyncio.get_running_loop().call_later(FIRST_BYTE_TIMEOUT_S, transport.close)
+        self._timer = asyncio.get_running_loop().call_later(self._first_byte_timeout, transport.close)
 
     def data_received(self, data: bytes) -> None:
         transport = self._transport
@@ -67,9 +68,11 @@ class _Sniffer(asyncio.Protocol):
 class SharedSite(web.TCPSite):
     """aiohttp's TCP site, with RTMP connections on the same port taken aside before HTTP parsing."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, rtmp: RtmpHandler, **kw: Any) -> None:
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, rtmp: RtmpHandler, *,
+                 first_byte_timeout: float = FIRST_BYTE_TIMEOUT_S, **kw: Any) -> None:
         super().__init__(runner, host, port, **kw)
         self._rtmp = rtmp
+        self._first_byte_timeout = first_byte_timeout
         self.rtmp_tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -78,7 +81,7 @@ class SharedSite(web.TCPSite):
         http = self._runner.server
         assert http is not None
         self._server = await loop.create_server(
-            lambda: _Sniffer(http, self._rtmp, self.rtmp_tasks), self._host, self._port,
+            lambda: _Sniffer(http, self._rtmp, self.rtmp_tasks, self._first_byte_timeout), self._host, self._port,
             backlog=self._backlog, reuse_address=self._reuse_address, reuse_port=self._reuse_port)
         sock = self._server.sockets[0] if self._server.sockets else None
         if sock is not None:

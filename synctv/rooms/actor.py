@@ -86,6 +86,7 @@ class RoomActor:
         self._roles: dict[str, Role] = {}
         # Bumped whenever cached rights are dropped: a prefetch that started before must not refill them.
         self._rights_gen = 0
+        self.chat_history_failures = 0
         self._prefetches: set[asyncio.Task[None]] = set()
         self._current_op = ""
         self._loop_task: asyncio.Task[None] | None = None
@@ -381,7 +382,13 @@ class RoomActor:
             if self._current_op:
                 ops.append(self._current_op)
             await self._store.rooms.save_current(self.room_id, self.epoch, payload, json.dumps(ops))
-        await self._keep_chat(result)
+        try:
+            await self._keep_chat(result)
+        except Exception as exc:  # history is a courtesy: a database outage must not stop the room's chat
+            self.chat_history_failures += 1
+            if self.chat_history_failures == 1 or self.chat_history_failures % 100 == 0:
+                log.warning("chat history not stored (the message is delivered anyway): %s", exc,
+                            extra={"room_id": self.room_id, "failures": self.chat_history_failures})
         self.state = result.state
         deliveries = [from_outgoing(o) for o in result.broadcast] + [from_kick(k) for k in result.kicks]
         if deliveries:

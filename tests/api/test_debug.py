@@ -76,7 +76,10 @@ async def test_task_dump(debug_server: Server) -> None:
     room = await api.create_room(user, "dump room")
     ws = await api.ws(room, user)  # a live WebSocket session: its tasks show in the dump
     try:
-        await ws.expect(pb.MessageType.VIEWER_COUNT)  # the session reached its read loop
+        await ws.expect(pb.MessageType.VIEWER_COUNT)
+        # A chat comes back only once the session reads (after the history it sends first): it is in its loop.
+        await ws.send(pb.Message(type=pb.MessageType.CHAT, chat_content="here"))
+        await ws.expect(pb.MessageType.CHAT)
         data = await api.ok("GET", "/api/admin/debug/tasks", token=admin)
     finally:
         await ws.close()

@@ -304,6 +304,15 @@ async def test_three_instances_share_backends_and_bindings(tmp_path: Path, pg_se
             await runtime.start()
             runtimes.append(runtime)
         await asyncio.to_thread(vendor.wait_ready)
+
+        def formed() -> bool:  # every instance sees the others, all mutually authenticated on the mesh
+            routers = [r.services.router for r in runtimes]  # type: ignore[union-attr]
+            return all(len(rt.discovered) == len(ids) and not rt.excluded_peers() for rt in routers)
+
+        deadline = time.monotonic() + 30
+        while not formed():
+            assert time.monotonic() < deadline, "the cluster did not form"
+            await asyncio.sleep(0.1)
         async with aiohttp.ClientSession() as session:
             api1, api3 = (Api(f"http://127.0.0.1:{r.port}", session) for r in (runtimes[0], runtimes[2]))
             one = Server(runtimes[0], api1)
@@ -329,7 +338,8 @@ async def test_three_instances_share_backends_and_bindings(tmp_path: Path, pg_se
             base = (await api3.ok("GET", "/api/room/movie/current", token=bob, room=rid))["movie"]["base"]
             assert base["url"].startswith(f"/api/room/movie/proxy/{mid}?")
             async with session.get(api3.base + base["url"], headers={"Range": "bytes=0-9"}) as resp:
-                assert resp.status == 206 and await resp.read() == LIBRARY["movies/clip.mp4"][:10]
+                body = await resp.read()
+                assert resp.status == 206 and body == LIBRARY["movies/clip.mp4"][:10], body
             # disabled through instance 3: gone on instance 1 as well
             await api3.ok("POST", "/api/admin/vendors/disable", token=await Server(runtimes[2], api3).api.login(
                 "boss", "password1"), json={"endpoints": [etcd_server.endpoint]}, expect=204)
