@@ -272,7 +272,11 @@ class RoomRouter:
         if changed:
             self.ownership.clear_holds()
         # A peer leaving gracefully keeps its stream while it drains; forget it when that stream closes.
-        self._forget_peers({p for p in departed if self.mesh is None or not self.mesh.is_connected(p)})
+        # A peer still in discovery but not (yet) authenticated -- a restarted peer re-authenticating -- keeps its
+        # subscriptions: it will not subscribe again, since from its side nothing changed.
+        discovered = {m.instance_id for m in self.discovered}
+        self._forget_peers({p for p in departed if p not in discovered
+                            and (self.mesh is None or not self.mesh.is_connected(p))})
         self.handoff.move_rooms()
         for room_id in self.hub.rooms():
             self._repoint(room_id, departed)
