@@ -18,7 +18,7 @@ from synctv.api.app import create_app
 from synctv.auth.tokens import TokenCodec
 from synctv.config import Config, parse_duration
 from synctv.first_root import ensure_first_root, ensure_guest
-from synctv.live.listener import FIRST_BYTE_TIMEOUT_S, RtmpListener, SharedSite
+from synctv.live.listener import RtmpListener, SharedSite
 from synctv.live.service import rtmp_handler, start_live_cluster
 from synctv.observability import tracing
 from synctv.observability.metrics import Metrics
@@ -61,7 +61,7 @@ class Runtime:
         handler = rtmp_handler(svc) if rtmp.enable else None
         if handler is not None and rtmp.port == 0 and ssl_ctx is None:
             # A connection that never sends a first byte is cut off like one that never completes its head.
-            first_byte = min(FIRST_BYTE_TIMEOUT_S, parse_duration(http.header_timeout, "server.http.header_timeout"))
+            first_byte = parse_duration(http.header_timeout, "server.http.header_timeout")
             site: web.TCPSite = SharedSite(self.runner, http.listen, http.port, handler, reuse_address=True,
                                            first_byte_timeout=first_byte)
         else:

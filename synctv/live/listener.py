@@ -21,7 +21,7 @@ class _Sniffer(asyncio.Protocol):
     """The first protocol of every connection on a shared port: hands the transport to RTMP or to aiohttp."""
 
     def __init__(self, http_factory: Callable[[], asyncio.Protocol], rtmp: RtmpHandler,
-                 tasks: set[asyncio.Task[None]], first_byte_timeout: float = FIRST_BYTE_TIMEOUT_S) -> None:
+                 tasks: set[asyncio.Task[None]], first_byte_timeout: float | None = None) -> None:
         self._first_byte_timeout = first_byte_timeout
         self._http_factory = http_factory
         self._rtmp = rtmp
@@ -32,7 +32,9 @@ class _Sniffer(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have the same interface.
         self._transport = cast(asyncio.Transport, transport)
-        self._timer = asyncio.get_running_loop().call_later(self._first_byte_timeout, transport.close)
+        limit = FIRST_BYTE_TIMEOUT_S if self._first_byte_timeout is None else \
+            min(FIRST_BYTE_TIMEOUT_S, self._first_byte_timeout)
+        self._timer = asyncio.get_running_loop().call_later(limit, transport.close)
 
     def data_received(self, data: bytes) -> None:
         transport = self._transport
@@ -69,7 +71,7 @@ class SharedSite(web.TCPSite):
     """aiohttp's TCP site, with RTMP connections on the same port taken aside before HTTP parsing."""
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, rtmp: RtmpHandler, *,
-                 first_byte_timeout: float = FIRST_BYTE_TIMEOUT_S, **kw: Any) -> None:
+                 first_byte_timeout: float | None = None, **kw: Any) -> None:
         super().__init__(runner, host, port, **kw)
         self._rtmp = rtmp
         self._first_byte_timeout = first_byte_timeout
