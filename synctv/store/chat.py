@@ -51,24 +51,24 @@ class ChatStore:
                  "username": a.entry.username, "content": a.entry.content} for a in adds.values()]
         if len(rows) > 1:
             try:
-                async with self._sessions() as s:
-                    await s.execute(insert(ChatMessage), rows)
-                    await self._prune_due(s, adds)
-                    await s.commit()
+                await self._write(rows, adds)
                 return dict.fromkeys(adds)
             except IntegrityError:  # a room deleted meanwhile: its message alone fails
                 pass
         out: dict[int, BaseException | None] = {}
         for key, row in zip(adds, rows, strict=True):
             try:
-                async with self._sessions() as s:
-                    await s.execute(insert(ChatMessage), [row])
-                    await self._prune_due(s, {key: adds[key]})
-                    await s.commit()
+                await self._write([row], {key: adds[key]})
                 out[key] = None
             except IntegrityError as exc:
                 out[key] = exc
         return out
+
+    async def _write(self, rows: list[dict[str, object]], adds: dict[int, _Add]) -> None:
+        async with self._sessions() as s:
+            await s.execute(insert(ChatMessage), rows)
+            await self._prune_due(s, adds)
+            await s.commit()
 
     async def _prune_due(self, s: AsyncSession, adds: dict[int, _Add]) -> None:
         prunes: dict[str, _Add] = {}
