@@ -1,6 +1,7 @@
 """Live streaming cost, side by side with a bare aiohttp loop writing the same FLV bytes, in one run.
 
     .venv/bin/python -m bench.live [--quick] [--viewers 100] [--seconds 20]
+    .venv/bin/python -m bench.live --mix [--viewers 100] [--seconds 15]   (bench/live_mix.py: the exact mix)
 
 One publisher: a pre-encoded 1.5 Mbit/s H.264 + AAC file, `ffmpeg -re -stream_loop -1 -c copy` to the
 server's RTMP port (the encoder does not eat the cores). Viewers are lean readers in this process:
@@ -261,12 +262,25 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--cluster", action="store_true", help="also: 3 instances, FLV viewers on the "
                         "publisher's instance and on another one (relayed over the mesh)")
+    parser.add_argument("--mix", action="store_true", help="only the exact mix: N FLV + N HLS viewers over 3 "
+                        "instances, relayed and on the host, next to the bare loop (bench/live_mix.py)")
     args = parser.parse_args()
     n = 20 if args.quick else args.viewers
     window = 8.0 if args.quick else args.seconds
     root = Path(tempfile.mkdtemp(prefix="synctv-live-bench-"))
     media = root / "src.flv"
     make_file(media, 30)
+    if args.mix:
+        from bench import live_mix
+
+        try:
+            mix_rows, notes = await live_mix.run_mix(media, n, window)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        print(table(mix_rows, live_mix.COLUMNS))
+        print("\n".join(notes))
+        write_json("live_mix", {"scenarios": mix_rows, "notes": notes})
+        return
     try:
         mux = muxers(media)
         rows = [await scenario_bare(media, n, window), await scenario_synctv(media, 0, 0, window),

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,7 +120,7 @@ async def slow_readers(session: aiohttp.ClientSession, urls: list[str], pid: int
             "rss_growth_MiB": (peak - baseline) / MIB, "MiB_pulled": pulled / MIB}
 
 
-async def run(quick: bool, log: Any) -> dict[str, Any]:
+async def run(quick: bool, log: Any, rounds: int = 1) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="synctv-proxy-bench-"))
     viewers = 100
     big_mib, hls_seconds, slow_s = (128, 30, 5.0) if quick else (512, 60, 10.0)
@@ -174,24 +175,28 @@ async def run(quick: bool, log: Any) -> dict[str, Any]:
                     row = await measured(who, lambda url=url: _drain(s, url, rng))
                     out["download"].append({"variant": variant + (" (warm)" if cache else ""), **row})
                     log(f"download {variant}: {row['MiB/s']:.0f} MiB/s, {row['cpu_s_per_GiB']:.2f} CPU-s/GiB")
-                for variant, cache in (("bare", None), ("synctv", False), ("synctv+cache", True)):
-                    if cache is not None:
-                        await settings(proxy_cache_enable=cache)
-                    if cache is None:
-                        seg_urls = [f"{bare_base}/p/hls/{seg}" for seg in segments]
+                # Rounds alternate the variants, so that a machine busy for a while slows all of them alike;
+                # each round's ratio is against that round's bare run, and the table ends with the medians.
+                for rnd in range(1, rounds + 1):
+                    for variant, cache in (("bare", None), ("synctv", False), ("synctv+cache", True)):
+                        if cache is not None:
+                            await settings(proxy_cache_enable=cache)
+                        if cache is None:
+                            seg_urls = [f"{bare_base}/p/hls/{seg}" for seg in segments]
 
-                        async def work(seg_urls: list[str] = seg_urls) -> int:
-                            return sum(await asyncio.gather(*(hls_viewer(s, None, seg_urls, bare_base)
-                                                              for _ in range(viewers))))
-                        who = bare.pid
-                    else:
-                        async def work() -> int:
-                            return sum(await asyncio.gather(*(hls_viewer(s, proxied("hls", i), [], base)
-                                                              for i in range(viewers))))
-                        who = pid
-                    row = await measured(who, work)
-                    out["hls100"].append({"variant": variant + (" (cold)" if cache else ""), **row})
-                    log(f"hls100 {variant}: {row['MiB/s']:.0f} MiB/s, {row['cpu_s_per_GiB']:.2f} CPU-s/GiB")
+                            async def work(seg_urls: list[str] = seg_urls) -> int:
+                                return sum(await asyncio.gather(*(hls_viewer(s, None, seg_urls, bare_base)
+                                                                  for _ in range(viewers))))
+                            who = bare.pid
+                        else:
+                            async def work() -> int:
+                                return sum(await asyncio.gather(*(hls_viewer(s, proxied("hls", i), [], base)
+                                                                  for i in range(viewers))))
+                            who = pid
+                        row = await measured(who, work)
+                        out["hls100"].append({"round": rnd, "variant": variant + (" (cold)" if cache else ""), **row})
+                        log(f"hls100 {variant} (round {rnd}): {row['MiB/s']:.0f} MiB/s, "
+                            f"{row['cpu_s_per_GiB']:.2f} CPU-s/GiB")
                 await settings(proxy_cache_enable=False)
                 out["slow100"] = await slow_readers(s, [proxied("big", i) for i in range(viewers)], pid, slow_s)
                 log(f"slow100: RSS +{out['slow100']['rss_growth_MiB']:.1f} MiB")
@@ -201,11 +206,16 @@ async def run(quick: bool, log: Any) -> dict[str, Any]:
         for proc in procs:
             _stop_proc(proc)
         shutil.rmtree(root, ignore_errors=True)
-    for key in ("download", "hls100"):
-        rows = out[key]
+    for rows in [out["download"]] + [[r for r in out["hls100"] if r["round"] == n] for n in range(1, rounds + 1)]:
         bare_eff = rows[0]["MiB_per_cpu_s"]
         for row in rows:
             row["vs_bare"] = row["MiB_per_cpu_s"] / bare_eff if bare_eff else float("nan")
+    if rounds > 1:
+        for variant in dict.fromkeys(r["variant"] for r in out["hls100"]):
+            mine = [r for r in out["hls100"] if r["variant"] == variant]
+            out["hls100"].append({"round": "median", "variant": variant,
+                                  **{k: statistics.median(r[k] for r in mine) for k in mine[0]
+                                     if k not in ("round", "variant")}})
     return out
 
 
@@ -214,7 +224,7 @@ def report(out: dict[str, Any]) -> str:
     slow = out["slow100"]
     return "\n".join([
         "one large ranged download", table(out["download"], cols), "",
-        "100 concurrent viewers of one HLS stream", table(out["hls100"], cols), "",
+        "100 concurrent viewers of one HLS stream", table(out["hls100"], ["round", *cols]), "",
         f"100 slow readers: RSS {slow['rss_before_MiB']:.1f} -> {slow['rss_peak_MiB']:.1f} MiB "
         f"(+{slow['rss_growth_MiB']:.1f} MiB; target < 64), {slow['MiB_pulled']:.0f} MiB pulled"])
 
@@ -222,8 +232,9 @@ def report(out: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1, help="HLS rounds, alternating the variants (medians)")
     args = parser.parse_args()
-    out = asyncio.run(run(args.quick, lambda line: print(line, file=sys.stderr, flush=True)))
+    out = asyncio.run(run(args.quick, lambda line: print(line, file=sys.stderr, flush=True), args.rounds))
     print(report(out))
     print("wrote", write_json("proxy-quick" if args.quick else "proxy", out))
 

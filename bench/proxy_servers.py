@@ -2,8 +2,9 @@
 
     python -m bench.proxy_servers origin --port P --root DIR     a static file origin (Range, sendfile)
     python -m bench.proxy_servers bare --port P --origin URL     the baseline: a bare aiohttp streaming
-                                                                 pass-through (Range forwarded, 64 KiB chunks,
-                                                                 no auth, no checks, no database)
+                                                                 pass-through (Range forwarded, each chunk
+                                                                 written as it arrives, no auth, no checks,
+                                                                 no database)
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-CHUNK = 64 * 1024
 COPIED = ("Accept-Ranges", "Content-Length", "Content-Range", "Content-Type")
 
 
@@ -49,7 +49,7 @@ def bare_app(origin: str) -> web.Application:
                 if name in up.headers:
                     resp.headers[name] = up.headers[name]
             await resp.prepare(request)
-            async for chunk in up.content.iter_chunked(CHUNK):
+            async for chunk in up.content.iter_any():
                 await resp.write(chunk)
             await resp.write_eof()
             return resp

@@ -13,8 +13,11 @@ scenarios only.
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import time
 import uuid
+from asyncio.subprocess import PIPE
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -49,12 +52,13 @@ class Sizes:
     multi_seconds: float = 20.0
     hold_viewers: int = 10000
     hold_chat_seconds: float = 10.0
+    hold_workers: int = 4
 
 
 FULL = Sizes()
 QUICK = Sizes(join_users=300, flood_viewers=100, flood_seconds=6.0, create_rate=50.0, create_seconds=4.0,
               multi_rooms=5, multi_users=50, multi_seconds=6.0, hold_viewers=1000,
-              hold_chat_seconds=4.0)
+              hold_chat_seconds=4.0, hold_workers=2)
 
 
 def _finish(result: dict[str, Any], dep: Deployment, stats: Stats | None, connect_failures: list[str]) -> None:
@@ -250,58 +254,70 @@ async def scenario_create(dep: Deployment, meter: Meter, sz: Sizes) -> dict[str,
     return result
 
 
+async def _worker(job: dict[str, Any]) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.hold_worker", stdin=PIPE, stdout=PIPE,
+                                                limit=1 << 26)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write((json.dumps(job) + "\n").encode())
+    await proc.stdin.drain()
+    return proc, json.loads(await proc.stdout.readline())
+
+
 async def scenario_hold(dep: Deployment, meter: Meter, sz: Sizes) -> dict[str, Any]:
+    """Viewers are spread over `hold_workers` client processes, each with whole rooms (their senders and their
+    receivers), so that one client process's receive load never becomes the latency being measured."""
     n = sz.hold_viewers
     per_room = 100
     rooms_n = max(1, (n + per_room - 1) // per_room)
-    stats = Stats()
     async with new_session() as session:
         rooms = await make_rooms(dep, session, rooms_n)
-        clients = [Client(i, rooms[i % rooms_n], stats) for i in range(n)]
-        users = list(range(n))  # client r < rooms_n is in room r, whose creator is user r
-        await asyncio.sleep(0.5)
-        rss0 = dep.rss()
-        m0 = meter.mark()
-        failures = await connect_all(dep, session, clients, users, concurrency=200)
-        m1 = meter.mark()
-        await asyncio.sleep(6.0)  # a viewer-count tick with everyone connected
-        rss1 = dep.rss()
-        open_now = sum(1 for c in clients if c.ws is not None and not c.ws.closed)
-        # Everyone alive and served: every room chats at 1 message/s (a different viewer each time).
-        room_msgs: dict[str, list[tuple[int, str, int]]] = {r: [] for r in rooms}
-        count = int(rooms_n * sz.hold_chat_seconds)
-
-        async def send(i: int) -> None:
-            r = i % rooms_n
-            k = r + rooms_n * ((i // rooms_n) % per_room)  # client k sits in room k % rooms_n = r
-            sender = clients[k] if k < n else clients[r]
-            mid = stats.new_id()
-            stats.sender_of[mid] = sender.idx
-            room_msgs[rooms[r]].append((mid, "chat", sender.idx))
-            stats.sent_at[mid] = time.perf_counter()
-            try:
-                await sender.send_chat(mid)
-            except Exception as exc:
-                stats.errors.append(f"client {sender.idx}: send failed: {type(exc).__name__} {exc}")
-
-        lag = await pace(float(rooms_n), count, send)
-        expected = sum(sum(1 for c in clients if c.room == room) * len(msgs) for room, msgs in room_msgs.items())
-        await wait_drained(clients, stats, expected, timeout=15.0)
-        loss = loss_report(clients, stats, room_msgs, status_to_sender=False)
-        d = Meter.delta(m0, m1)
-        result: dict[str, Any] = {
-            "connections": n, "open_after_tick": open_now, "rooms": rooms_n,
-            "server_rss_mib": rss1 / 2**20, "server_rss_before_mib": rss0 / 2**20,
-            "rss_per_connection_kib": (rss1 - rss0) / max(1, open_now) / 1024,
-            "connect_s": d["wall_s"], "server_cpu_per_connect_ms": d["server_cpu_s"] / max(1, n) * 1000,
-            "harness_cpu_util": d["harness_cpu_util"],
-            "latency": summary_ms(stats.latencies),
-            "what_latency_is": "send -> receive of every delivery, each room chatting at 1 message/s",
-            "messages_sent": count, "sender_max_lag_ms": lag * 1000,
-            **loss,
-        }
-        await close_all(clients)
-    _finish(result, dep, stats, failures)
+    await asyncio.sleep(0.5)
+    rss0 = dep.rss()
+    m0 = meter.mark()
+    workers = max(1, min(sz.hold_workers, rooms_n))
+    jobs = []
+    for w in range(workers):
+        mine = list(range(w, rooms_n, workers))  # client k sits in room k % rooms_n; user k is its user
+        viewers = [(k, rooms[k % rooms_n], dep.tokens[k]) for k in range(n) if k % rooms_n in mine]
+        jobs.append({"bases": dep.bases, "rooms": [rooms[r] for r in mine], "viewers": viewers,
+                     "concurrency": max(1, 200 // workers), "chat_seconds": sz.hold_chat_seconds})
+    started = await asyncio.gather(*(_worker(job) for job in jobs))
+    m1 = meter.mark()
+    await asyncio.sleep(6.0)  # a viewer-count tick with everyone connected
+    rss1 = dep.rss()
+    for proc, _ in started:  # everyone alive and served: every room chats at 1 message/s
+        assert proc.stdin is not None
+        proc.stdin.write(b'{"go": true}\n')
+        await proc.stdin.drain()
+    results = []
+    for proc, _ in started:
+        assert proc.stdout is not None and proc.stdin is not None
+        results.append(json.loads(await proc.stdout.readline()))
+        proc.stdin.close()
+    for proc, _ in started:
+        await proc.wait()
+    latencies = [x for r in results for x in r["latencies"]]
+    open_now = sum(r["open_after_tick"] for r in results)
+    d = Meter.delta(m0, m1)
+    result: dict[str, Any] = {
+        "connections": n, "open_after_tick": open_now, "rooms": rooms_n, "client_processes": workers,
+        "server_rss_mib": rss1 / 2**20, "server_rss_before_mib": rss0 / 2**20,
+        "rss_per_connection_kib": (rss1 - rss0) / max(1, open_now) / 1024,
+        "connect_s": d["wall_s"], "server_cpu_per_connect_ms": d["server_cpu_s"] / max(1, n) * 1000,
+        "latency": summary_ms(latencies),
+        "what_latency_is": "send -> receive of every delivery, each room chatting at 1 message/s",
+        "messages_sent": sum(r["messages_sent"] for r in results),
+        "sender_max_lag_ms": max(r["sender_max_lag_s"] for r in results) * 1000,
+        **{k: sum(r[k] for r in results) for k in ("expected", "delivered", "lost", "duplicates", "reordered",
+                                                   "unexpected")},
+    }
+    errors = [e for _, hello in started for e in hello["failures"]] + [e for r in results for e in r["errors"]]
+    result["errors"] = sum(hello["failed"] for _, hello in started) + sum(r["error_count"] for r in results)
+    result["error_samples"] = errors[:8]
+    count, lines = dep.problems()
+    result["server_log_problems"] = count
+    result["server_log_samples"] = lines
+    result["server_exited"] = dep.alive()
     return result
 
 

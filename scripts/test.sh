@@ -16,6 +16,8 @@ command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
 # Debian builds nginx's stream module (the RTMP block of deploy/nginx.conf) as a separate package.
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || apt_packages+=(libnginx-mod-stream)
 command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
+# The partition tests put instances in network namespaces joined by veth pairs (as root).
+command -v ip >/dev/null 2>&1 || apt_packages+=(iproute2)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
@@ -35,5 +37,5 @@ npm ci --prefix tests/support/oidc_provider --no-audit --no-fund >/dev/null
 .venv/bin/mypy
 
 export SYNCTV_REQUIRE_POSTGRES=1 SYNCTV_REQUIRE_BROWSER=1 SYNCTV_REQUIRE_OIDC=1 SYNCTV_REQUIRE_ALL=1
-export SYNCTV_REQUIRE_ETCD=1 SYNCTV_REQUIRE_MARIADB=1 SYNCTV_REQUIRE_NGINX=1
+export SYNCTV_REQUIRE_ETCD=1 SYNCTV_REQUIRE_MARIADB=1 SYNCTV_REQUIRE_NGINX=1 SYNCTV_REQUIRE_NETNS=1
 exec .venv/bin/python -m pytest -q -ra "$@"

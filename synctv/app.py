@@ -24,6 +24,7 @@ from synctv.observability import tracing
 from synctv.observability.metrics import Metrics
 from synctv.rooms.hub import LocalHub
 from synctv.rooms.router import RoomRouter
+from synctv.runtime import gc_tuning
 from synctv.runtime.cluster import ClusterParts, start_cluster
 from synctv.runtime.invalidation import Invalidator
 from synctv.runtime.readiness import ReadinessLoop
@@ -89,6 +90,7 @@ class Runtime:
         # A single node is the cluster of one: the same router, a ring of one and no mesh.
         router = RoomRouter(self.store, hub, self.instance_id, idle_unload_s=idle,
                             command_timeout_s=parse_duration(cfg.cluster.command_timeout, "cluster.command_timeout"))
+        router.slots.lease_s = parse_duration(cfg.rooms.connection_lease, "rooms.connection_lease")
         self.services = svc = Services(
             cfg=cfg, store=self.store, router=router, hub=hub,
             tokens=TokenCodec(cfg.jwt.secret, parse_duration(cfg.jwt.expire, "jwt.expire")),
@@ -170,10 +172,12 @@ async def _serve(cfg: Config, web_path: str | None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start()
+    gc_tuning.tune_after_startup()
     print(f"SyncTV {__version__} listening on http://{cfg.server.http.listen}:{runtime.port}/web/", flush=True)
     await stop.wait()
     log.info("shutting down")
     await runtime.stop()
+    log.info("stopped")
 
 
 def serve(cfg: Config, web_path: str | None = None) -> None:

@@ -1,4 +1,5 @@
-"""`synctv cluster status|owner`: ask a running instance's mesh port (with the cluster secret) about the cluster."""
+"""`synctv cluster status|owner`: ask a running instance's mesh port (with the cluster secret) about the cluster;
+`synctv cluster token`: print a short-lived read-only inspection token for other gRPC clients (grpcurl)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import grpc
 
 from synctv.config import Config
+from synctv.mesh.auth import MAX_TTL_S, inspection_metadata
 
 
 def add_cluster_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -21,12 +23,26 @@ def add_cluster_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     for p in (status, owner):
         p.add_argument("--address", help="mesh address of any instance (default 127.0.0.1:<cluster.grpc.port>)")
         p.set_defaults(cluster_handler=run)
+    token = csub.add_parser(
+        "token", parents=[common],
+        help="print a read-only inspection token (Describe, Owner, OwnedRooms on any instance; never the "
+             "Connect stream), for grpcurl -H 'authorization: Bearer TOKEN'")
+    token.add_argument("--ttl", type=float, default=60.0,
+                       help=f"lifetime in seconds (at most {int(MAX_TTL_S)}; default 60)")
+    token.set_defaults(cluster_handler=run)
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
     if not cfg.cluster.secret:
         print("synctv: cluster.secret is not set in this data dir's configuration", file=sys.stderr)
         return 2
+    if args.cluster_command == "token":
+        if not 1 <= args.ttl <= MAX_TTL_S:
+            print(f"synctv: --ttl must be between 1 and {int(MAX_TTL_S)} seconds", file=sys.stderr)
+            return 2
+        ((_key, value),) = inspection_metadata(cfg.cluster.secret, ttl=args.ttl)
+        print(value.removeprefix("Bearer "))
+        return 0
     address = args.address or f"127.0.0.1:{cfg.cluster.grpc.port}"
     try:
         return asyncio.run(_run(args, cfg, address))
@@ -38,8 +54,6 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
 async def _run(args: argparse.Namespace, cfg: Config, address: str) -> int:
     from synctv._generated import mesh_pb2, mesh_pb2_grpc
-    from synctv.mesh.auth import inspection_metadata
-
     metadata = inspection_metadata(cfg.cluster.secret)
     async with grpc.aio.insecure_channel(address) as channel:
         stub = mesh_pb2_grpc.MeshStub(channel)

@@ -166,10 +166,12 @@ class RoomsConfig:
     idle_unload: str = "60s"
     # Outbound frames buffered per WebSocket before that client is considered too slow and dropped.
     client_queue_size: int = 128
-    # Open WebSockets per instance: per logged-in user (guests share one id, so only the address limit applies
-    # to them) and per client address.
+    # Open WebSockets across the cluster: per logged-in user (guests share one id, so only the address limit
+    # applies to them) and per client address. Each key's owner on the ring counts them; an instance's count
+    # stands for `connection_lease` unless renewed, so a crashed instance's connections stop counting.
     max_connections_per_user: int = 32
     max_connections_per_address: int = 256
+    connection_lease: str = "30s"
     # Messages a connection may send: per second, with a burst on top; chat has a lower allowance of its own.
     messages_per_second: float = 100.0
     message_burst: int = 200
@@ -418,6 +420,8 @@ def validate(cfg: Config) -> None:
         except ValueError:
             raise ConfigError(f"rate_limit.trusted_proxies: {proxy!r} is not an address or CIDR") from None
     parse_duration(cfg.rooms.idle_unload, "rooms.idle_unload")
+    if parse_duration(cfg.rooms.connection_lease, "rooms.connection_lease") < 1:
+        raise ConfigError("rooms.connection_lease: must be at least 1s")
     if cfg.rooms.client_queue_size < 1:
         raise ConfigError("rooms.client_queue_size: must be at least 1")
     for key in ("max_connections_per_user", "max_connections_per_address", "message_burst", "chat_burst"):

@@ -75,11 +75,13 @@ CONFIG_DESCRIPTIONS: dict[str, str] = {
                                   "separated in the environment); empty = the immediate peer only.",
     "rooms.idle_unload": "A room with no viewers stays loaded this long before it is unloaded.",
     "rooms.client_queue_size": "Outbound frames buffered per WebSocket before the client is dropped as too slow.",
-    "rooms.max_connections_per_user": "Open WebSockets per logged-in user and instance.",
-    "rooms.max_connections_per_address": "Open WebSockets per client address and instance.",
+    "rooms.max_connections_per_user": "Open WebSockets per logged-in user, across the cluster.",
+    "rooms.max_connections_per_address": "Open WebSockets per client address, across the cluster.",
+    "rooms.connection_lease": "How long an instance's count of open WebSockets stands at the limit key's owner "
+                              "without renewal (a crashed instance's connections stop counting after this).",
     "rooms.messages_per_second": "Messages a WebSocket may send per second (sustained).",
     "rooms.message_burst": "Burst on top of `messages_per_second`.",
-    "rooms.chats_per_second": "Chat messages a WebSocket may send per second (sustained).",
+    "rooms.chats_per_second": "Chat messages a user may send per second over its WebSockets on an instance.",
     "rooms.chat_burst": "Burst on top of `chats_per_second`.",
     "cluster.enabled": "Run as one instance of a cluster (needs postgres or mysql, a discovery backend and "
                        "`cluster.secret`).",
@@ -95,7 +97,8 @@ CONFIG_DESCRIPTIONS: dict[str, str] = {
     "cluster.grpc.tls_key_path": "TLS key of the mesh port.",
     "cluster.grpc.tls_ca_path": "CA that signs the peers' certificates (mutual TLS).",
     "cluster.discovery.type": "`static`, `etcd` or `consul`.",
-    "cluster.discovery.ttl": "Lease/TTL of this instance's registration (at least 2s).",
+    "cluster.discovery.ttl": "Lease/TTL of this instance's registration (at least 2s); also how long a peer may "
+                             "stay silent on the mesh (no heartbeat) before it is left out of the ring.",
     "cluster.discovery.static_peers": "`static`: the peers' mesh addresses.",
     "cluster.discovery.etcd.endpoints": "`etcd`: endpoints (`host:port`).",
     "cluster.discovery.etcd.prefix": "`etcd`: key prefix of the instance records.",

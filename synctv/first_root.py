@@ -61,7 +61,12 @@ async def ensure_first_root(store: Store, cfg: Config, instance_id: str,
         await _remind(store, path)
         return
     name = "root"
-    if await store.users.get_by_username(name) is not None:
+    existing = await store.users.get_by_username(name)
+    if existing is not None and existing.role >= Role.ROOT:
+        # Another instance of the cluster created it between our count and now: it holds the password.
+        await _remind(store, path)
+        return
+    if existing is not None:  # an ordinary user took the name
         name = f"root-{secrets.token_hex(3)}"
     password = secrets.token_urlsafe(12)
     # The file first: once the user exists, its password must already be somewhere.
@@ -77,7 +82,7 @@ async def ensure_first_root(store: Store, cfg: Config, instance_id: str,
         return
     await store.settings.set_internal(MARKER_ROW, json.dumps(
         {"user_id": user.id, "instance": instance_id, "file": str(path), "version": user_version(hashed)}))
-    log.info("created the first root user", extra={"username": user.username, "password_file": str(path)})
+    log.info("created the first root user", extra={"username": user.username, "kept_in": str(path)})
     announce(f"Created the first root user {user.username!r} with password: {password}\n"
              f"(also kept in {path} until the password is changed; log in and change it in your profile, "
              f"or run `synctv user password {user.username}`)")
@@ -107,12 +112,12 @@ async def _remind(store: Store, path: Path) -> None:
     if not unchanged or user is None:
         if _remove(path):
             log.info("the first root user's one-time password was changed; removed its file",
-                     extra={"password_file": str(path)})
+                     extra={"kept_in": str(path)})
         return
     if local is not None:
         log.warning("the first root user still has its one-time password; log in and change it",
-                    extra={"username": user.username, "password_file": str(path)})
+                    extra={"username": user.username, "kept_in": str(path)})
     else:
         log.warning("the first root user still has its one-time password, kept by the instance that created it",
                     extra={"username": user.username, "instance": marker.get("instance", ""),
-                           "password_file": marker.get("file", "")})
+                           "kept_in": marker.get("file", "")})

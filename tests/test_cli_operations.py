@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import jwt
 import pytest
 
+from synctv.mesh.auth import INSPECT_AUDIENCE, verify_token
 from synctv.rooms.hub import CLOSE_KICKED
 from tests.support.api_client import Api
 from tests.support.servers import start_server
@@ -253,3 +255,23 @@ async def test_cli_ban_and_password_change_close_open_websockets(tmp_path: Path)
             assert status == 401
     finally:
         await server.stop()
+
+
+def test_cluster_token_is_a_short_lived_inspection_credential(data_dir: Path) -> None:
+    secret = "cluster-secret-for-the-token-test-0123456789"
+    env = _env(data_dir.parent, SYNCTV_CLUSTER_SECRET=secret)
+    before = _snapshot(data_dir)
+    res = run(data_dir, "cluster", "token", "--ttl", "30", env=env)
+    assert res.returncode == 0, res.stderr
+    token = res.stdout.strip()
+    caller = verify_token(token, secret, "any-instance")
+    assert caller.scope == "inspect"
+    claims = jwt.decode(token, secret, algorithms=["HS256"], audience=INSPECT_AUDIENCE)
+    assert claims["exp"] - claims["iat"] == 30
+    with pytest.raises(jwt.InvalidTokenError):  # signed with the cluster secret, nothing else
+        verify_token(token, "another-secret-of-the-same-length-0123456789", "any-instance")
+    assert _snapshot(data_dir) == before  # read-only: writes nothing
+    for bad in ("0", "301", "-5"):
+        res = run(data_dir, "cluster", "token", "--ttl", bad, env=env)
+        assert res.returncode == 2 and "--ttl must be between 1 and 300" in res.stderr, res.stderr
+    fails(data_dir, "cluster", "token", code=2, contains="cluster.secret is not set")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import ipaddress
 import json
 import re
 import shutil
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from synctv import __version__
 from synctv import config as synctv_config
 from synctv.discovery import consul as consul_discovery
 from synctv.observability.metrics import METRIC_NAMES
@@ -96,7 +98,8 @@ def test_yaml_parses(path: Path) -> None:
 
 
 def test_all_expected_files_exist() -> None:
-    for rel in ("Dockerfile", ".dockerignore", "docker-compose.yml", "deploy/nginx.conf", "deploy/consul/agent.hcl",
+    for rel in ("Dockerfile", ".dockerignore", "docker-compose.yml", "deploy/nginx.conf", "deploy/nginx-https.conf",
+                "deploy/nginx-locations.conf", "deploy/k8s/ingress.yaml", "deploy/consul/agent.hcl",
                 "deploy/consul/synctv-service.json", "deploy/consul/synctv-acl-policy.hcl", "deploy/consul/README.md",
                 "deploy/prometheus/prometheus.yml", "deploy/grafana/synctv-dashboard.json"):
         assert (ROOT / rel).is_file(), rel
@@ -131,7 +134,8 @@ def test_compose_services() -> None:
     for flag in ("-server", "-bootstrap-expect=1", "-ui", "-client=0.0.0.0"):
         assert flag in consul_cmd
     assert services["consul"]["image"].startswith("hashicorp/consul")
-    assert "8500:8500" in services["consul"]["ports"]
+    # Published on the Docker host's loopback only: the UI (and, without ACLs, the whole API) is not public.
+    assert services["consul"]["ports"] == ["127.0.0.1:8500:8500"]
     assert services["postgres"]["image"] == "postgres:15"
 
     instances = synctv_services()
@@ -152,10 +156,25 @@ def test_compose_services() -> None:
     assert len(ids) == 3, "instance ids must be distinct"
     nginx = services["nginx"]
     assert "8080:8080" in nginx["ports"]
-    assert any(v.startswith("./deploy/nginx.conf:") for v in nginx["volumes"])
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
+    assert "./deploy/nginx-locations.conf:/etc/nginx/synctv-locations.conf:ro" in nginx["volumes"]
     assert set(nginx["depends_on"]) == set(instances)
     assert all(dep["condition"] == "service_healthy" for dep in nginx["depends_on"].values())
     assert any("deploy/prometheus/prometheus.yml" in v for v in services["prometheus"]["volumes"])
+    assert services["prometheus"]["ports"] == ["127.0.0.1:9091:9090"]
+
+
+def test_compose_forwarded_headers_trust_only_nginx() -> None:
+    """nginx has a fixed address on the compose network, and it is the only proxy the instances believe."""
+    services = compose()
+    address = ipaddress.ip_address(services["services"]["nginx"]["networks"]["default"]["ipv4_address"])
+    subnet = ipaddress.ip_network(services["networks"]["default"]["ipam"]["config"][0]["subnet"])
+    assert address in subnet
+    for svc in synctv_services().values():
+        env = svc["environment"]
+        assert str(env["SYNCTV_RATE_LIMIT_TRUST_FORWARD_HEADER"]).lower() == "true"
+        assert [ipaddress.ip_network(n) for n in env["SYNCTV_RATE_LIMIT_TRUSTED_PROXIES"].split(",")] == \
+            [ipaddress.ip_network(f"{address}/32")]
 
 
 def test_compose_secrets_are_shared() -> None:
@@ -175,6 +194,10 @@ def test_docker_compose_config_validates() -> None:
 
 # -- nginx ----------------------------------------------------------------------------------------------------
 
+NGINX_FILES = ("nginx.conf", "nginx-https.conf")
+LOCATIONS = DEPLOY / "nginx-locations.conf"
+LOCATIONS_MOUNT = "/etc/nginx/synctv-locations.conf"
+
 
 def nginx_location(text: str, prefix: str) -> str:
     match = re.search(r"location\s+" + re.escape(prefix) + r"\s*\{(.*?)\n\s*\}", text, re.S)
@@ -182,24 +205,81 @@ def nginx_location(text: str, prefix: str) -> str:
     return match.group(1)
 
 
+def nginx_block(text: str, name: str) -> str:
+    """The body of the top-level `name {` block (braces counted)."""
+    start = text.index(f"\n{name} {{") + len(name) + 3
+    depth = 1
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start:i]
+    raise AssertionError(f"unclosed {name} block")
+
+
+def nginx_code(text: str) -> str:
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
 def test_nginx_conf_websocket() -> None:
-    text = (DEPLOY / "nginx.conf").read_text()
-    for name in synctv_services():
-        assert f"server {name}:8080" in text
+    text = LOCATIONS.read_text()
     ws = nginx_location(text, "/api/room/ws")
-    assert "proxy_http_version 1.1" in ws
+    assert re.search(r"^proxy_http_version 1\.1;", text, re.M)
     assert re.search(r"proxy_set_header\s+Upgrade\s+\$http_upgrade", ws)
     assert re.search(r"proxy_set_header\s+Connection\s+\$connection_upgrade", ws)
     timeout = re.search(r"proxy_read_timeout\s+(\d+)s", ws)
     assert timeout and int(timeout.group(1)) >= 600
 
 
+def test_nginx_forwarded_headers() -> None:
+    """Every proxied location sends the client's address and scheme: nginx drops every inherited
+    proxy_set_header at a level that sets one of its own, so each location must set them all."""
+    code = nginx_code(LOCATIONS.read_text())
+    assert "proxy_set_header" not in code.split("location", 1)[0], "inherited headers would be dropped"
+    locations = re.findall(r"location\s+((?:[=~^]+ )?\S+)\s*\{", code)
+    proxied = [prefix for prefix in locations if "proxy_pass" in nginx_location(code, prefix)]
+    assert set(proxied) == {"/api/room/ws", "/api/room/movie/live/flv/", "/"}
+    for prefix in proxied:
+        body = nginx_location(code, prefix)
+        for header, value in (("Host", "$host"), ("X-Real-IP", "$remote_addr"),
+                              ("X-Forwarded-For", "$proxy_add_x_forwarded_for"), ("X-Forwarded-Proto", "$scheme")):
+            assert re.search(rf"proxy_set_header\s+{re.escape(header)}\s+{re.escape(value)};", body), (prefix, header)
+
+
+def test_nginx_resolves_upstream_names_at_request_time() -> None:
+    """No name is resolved once at start: proxy_pass goes through a variable and a `resolver` with a short
+    `valid`, so nginx starts with an instance missing and follows a re-created one."""
+    aliases = [set(svc["networks"]["default"]["aliases"]) for svc in synctv_services().values()]
+    for name in NGINX_FILES:
+        code = nginx_code((DEPLOY / name).read_text())
+        blocks = [nginx_block(code, "http")] + ([nginx_block(code, "stream")] if "\nstream {" in code else [])
+        for block in blocks:
+            resolver = re.search(r"^\s*resolver\s+(\S+)\s+valid=(\d+)s", block, re.M)
+            assert resolver and int(resolver.group(2)) <= 30, (name, block[:200])
+            assert not re.search(r"^\s*upstream\s", block, re.M), "an upstream block resolves its names once, at start"
+            hosts = re.findall(r"^\s*default\s+([\w.-]+):8080;", block, re.M)
+            assert hosts, name
+            for host in hosts:
+                assert all(host in a for a in aliases), f"{host} is not the alias of every instance"
+        assert f"include {LOCATIONS_MOUNT};" in code
+    code = nginx_code(LOCATIONS.read_text())
+    targets = re.findall(r"proxy_pass\s+(\S+);", code)
+    assert targets and all(t == "http://$synctv_upstream" for t in targets), targets
+
+
+def test_nginx_https_example() -> None:
+    code = nginx_code((DEPLOY / "nginx-https.conf").read_text())
+    assert re.search(r"listen 443 ssl;", code)
+    assert re.search(r"ssl_certificate\s+/etc/nginx/certs/fullchain\.pem;", code)
+    assert re.search(r"ssl_certificate_key\s+/etc/nginx/certs/privkey\.pem;", code)
+    assert re.search(r"listen 80;\s*\n\s*server_name [\w.]+;\s*\n\s*return 301 https://\$host\$request_uri;", code)
+    assert "Strict-Transport-Security" in code
+
+
 def test_nginx_conf_rtmp_stream() -> None:
-    text = (DEPLOY / "nginx.conf").read_text()
-    stream = text[text.index("stream {"):text.index("http {")]
+    text = nginx_code((DEPLOY / "nginx.conf").read_text())
+    stream = nginx_block(text, "stream")
     assert "listen 1935;" in stream
-    for name in synctv_services():
-        assert f"server {name}:8080" in stream
+    assert re.search(r"proxy_pass \$synctv_rtmp;", stream)
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert "1935:1935" in compose["services"]["nginx"]["ports"]
     services = list(yaml.safe_load_all((DEPLOY / "k8s" / "service.yaml").read_text()))
@@ -207,14 +287,32 @@ def test_nginx_conf_rtmp_stream() -> None:
     assert ports["rtmp"]["port"] == 1935 and ports["rtmp"]["targetPort"] == "http"
 
 
-def test_nginx_conf_syntax(tmp_path: Path) -> None:
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        missing("openssl", "openssl is not installed")
+    cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=tv.example.com", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True,
+                   timeout=60)
+    return cert, key
+
+
+@pytest.mark.parametrize("name", NGINX_FILES)
+def test_nginx_conf_syntax(tmp_path: Path, name: str) -> None:
     binary = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
     if binary is None:
         missing("nginx", "nginx is not installed")
-    # The compose service names do not resolve here; any address keeps the syntax check meaningful.
-    conf = re.sub(r"synctv\d+:8080", "127.0.0.1:1", (DEPLOY / "nginx.conf").read_text())
+    # The files as shipped, with only the container paths pointed into the test's directory (the names are
+    # resolved at request time, so nothing needs to resolve here).
+    (tmp_path / "synctv-locations.conf").write_text(LOCATIONS.read_text())
+    conf = (DEPLOY / name).read_text().replace(LOCATIONS_MOUNT, str(tmp_path / "synctv-locations.conf"))
+    if "ssl_certificate" in conf:
+        cert, key = _self_signed(tmp_path)
+        conf = conf.replace("/etc/nginx/certs/fullchain.pem", str(cert))
+        conf = conf.replace("/etc/nginx/certs/privkey.pem", str(key))
     module = Path("/usr/lib/nginx/modules/ngx_stream_module.so")  # Debian's nginx: the stream module is separate
-    if module.exists():
+    if module.exists() and "\nstream {" in conf:
         conf = f"load_module {module};\n" + conf
     (tmp_path / "nginx.conf").write_text(conf)
     proc = subprocess.run(
@@ -270,8 +368,16 @@ def test_k8s_kinds() -> None:
 def test_k8s_deployment() -> None:
     dep = one("Deployment", "synctv")
     spec = dep["spec"]
-    assert spec["replicas"] == 3
+    assert "replicas" not in spec, "the HorizontalPodAutoscaler owns the count; a replicas field fights it"
     pod = spec["template"]["spec"]
+    labels = spec["selector"]["matchLabels"]
+    spread = {c["topologyKey"]: c for c in pod["topologySpreadConstraints"]}
+    assert set(spread) == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+    for c in spread.values():
+        assert c["maxSkew"] == 1 and c["labelSelector"]["matchLabels"] == labels
+    (anti,) = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert anti["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert anti["podAffinityTerm"]["labelSelector"]["matchLabels"] == labels
     assert pod["terminationGracePeriodSeconds"] >= 35
     (container,) = pod["containers"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
@@ -304,16 +410,43 @@ def test_k8s_services_pdb_hpa() -> None:
     assert [(p["name"], p["port"]) for p in mesh["spec"]["ports"]] == [("grpc", 9090)]
 
     pdb = one("PodDisruptionBudget")
-    assert pdb["spec"]["minAvailable"] == 2
-    assert pdb["spec"]["selector"]["matchLabels"] == selector
+    # One pod at a time at any count the autoscaler picks (a fixed minAvailable would not scale with it).
+    assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": selector}}
 
     hpa = one("HorizontalPodAutoscaler")
     assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["minReplicas"] == 3 and hpa["spec"]["maxReplicas"] > 3
     assert hpa["spec"]["scaleTargetRef"]["name"] == "synctv"
     (metric,) = hpa["spec"]["metrics"]
     assert metric["type"] == "Pods"
     assert metric["pods"]["metric"]["name"] == "synctv_websocket_connections_active"
     assert metric["pods"]["target"] == {"type": "AverageValue", "averageValue": "1000"}
+
+
+def test_k8s_image_is_a_documented_registry_placeholder() -> None:
+    pod = one("Deployment")["spec"]["template"]["spec"]
+    images = {c["image"] for c in pod["containers"] + pod["initContainers"]}
+    assert images == {"synctv"}
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    (image,) = kustomization["images"]
+    assert image["name"] == "synctv" and image["newName"].startswith("REGISTRY/")
+    assert image["newTag"] == __version__
+    assert "REGISTRY is a placeholder" in (K8S / "kustomization.yaml").read_text()
+    listed = set(kustomization["resources"])
+    assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml", "ingress.yaml"}
+
+
+def test_k8s_ingress_example() -> None:
+    ingress = one("Ingress", "synctv")
+    notes = ingress["metadata"]["annotations"]
+    for key in ("proxy-read-timeout", "proxy-send-timeout"):
+        assert int(notes[f"nginx.ingress.kubernetes.io/{key}"]) >= 600, key
+    (rule,) = ingress["spec"]["rules"]
+    (path,) = rule["http"]["paths"]
+    assert path["path"] == "/" and path["pathType"] == "Prefix"
+    assert path["backend"]["service"] == {"name": one("Service", "synctv")["metadata"]["name"],
+                                          "port": {"name": "http"}}
+    assert ingress["spec"]["tls"][0]["hosts"] == [rule["host"]]
 
 
 def test_k8s_secret_is_a_marked_template() -> None:
@@ -361,6 +494,7 @@ def test_k8s_config_loads(tmp_path: Path) -> None:
     assert cfg.cluster.discovery.type in ("consul", "etcd")
     assert cfg.cluster.grpc.port == 9090 and cfg.server.http.port == 8080
     assert cfg.server.metrics_path == "/metrics"
+    assert cfg.rate_limit.trust_forward_header and cfg.rate_limit.trusted_proxies
 
 
 # -- Prometheus -----------------------------------------------------------------------------------------------

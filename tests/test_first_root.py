@@ -10,9 +10,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from synctv import logs
 from synctv.app import Runtime
 from synctv.core.permissions import Role
-from synctv.first_root import PASSWORD_FILE
+from synctv.first_root import PASSWORD_FILE, ensure_first_root
 from synctv.store import Store
 from tests.support.api_client import Api
 from tests.support.servers import make_config, start_server
@@ -94,5 +95,39 @@ async def test_a_second_instance_says_where_the_password_is(tmp_path: Path,
         await first.stop()
     assert not (tmp_path / "b" / PASSWORD_FILE).exists()
     notes = [r for r in caplog.records if "kept by the instance that created it" in r.getMessage()]
-    assert notes and getattr(notes[0], "password_file", "") == str(tmp_path / "a" / PASSWORD_FILE)
+    assert notes and getattr(notes[0], "kept_in", "") == str(tmp_path / "a" / PASSWORD_FILE)
+    # The written line names the file: a path is not a secret, so the redaction keeps it.
+    for fmt in ("json", "text"):
+        assert str(tmp_path / "a" / PASSWORD_FILE) in logs.formatter(fmt, "b").format(notes[0])
     assert getattr(notes[0], "instance", "") == first.instance_id
+
+
+async def test_an_instance_that_counted_no_root_just_before_another_created_it_creates_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two instances starting together: the second counted no root a moment before the first created "root".
+    It must not create a second root user under another name (seen as 'root' plus 'root-1a2b3c')."""
+    shared = f"sqlite:///{tmp_path / 'shared.db'}"
+    store = await Store.open(make_config(tmp_path / "a", SYNCTV_DATABASE_CUSTOM_DSN=shared))
+    try:
+        await ensure_first_root(store, make_config(tmp_path / "a", SYNCTV_DATABASE_CUSTOM_DSN=shared), "a",
+                                announce=lambda _text: None)
+        real_count = store.users.count_role
+        calls = 0
+
+        async def count_before_the_insert(role: Role) -> int:
+            nonlocal calls
+            calls += 1
+            return 0 if calls == 1 else await real_count(role)  # the first read predates the other's insert
+
+        monkeypatch.setattr(store.users, "count_role", count_before_the_insert)
+        announced: list[str] = []
+        (tmp_path / "b").mkdir()
+        await ensure_first_root(store, make_config(tmp_path / "b", SYNCTV_DATABASE_CUSTOM_DSN=shared), "b",
+                                announce=announced.append)
+        monkeypatch.undo()
+        assert announced == []
+        assert not (tmp_path / "b" / PASSWORD_FILE).exists()
+        assert await store.users.count_role(Role.ROOT) == 1
+        assert (tmp_path / "a" / PASSWORD_FILE).exists()
+    finally:
+        await store.close()

@@ -109,16 +109,18 @@ class UserRef(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., username: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class ClientFrame(_message.Message):
-    __slots__ = ("user", "conn_id", "frame", "joined_ms")
+    __slots__ = ("user", "conn_id", "frame", "joined_ms", "more_frames")
     USER_FIELD_NUMBER: _ClassVar[int]
     CONN_ID_FIELD_NUMBER: _ClassVar[int]
     FRAME_FIELD_NUMBER: _ClassVar[int]
     JOINED_MS_FIELD_NUMBER: _ClassVar[int]
+    MORE_FRAMES_FIELD_NUMBER: _ClassVar[int]
     user: UserRef
     conn_id: str
     frame: bytes
     joined_ms: int
-    def __init__(self, user: _Optional[_Union[UserRef, _Mapping]] = ..., conn_id: _Optional[str] = ..., frame: _Optional[bytes] = ..., joined_ms: _Optional[int] = ...) -> None: ...
+    more_frames: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, user: _Optional[_Union[UserRef, _Mapping]] = ..., conn_id: _Optional[str] = ..., frame: _Optional[bytes] = ..., joined_ms: _Optional[int] = ..., more_frames: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class CurrentMovie(_message.Message):
     __slots__ = ("id", "is_live", "sub_path", "duration")
@@ -234,14 +236,16 @@ class RoomCommand(_message.Message):
     def __init__(self, client_frame: _Optional[_Union[ClientFrame, _Mapping]] = ..., set_current_movie: _Optional[_Union[SetCurrentMovie, _Mapping]] = ..., notify_movies: _Optional[_Union[NotifyMovies, _Mapping]] = ..., notify_my_status: _Optional[_Union[NotifyMyStatus, _Mapping]] = ..., kick_user: _Optional[_Union[KickUser, _Mapping]] = ..., close_room: _Optional[_Union[CloseRoom, _Mapping]] = ..., connection_left: _Optional[_Union[ConnectionLeft, _Mapping]] = ..., presence: _Optional[_Union[PresenceUpdate, _Mapping]] = ..., invalidate: _Optional[_Union[Invalidate, _Mapping]] = ..., get_state: _Optional[_Union[GetState, _Mapping]] = ..., report_duration: _Optional[_Union[ReportDuration, _Mapping]] = ...) -> None: ...
 
 class ReportDuration(_message.Message):
-    __slots__ = ("sender", "movie_id", "duration")
+    __slots__ = ("sender", "movie_id", "duration", "from_metadata")
     SENDER_FIELD_NUMBER: _ClassVar[int]
     MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
     DURATION_FIELD_NUMBER: _ClassVar[int]
+    FROM_METADATA_FIELD_NUMBER: _ClassVar[int]
     sender: UserRef
     movie_id: str
     duration: float
-    def __init__(self, sender: _Optional[_Union[UserRef, _Mapping]] = ..., movie_id: _Optional[str] = ..., duration: _Optional[float] = ...) -> None: ...
+    from_metadata: bool
+    def __init__(self, sender: _Optional[_Union[UserRef, _Mapping]] = ..., movie_id: _Optional[str] = ..., duration: _Optional[float] = ..., from_metadata: _Optional[bool] = ...) -> None: ...
 
 class Command(_message.Message):
     __slots__ = ("room_id", "op_id", "body", "trace")
@@ -495,7 +499,7 @@ class ThrottleGrant(_message.Message):
     def __init__(self, granted: _Optional[int] = ..., lease_ms: _Optional[int] = ..., retry_after_ms: _Optional[int] = ...) -> None: ...
 
 class Query(_message.Message):
-    __slots__ = ("query_id", "viewer_counts", "hot_rooms", "owned_rooms", "adopt", "pull", "control", "throttle", "live_host", "live_where")
+    __slots__ = ("query_id", "viewer_counts", "hot_rooms", "owned_rooms", "adopt", "pull", "control", "throttle", "live_host", "live_where", "slot_acquire", "slot_report")
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     VIEWER_COUNTS_FIELD_NUMBER: _ClassVar[int]
     HOT_ROOMS_FIELD_NUMBER: _ClassVar[int]
@@ -506,6 +510,8 @@ class Query(_message.Message):
     THROTTLE_FIELD_NUMBER: _ClassVar[int]
     LIVE_HOST_FIELD_NUMBER: _ClassVar[int]
     LIVE_WHERE_FIELD_NUMBER: _ClassVar[int]
+    SLOT_ACQUIRE_FIELD_NUMBER: _ClassVar[int]
+    SLOT_REPORT_FIELD_NUMBER: _ClassVar[int]
     query_id: str
     viewer_counts: ViewerCountsQuery
     hot_rooms: HotRoomsQuery
@@ -516,14 +522,16 @@ class Query(_message.Message):
     throttle: ThrottleRequest
     live_host: LiveHost
     live_where: LiveWhere
-    def __init__(self, query_id: _Optional[str] = ..., viewer_counts: _Optional[_Union[ViewerCountsQuery, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRoomsQuery, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRoomsQuery, _Mapping]] = ..., adopt: _Optional[_Union[AdoptRoom, _Mapping]] = ..., pull: _Optional[_Union[PullRoom, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleRequest, _Mapping]] = ..., live_host: _Optional[_Union[LiveHost, _Mapping]] = ..., live_where: _Optional[_Union[LiveWhere, _Mapping]] = ...) -> None: ...
+    slot_acquire: SlotAcquire
+    slot_report: SlotReport
+    def __init__(self, query_id: _Optional[str] = ..., viewer_counts: _Optional[_Union[ViewerCountsQuery, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRoomsQuery, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRoomsQuery, _Mapping]] = ..., adopt: _Optional[_Union[AdoptRoom, _Mapping]] = ..., pull: _Optional[_Union[PullRoom, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleRequest, _Mapping]] = ..., live_host: _Optional[_Union[LiveHost, _Mapping]] = ..., live_where: _Optional[_Union[LiveWhere, _Mapping]] = ..., slot_acquire: _Optional[_Union[SlotAcquire, _Mapping]] = ..., slot_report: _Optional[_Union[SlotReport, _Mapping]] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class QueryReply(_message.Message):
-    __slots__ = ("query_id", "code", "error", "ack", "viewer_counts", "hot_rooms", "owned_rooms", "snapshot", "throttle", "live_host")
+    __slots__ = ("query_id", "code", "error", "ack", "viewer_counts", "hot_rooms", "owned_rooms", "snapshot", "throttle", "live_host", "slot")
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -534,6 +542,7 @@ class QueryReply(_message.Message):
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     THROTTLE_FIELD_NUMBER: _ClassVar[int]
     LIVE_HOST_FIELD_NUMBER: _ClassVar[int]
+    SLOT_FIELD_NUMBER: _ClassVar[int]
     query_id: str
     code: ErrorCode
     error: str
@@ -544,7 +553,8 @@ class QueryReply(_message.Message):
     snapshot: RoomSnapshot
     throttle: ThrottleGrant
     live_host: LiveHost
-    def __init__(self, query_id: _Optional[str] = ..., code: _Optional[_Union[ErrorCode, str]] = ..., error: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., viewer_counts: _Optional[_Union[ViewerCounts, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRooms, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRooms, _Mapping]] = ..., snapshot: _Optional[_Union[RoomSnapshot, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleGrant, _Mapping]] = ..., live_host: _Optional[_Union[LiveHost, _Mapping]] = ...) -> None: ...
+    slot: SlotGrant
+    def __init__(self, query_id: _Optional[str] = ..., code: _Optional[_Union[ErrorCode, str]] = ..., error: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., viewer_counts: _Optional[_Union[ViewerCounts, _Mapping]] = ..., hot_rooms: _Optional[_Union[HotRooms, _Mapping]] = ..., owned_rooms: _Optional[_Union[OwnedRooms, _Mapping]] = ..., snapshot: _Optional[_Union[RoomSnapshot, _Mapping]] = ..., throttle: _Optional[_Union[ThrottleGrant, _Mapping]] = ..., live_host: _Optional[_Union[LiveHost, _Mapping]] = ..., slot: _Optional[_Union[SlotGrant, _Mapping]] = ...) -> None: ...
 
 class Invalidation(_message.Message):
     __slots__ = ("kind", "key")
@@ -583,12 +593,14 @@ class LiveHost(_message.Message):
     def __init__(self, room_id: _Optional[str] = ..., movie_id: _Optional[str] = ..., host: _Optional[str] = ..., on: _Optional[bool] = ...) -> None: ...
 
 class LiveWhere(_message.Message):
-    __slots__ = ("room_id", "movie_id")
+    __slots__ = ("room_id", "movie_id", "pull")
     ROOM_ID_FIELD_NUMBER: _ClassVar[int]
     MOVIE_ID_FIELD_NUMBER: _ClassVar[int]
+    PULL_FIELD_NUMBER: _ClassVar[int]
     room_id: str
     movie_id: str
-    def __init__(self, room_id: _Optional[str] = ..., movie_id: _Optional[str] = ...) -> None: ...
+    pull: bool
+    def __init__(self, room_id: _Optional[str] = ..., movie_id: _Optional[str] = ..., pull: _Optional[bool] = ...) -> None: ...
 
 class LiveSubscribe(_message.Message):
     __slots__ = ("room_id", "movie_id", "on")
@@ -641,7 +653,7 @@ class LiveData(_message.Message):
     def __init__(self, room_id: _Optional[str] = ..., movie_id: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[LiveTag, _Mapping]]] = ..., segments: _Optional[_Iterable[_Union[LiveSegment, _Mapping]]] = ..., start: _Optional[bool] = ..., closed: _Optional[bool] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("hello", "command", "reply", "events", "subscribe", "query", "query_reply", "control", "live_data", "live_subscribe")
+    __slots__ = ("hello", "command", "reply", "events", "subscribe", "query", "query_reply", "control", "live_data", "live_subscribe", "leaving")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     REPLY_FIELD_NUMBER: _ClassVar[int]
@@ -652,6 +664,7 @@ class Envelope(_message.Message):
     CONTROL_FIELD_NUMBER: _ClassVar[int]
     LIVE_DATA_FIELD_NUMBER: _ClassVar[int]
     LIVE_SUBSCRIBE_FIELD_NUMBER: _ClassVar[int]
+    LEAVING_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     command: Command
     reply: Reply
@@ -662,7 +675,12 @@ class Envelope(_message.Message):
     control: Control
     live_data: LiveData
     live_subscribe: LiveSubscribe
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., reply: _Optional[_Union[Reply, _Mapping]] = ..., events: _Optional[_Union[EventBatch, _Mapping]] = ..., subscribe: _Optional[_Union[Subscribe, _Mapping]] = ..., query: _Optional[_Union[Query, _Mapping]] = ..., query_reply: _Optional[_Union[QueryReply, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ..., live_data: _Optional[_Union[LiveData, _Mapping]] = ..., live_subscribe: _Optional[_Union[LiveSubscribe, _Mapping]] = ...) -> None: ...
+    leaving: Leaving
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., reply: _Optional[_Union[Reply, _Mapping]] = ..., events: _Optional[_Union[EventBatch, _Mapping]] = ..., subscribe: _Optional[_Union[Subscribe, _Mapping]] = ..., query: _Optional[_Union[Query, _Mapping]] = ..., query_reply: _Optional[_Union[QueryReply, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ..., live_data: _Optional[_Union[LiveData, _Mapping]] = ..., live_subscribe: _Optional[_Union[LiveSubscribe, _Mapping]] = ..., leaving: _Optional[_Union[Leaving, _Mapping]] = ...) -> None: ...
+
+class Leaving(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class Frame(_message.Message):
     __slots__ = ("envelopes",)
@@ -723,3 +741,37 @@ class RoomList(_message.Message):
     ROOM_IDS_FIELD_NUMBER: _ClassVar[int]
     room_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, room_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SlotWant(_message.Message):
+    __slots__ = ("key", "limit")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    limit: int
+    def __init__(self, key: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class SlotAcquire(_message.Message):
+    __slots__ = ("wants",)
+    WANTS_FIELD_NUMBER: _ClassVar[int]
+    wants: _containers.RepeatedCompositeFieldContainer[SlotWant]
+    def __init__(self, wants: _Optional[_Iterable[_Union[SlotWant, _Mapping]]] = ...) -> None: ...
+
+class SlotGrant(_message.Message):
+    __slots__ = ("granted",)
+    GRANTED_FIELD_NUMBER: _ClassVar[int]
+    granted: _containers.RepeatedScalarFieldContainer[bool]
+    def __init__(self, granted: _Optional[_Iterable[bool]] = ...) -> None: ...
+
+class SlotCount(_message.Message):
+    __slots__ = ("key", "count")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    count: int
+    def __init__(self, key: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+
+class SlotReport(_message.Message):
+    __slots__ = ("held",)
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    held: _containers.RepeatedCompositeFieldContainer[SlotCount]
+    def __init__(self, held: _Optional[_Iterable[_Union[SlotCount, _Mapping]]] = ...) -> None: ...

@@ -42,6 +42,8 @@ from synctv.api.middleware.tracing import tracing_middleware
 from synctv.api.responses import error, raw
 from synctv.api.routing import RouteDoc, Routes
 from synctv.api.static import add_static_routes
+from synctv.api.ws_allowance import CHAT_ALLOWANCES, ChatAllowances
+from synctv.api.ws_penalty import PENALTIES, FloodPenalties
 from synctv.observability.metrics import Metrics
 from synctv.services import Services
 
@@ -74,6 +76,8 @@ def create_app(svc: Services, *, web_path: str | None = None, metrics: Metrics |
         middlewares.append(rate_limit_middleware(svc.cfg.rate_limit, svc.router.throttle))
     app = web.Application(middlewares=middlewares, client_max_size=1 << 20)
     app[SERVICES] = svc
+    app[PENALTIES] = FloodPenalties()
+    app[CHAT_ALLOWANCES] = ChatAllowances()
     async def close_media(_app: web.Application) -> None:
         if svc.vendors is not None:
             await svc.vendors.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -30,6 +32,7 @@ from synctv.core.validation import is_id
 from synctv.services import Services
 from synctv.store.models import Room
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class UserCtx:
@@ -39,6 +42,7 @@ class UserCtx:
     session_id: str = ""
     user_version: int = 0
     issued_at: int = 0  # when the session's token was issued (a fresh login may change the password)
+    expires_at: int = 0
 
     @property
     def ref(self) -> UserRef:
@@ -136,7 +140,7 @@ async def user_from_token(svc: Services, token: str) -> UserCtx:
     if user.role == Role.PENDING:
         raise unauthorized("user account is pending approval")
     return UserCtx(user.id, user.username, Role(user.role), claims.session_id, claims.user_version,
-                   claims.issued_at)
+                   claims.issued_at, claims.expires_at)
 
 
 async def require_user(request: web.Request) -> UserCtx:
@@ -146,9 +150,17 @@ async def require_user(request: web.Request) -> UserCtx:
     token = request_token(request)
     if not token:
         raise unauthorized("authentication failed")
-    user = await user_from_token(services(request), token)
+    svc = services(request)
+    user = await user_from_token(svc, token)
     request[USER_KEY] = user
+    if user.session_id and not svc.store.sessions.seen_recently(user.session_id):
+        svc.store.sessions.note_use(user.session_id, user.id, user.user_version, _utc(user.issued_at),
+                                    _utc(user.expires_at), request.headers.get(hdrs.USER_AGENT, ""))
     return user
+
+
+def _utc(unix_s: int) -> datetime:
+    return datetime.fromtimestamp(unix_s, tz=UTC).replace(tzinfo=None)
 
 
 async def require_admin(request: web.Request) -> UserCtx:

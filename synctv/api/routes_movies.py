@@ -98,6 +98,7 @@ async def get_current(request: web.Request) -> web.Response:
     svc = services(request)
     ctx = await room_access(request)
     current = (await svc.router.state(ctx.room_id)).current
+    expires = expire_id(current.movie.id)
     movie_json: dict[str, Any] = {"id": "", "creator": "", "creatorId": "", "subPath": "", "base": EMPTY_BASE,
                                   "createAt": 0}
     if current.movie.id:
@@ -108,8 +109,10 @@ async def get_current(request: web.Request) -> web.Response:
                                    sub_path=current.movie.sub_path, for_playback=True)
             base = movie_json["base"]
             if vendor_movies.vendor_of(base):
-                movie_json["base"] = await vendor_movies.playback(svc, ctx.room_id, request_token(request), movie,
-                                                                  movie_base(movie), current.movie.sub_path)
+                movie_json["base"], refreshed = await vendor_movies.playback(
+                    svc, ctx.room_id, request_token(request), movie, movie_base(movie), current.movie.sub_path,
+                    ctx.user.ref)
+                expires = refreshed or expires
             elif base.get("rtmpSource") or is_pull_source(base):
                 hls_url, flv_url = live_playback_urls(movie.id, request_token(request), ctx.room_id)
                 base.update(url=hls_url, type="m3u8", headers={},
@@ -119,7 +122,7 @@ async def get_current(request: web.Request) -> web.Response:
                 base["url"] = proxy_path(movie.id, request_token(request), ctx.room_id)
                 base["headers"] = {}
     return ok({"movie": movie_json, "status": playback.status_to_json(current.status),
-               "expireId": expire_id(current.movie.id)})
+               "expireId": expires})
 
 
 @routes.post("/api/room/movie/current", "Set the current movie (empty id stops playback)", auth="room",

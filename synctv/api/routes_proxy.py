@@ -15,6 +15,7 @@ from synctv.api.context import services
 from synctv.api.responses import bad_request, error, not_found
 from synctv.api.routing import Routes
 from synctv.api.views import movie_base
+from synctv.core import commands as c
 from synctv.core.movies import is_dynamic_folder
 from synctv.core.validation import is_id
 from synctv.media import hls
@@ -61,11 +62,13 @@ def client_range(request: web.Request) -> str | None:
 async def _proxied_movie(svc: Services, ctx: RoomCtx, movie_id: str) -> tuple[Movie, dict[str, Any]]:
     if not is_id(movie_id):
         raise bad_request("invalid movie id")
-    movie = await svc.store.movies.get(ctx.room_id, movie_id)
+    movie = await svc.store.movies.get_shared(ctx.room_id, movie_id)
     if movie is None:
         raise not_found("movie not found")
     base = movie_base(movie)
-    if (base.get("isFolder") and not is_dynamic_folder(base)) or not base.get("proxy"):
+    # A vendor movie may need the proxy whatever its flag says (its resolved sources tell: `_vendor_source`).
+    vendor = bool((base.get("vendorInfo") or {}).get("vendor"))
+    if (base.get("isFolder") and not is_dynamic_folder(base)) or not (base.get("proxy") or vendor):
         raise bad_request("this movie is not proxied")
     if base.get("rtmpSource"):
         raise bad_request("rtmp sources are not available on this server")
@@ -120,11 +123,20 @@ async def _serve_playlist(request: web.Request, mp: MediaProxy, ctx: RoomCtx, mo
         if not text.lstrip("\ufeff \r\n").startswith("#EXTM3U"):
             raise ProxyError("upstream did not return an HLS playlist")
         rewritten = hls.rewrite_playlist(text, final_url, make)
+        await _learn_duration(services(request), ctx, movie.id, text)
         # Live playlists change with every fetch, and each carries fresh tokens: never cache.
         return web.Response(text=rewritten, content_type=PLAYLIST_TYPE,
                             headers={"Cache-Control": "no-store", **HARDENING})
 
     return await _run_scoped(request, mp, ctx, movie.id, body)
+
+
+async def _learn_duration(svc: Services, ctx: RoomCtx, movie_id: str, text: str) -> None:
+    """A complete VOD playlist says how long the movie is: the room's clock stops there without waiting for a
+    client's report. Not the current movie, a closed room: the owner refuses and nothing changes."""
+    seconds = hls.vod_duration(text)
+    if seconds is not None:
+        await svc.router.submit(ctx.room_id, c.ReportDuration(ctx.user.ref, movie_id, seconds, from_metadata=True))
 
 
 async def _serve_bytes(request: web.Request, mp: MediaProxy, ctx: RoomCtx, movie: Movie, base: dict[str, Any],
@@ -261,7 +273,7 @@ async def _relay(request: web.Request, mp: MediaProxy, url: str, movie_headers: 
             await resp.write_eof()
             return resp
         try:
-            async for chunk in up.content.iter_chunked(CHUNK):
+            async for chunk in up.content.iter_any():
                 await resp.write(chunk)
         except (aiohttp.ClientPayloadError, aiohttp.ServerTimeoutError, aiohttp.ClientConnectionError,
                 ConnectionResetError):
@@ -308,6 +320,8 @@ async def _vendor_source(request: web.Request, svc: Services, ctx: RoomCtx, movi
     if len(sub_path) > 4096:
         raise bad_request("subPath is too long")
     resolved = await vendors(svc).resolve(ctx.room_id, movie, base, sub_path)
+    if not base.get("proxy") and not resolved.proxy_required:
+        raise bad_request("this movie is not proxied")
     if request.query.get("t") == "subtitle":
         raw = request.query.get("id", "")
         index = int(raw) if raw.isdigit() and len(raw) < 4 else -1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from synctv.core import validation
 from synctv.core.permissions import GUEST_USER_ID, MemberStatus, Role, RoomStatus
 from synctv.services import Services
 from synctv.store.pagination import ListQuery
+from synctv.store.sessions import session_hash
 
 routes = Routes("user")
 
@@ -83,6 +85,57 @@ async def logout(request: web.Request) -> web.Response:
     await svc.store.sessions.revoke(me_.session_id, claims_exp)
     await svc.invalidate("sessions")
     return no_content()
+
+
+_SESSION_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def _unix(at: datetime) -> int:
+    return int(at.replace(tzinfo=UTC).timestamp())
+
+
+@routes.get("/api/user/sessions", "My signed-in sessions (this one marked current), most recently used first",
+            auth="user")
+async def my_sessions(request: web.Request) -> web.Response:
+    svc = services(request)
+    me_ = await require_user(request)
+    current = session_hash(me_.session_id)
+    rows = await svc.store.sessions.of_user(me_.id, me_.user_version)
+    return ok({"list": [{"id": r.id, "createdAt": _unix(r.created_at), "lastSeenAt": _unix(r.last_seen_at),
+                         "expiresAt": _unix(r.expires_at), "userAgent": r.user_agent, "current": r.id == current}
+                        for r in rows]})
+
+
+@routes.post("/api/user/sessions/revoke", "End one of my sessions (its token stops working at once)", auth="user",
+             body={"id": "string"})
+async def revoke_session(request: web.Request) -> web.Response:
+    svc = services(request)
+    me_ = await require_user(request)
+    session_id = field_str(await json_object(request), "id")
+    if not _SESSION_ID.fullmatch(session_id):
+        raise bad_request("invalid session id")
+    mine = {r.id: r for r in await svc.store.sessions.of_user(me_.id, me_.user_version)}
+    row = mine.get(session_id)
+    if row is None:  # someone else's session looks exactly like one that doesn't exist
+        raise not_found("session not found")
+    await svc.store.sessions.revoke_hashed(row.id, row.expires_at)
+    await svc.invalidate("sessions")
+    return no_content()
+
+
+@routes.post("/api/user/sessions/revoke-others", "End every session of mine but this one", auth="user")
+async def revoke_other_sessions(request: web.Request) -> web.Response:
+    svc = services(request)
+    me_ = await require_user(request)
+    current = session_hash(me_.session_id)
+    ended = 0
+    for row in await svc.store.sessions.of_user(me_.id, me_.user_version):
+        if row.id != current:
+            await svc.store.sessions.revoke_hashed(row.id, row.expires_at)
+            ended += 1
+    if ended:
+        await svc.invalidate("sessions")
+    return ok({"ended": ended})
 
 
 def _token_expiry(svc: Services, token: str) -> datetime:

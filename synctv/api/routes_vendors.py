@@ -1,5 +1,5 @@
 """`/api/vendor`: users bind their Alist and Emby/Jellyfin servers and browse them (upstream §2.6). Bilibili
-answers a clear 400 until it is available."""
+answers a clear 400: not supported yet."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from synctv.api.context import services
 from synctv.api.requests import field_bool, field_str, json_object, paging
 from synctv.api.responses import bad_request, forbidden, no_content, not_found, ok
 from synctv.api.routing import Routes
+from synctv.core.movies import BILIBILI_UNSUPPORTED
 from synctv.vendors.alist.api import hash_password
 from synctv.vendors.emby.api import EmbyApi
 from synctv.vendors.errors import NotBound, TokenRejected, VendorError
@@ -162,9 +163,9 @@ async def alist_list(request: web.Request) -> web.Response:
     return ok({"paths": _crumbs(sid, inner), "items": items, "total": listing.total})
 
 
-@routes.any("/api/vendor/bilibili/{tail:.*}", "Bilibili: not available yet")
+@routes.any("/api/vendor/bilibili/{tail:.*}", "Bilibili: not supported yet (a clear 400)")
 async def bilibili(request: web.Request) -> web.Response:
-    raise bad_request("bilibili is not available on this server")
+    raise bad_request(BILIBILI_UNSUPPORTED)
 
 
 # -- Emby / Jellyfin ------------------------------------------------------------------------------------------

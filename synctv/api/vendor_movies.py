@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 from synctv.api.responses import forbidden
 from synctv.api.routes_proxy import proxy_path
 from synctv.api.views import movie_base
+from synctv.core import commands as c
+from synctv.core.commands import UserRef
 from synctv.core.movies import infer_type, without_secrets
 from synctv.services import Services
 from synctv.store.ids import to_ms
@@ -58,13 +60,17 @@ async def prepare(svc: Services, room_id: str, creator_id: str, base: dict[str, 
 
 
 async def playback(svc: Services, room_id: str, token: str, movie: Movie, base: dict[str, Any],
-                   sub_path: str) -> dict[str, Any]:
-    """The base `/current` hands out: fresh vendor URLs, or the proxy's URLs when the movie is proxied."""
+                   sub_path: str, viewer: UserRef) -> tuple[dict[str, Any], int]:
+    """The base `/current` hands out (fresh vendor URLs, or the proxy's URLs when the movie is proxied), and the
+    expiry token of sources that die on their own (0: the movie's usual one). A length the vendor knows (Emby's
+    RunTimeTicks) tells the room where its clock stops."""
     resolved = await vendors(svc).resolve(room_id, movie, base, sub_path)
+    if resolved.duration > 0:
+        await svc.router.submit(room_id, c.ReportDuration(viewer, movie.id, resolved.duration, from_metadata=True))
     out = dict(base, url=resolved.url, type=base.get("type") or resolved.type, headers=dict(resolved.headers),
                subtitles={s.name: {"url": s.url, "type": s.type} for s in resolved.subtitles},
                moreSources=[{"name": s.name, "url": s.url, "type": s.type} for s in resolved.more_sources])
-    if base.get("proxy"):
+    if base.get("proxy") or resolved.proxy_required:
         url = proxy_path(movie.id, token, room_id)
         if sub_path:
             url += "&" + urlencode({"subPath": sub_path})
@@ -73,7 +79,7 @@ async def playback(svc: Services, room_id: str, token: str, movie: Movie, base: 
                             for i, s in enumerate(resolved.subtitles)}
         out["moreSources"] = [{"name": s.name, "type": s.type, "url": f"{url}&{urlencode({'source': i + 1})}"}
                               for i, s in enumerate(resolved.more_sources)]
-    return without_secrets(out)
+    return without_secrets(out), resolved.refreshed_ns
 
 
 async def release_current(svc: Services, room_id: str, movie_id: str) -> None:

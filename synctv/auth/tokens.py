@@ -19,6 +19,7 @@ class TokenClaims:
     user_version: int
     session_id: str = ""  # the token's `jti`: revocation acts on it, whatever the token's encoding
     issued_at: int = 0
+    expires_at: int = 0
 
 
 class TokenCodec:
@@ -47,7 +48,7 @@ class TokenCodec:
         version = claims.get("uv", 0)
         if not isinstance(user_id, str) or len(user_id) != 32 or not isinstance(version, int):
             raise TokenError("authentication failed")
-        jti, nbf = claims.get("jti"), claims.get("nbf", 0)
-        if not isinstance(jti, str) or not jti or not isinstance(nbf, int):
+        jti, nbf, exp = claims.get("jti"), claims.get("nbf", 0), claims.get("exp", 0)
+        if not isinstance(jti, str) or not jti or not isinstance(nbf, int) or not isinstance(exp, int):
             raise TokenError("authentication failed")
-        return TokenClaims(user_id=user_id, user_version=version, session_id=jti, issued_at=nbf)
+        return TokenClaims(user_id=user_id, user_version=version, session_id=jti, issued_at=nbf, expires_at=exp)

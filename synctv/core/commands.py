@@ -33,6 +33,8 @@ class ClientFrame:
     frame: bytes
     # When the connection opened (wall-clock ms at the edge): a brand-new connection may not rewind the room.
     joined_ms: int = 0
+    # Messages of the same connection that followed `frame`, applied after it in order (one command for all).
+    more: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +45,13 @@ class SetCurrentMovie:
 
 @dataclass(frozen=True, slots=True)
 class ReportDuration:
-    """A client (holding the set-status permission, checked at the edge) tells the movie's length in seconds."""
+    """The movie's length in seconds: told by a client (holding the set-status permission, checked at the edge),
+    or read by the server from the media's metadata (`from_metadata`, e.g. a proxied VOD playlist)."""
 
     sender: UserRef
     movie_id: str
     duration: float
+    from_metadata: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,9 +189,15 @@ def _vendor_path(data: dict[str, Any], vendor: str) -> str:
     return path
 
 
+# Bilibili's vendor schema is carried (proto/bilibili.proto) but nothing resolves it: every Bilibili request says so.
+BILIBILI_UNSUPPORTED = "bilibili is not supported yet on this server"
+
+
 def vendor_info(vendor: dict[str, Any]) -> dict[str, Any]:
-    """`vendorInfo` of an Alist or Emby movie (upstream §1.5); Bilibili is not available on this server."""
+    """`vendorInfo` of an Alist or Emby movie (upstream §1.5); Bilibili is not supported yet."""
     name = vendor.get("vendor")
+    if name == "bilibili":
+        raise ValidationError(BILIBILI_UNSUPPORTED)
     if not isinstance(name, str) or name not in VENDORS:
         raise ValidationError(f"vendor {name!s:.32} is not available on this server")
     backend = _str(vendor, "backend", 64)

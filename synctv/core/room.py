@@ -176,6 +176,20 @@ def expire_id(movie_id: str) -> int:
     return zlib.crc32(movie_id.encode()) if movie_id else 0
 
 
+# A source whose URLs die on their own (an Aliyun drive's transcodes) hands out, as its expiry token, the time it
+# was resolved in ns since the epoch; it expires this long after, whichever movie is current (upstream's rule).
+SOURCE_MAX_AGE_S = 14 * 60
+_STAMP_FLOOR = 10**18  # ns since the epoch in 2001: far above any crc32, so the two kinds never mix
+
+
+def source_expired(expiration_id: int, movie_id: str, now_ms: int) -> bool:
+    if expiration_id == expire_id(movie_id):
+        return False
+    if expiration_id >= _STAMP_FLOOR:
+        return now_ms * 1_000_000 - expiration_id > SOURCE_MAX_AGE_S * 1_000_000_000
+    return True
+
+
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;", "\x00": "\ufffd"})
 
 
@@ -292,7 +306,7 @@ def _on_expired(state: RoomState, actor: Actor, msg: WsMessage, now_ms: int) -> 
     movie_id = state.current.movie.id
     if not msg.expiration_id or not movie_id:
         return Result(state=state)
-    if msg.expiration_id != expire_id(movie_id):
+    if source_expired(msg.expiration_id, movie_id, now_ms):
         return Result(state=state, direct=(WsMessage(MsgType.EXPIRED),))
     return Result(state=state)
 
@@ -384,8 +398,8 @@ def apply(state: RoomState, command: Command, now_ms: int) -> Result:
             if handler is None:
                 return _error(state, f"unknown message type: {_type_name(msg.type)}")
             return handler(state, actor, msg, now_ms)
-        case ReportDuration(movie_id=movie_id, duration=duration):
-            return _on_duration(state, movie_id, duration, now_ms)
+        case ReportDuration(movie_id=movie_id, duration=duration, from_metadata=from_metadata):
+            return _on_duration(state, movie_id, duration, now_ms, from_metadata)
         case CheckEnd():
             return _on_check_end(state, now_ms)
         case SetCurrentMovie(sender=sender, movie=movie):
@@ -416,9 +430,10 @@ def apply(state: RoomState, command: Command, now_ms: int) -> Result:
     return _error(state, "unknown command")
 
 
-def _on_duration(state: RoomState, movie_id: str, duration: float, now_ms: int) -> Result:
-    """A reported length only ever grows (one client can't cut the movie short) and only ends the movie when
-    the room's own clock reaches it (`CheckEnd`)."""
+def _on_duration(state: RoomState, movie_id: str, duration: float, now_ms: int, from_metadata: bool = False) -> Result:
+    """A client's reported length only ever grows (one client can't cut the movie short); the media's own metadata
+    is the length as it is (it replaces a longer client report). Either only ends the movie when the room's own
+    clock reaches it (`CheckEnd`)."""
     movie = state.current.movie
     if not movie.id or movie_id != movie.id:
         return _error(state, "not the current movie")
@@ -430,7 +445,7 @@ def _on_duration(state: RoomState, movie_id: str, duration: float, now_ms: int) 
         return _error(state, f"invalid duration: {exc}")
     if value <= 0:
         return _error(state, "invalid duration: must be positive")
-    if value <= movie.duration:
+    if value == movie.duration or (value < movie.duration and not from_metadata):
         return Result(state=state)
     # Extrapolate first: a clock already past the new end stops there, not further on.
     current = playback.extrapolate(state.current, now_ms) if state.current.status.is_playing else state.current

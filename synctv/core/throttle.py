@@ -23,7 +23,7 @@ MAX_KEYS = 200_000
 class TokenBucket:
     """`rate` per second on average, `burst` at once (one client's message allowance)."""
 
-    __slots__ = ("_at", "_tokens", "burst", "rate")
+    __slots__ = ("__weakref__", "_at", "_tokens", "burst", "rate")
 
     def __init__(self, rate: float, burst: int, now: float) -> None:
         self.rate, self.burst = rate, burst

@@ -109,6 +109,7 @@ class ConsulDiscovery(MembershipState):
         self._last_pass = 0.0
         self._lease_valid = False
         self._lease_listeners: list[Callable[[bool], Any]] = []
+        self._stopping = False
         self._pass_ok = True
         self._watch_ok = True
 
@@ -147,6 +148,7 @@ class ConsulDiscovery(MembershipState):
 
     async def stop(self, deregister: bool = True) -> None:
         """Leave. With deregister=False the TTL check is left to expire (what a crash looks like)."""
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -309,7 +311,9 @@ class ConsulDiscovery(MembershipState):
         if value == self._lease_valid:
             return
         self._lease_valid = value
-        if not value:
+        if not value and self._stopping:
+            log.info("consul: left the cluster (service deregistered)")
+        elif not value:
             log.warning("consul: TTL check may be critical; this instance should stop acting as owner")
         for cb in list(self._lease_listeners):
             _call(cb, value)

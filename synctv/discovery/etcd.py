@@ -263,7 +263,9 @@ class EtcdDiscovery(MembershipState):
         if value == self._lease_valid:
             return
         self._lease_valid = value
-        if not value:
+        if not value and self._stopping:
+            log.info("etcd: left the cluster (lease revoked)")
+        elif not value:
             log.warning("etcd: lease may have expired; this instance should stop acting as owner")
         for cb in list(self._lease_listeners):
             _call(cb, value)

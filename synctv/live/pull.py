@@ -149,11 +149,32 @@ class Puller:
         self.channel, self.url, self.headers, self.fetcher = channel, url, dict(headers), fetcher
         self.on_live = on_live  # (channel, on) -> None: the cluster's directory
         self.task: asyncio.Task[None] | None = None
+        self.publisher: Publisher | None = None
         self.attempts = 0
         self.last_error = ""
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """Attach to the channel at once (it is live from now on, so relays to other instances can start
+        before the source answers) and pull in the background; False if the channel is closed."""
+        self.publisher = Publisher("pull", self.url, self._cut)
+        try:
+            self.channel.attach(self.publisher)
+        except ChannelClosed:
+            return False
+        if self.on_live is not None:
+            self.on_live(self.channel, True)
         self.task = asyncio.get_running_loop().create_task(self._run())
+        self.task.add_done_callback(self._stopped)  # also when cancelled before it ran
+        return True
+
+    def _stopped(self, _task: asyncio.Task[None]) -> None:
+        ch, publisher = self.channel, self.publisher
+        if publisher is None or ch.publisher is not publisher:
+            return
+        ch.detach(publisher)
+        if self.on_live is not None:
+            self.on_live(ch, False)
+        log.info("live pull stopped", extra={"room_id": ch.room_id, "movie_id": ch.movie_id})
 
     def _cut(self, reason: str) -> None:
         if self.task is not None:
@@ -165,13 +186,6 @@ class Puller:
 
     async def _run(self) -> None:
         ch = self.channel
-        publisher = Publisher("pull", self.url, self._cut)
-        try:
-            ch.attach(publisher)
-        except ChannelClosed:
-            return
-        if self.on_live is not None:
-            self.on_live(ch, True)
         log.info("live pull started", extra={"room_id": ch.room_id, "movie_id": ch.movie_id})
         ch.last_hls_access = time.monotonic()
         try:
@@ -190,12 +204,7 @@ class Puller:
                 ch.relay_session_start()  # the next connection is a new session on the same timeline
                 await asyncio.sleep(BACKOFF_S[min(max(self.attempts - 1, 0), len(BACKOFF_S) - 1)])
         except asyncio.CancelledError:
-            pass
-        finally:
-            ch.detach(publisher)
-            if self.on_live is not None:
-                self.on_live(ch, False)
-            log.info("live pull stopped", extra={"room_id": ch.room_id, "movie_id": ch.movie_id})
+            pass  # the done callback detaches
 
     async def _until_idle(self, source: Any) -> None:
         task = asyncio.ensure_future(source)

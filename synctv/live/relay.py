@@ -1,10 +1,11 @@
 """Live channels across the cluster.
 
-A channel is hosted where its publisher is connected. The host announces it to the room's owner, which keeps
-the directory (entries expire unless re-announced, so they survive an owner change). Any other instance that
-has viewers asks the owner where the channel is and relays it from the host over the mesh: one relay per
-instance and channel, whatever its number of viewers. The host cuts the HLS segments once and relays them
-with their ids, so every instance serves the same playlist.
+A channel is hosted where its publisher is connected or, for a pulled source (`live && proxy`), where the
+room's owner chose to pull it (the owner itself, when an instance with viewers asks and nobody hosts it). The
+host announces it to the room's owner, which keeps the directory (entries expire unless re-announced, so they
+survive an owner change). Any other instance that has viewers asks the owner where the channel is and relays
+it from the host over the mesh: one relay per instance and channel, whatever its number of viewers. The host
+cuts the HLS segments once and relays them with their ids, so every instance serves the same playlist.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class LiveCluster:
         self.outbound: dict[str, dict[str, _Outbound]] = {}  # hosted here: movie id -> peer -> relay
         self.relays: dict[str, _Relay] = {}  # relayed here: movie id -> from which host
         self._where: dict[str, tuple[float, str]] = {}
+        self.pulled: set[str] = set()  # movie ids of pulled sources viewers here asked for
         self._task: asyncio.Task[None] | None = None
         self.relay_streams_out = 0
         self.relay_streams_in = 0
@@ -169,6 +171,7 @@ class LiveCluster:
     def channel_closed(self, channel: Channel) -> None:
         """A channel hosted or relayed here closed: tell the relays, forget the relay source."""
         mesh = self.router.mesh
+        self.pulled.discard(channel.movie_id)
         for peer in list(self.outbound.pop(channel.movie_id, {})):
             self.relay_streams_out -= 1
             if mesh is not None:
@@ -185,40 +188,63 @@ class LiveCluster:
 
     # -- edge side -----------------------------------------------------------------------------------------
 
-    async def where(self, room_id: str, movie_id: str) -> str:
-        """The instance hosting the channel ("" when nobody does, as far as the room's owner knows)."""
+    async def where(self, room_id: str, movie_id: str, pull: bool = False) -> str | None:
+        """The instance hosting the channel ("" when nobody does, as far as the room's owner knows; None when
+        the owner cannot be asked). With `pull` (viewers of a pulled source wait here) the owner starts the
+        pull itself when nobody hosts the channel, and answers with itself."""
         cached = self._where.get(movie_id)
         now = time.monotonic()
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > now and (cached[1] or not pull):
             return cached[1]
         owner = self.router.owner(room_id)
-        host = ""
+        host: str | None = ""
         if owner == self.me:
-            entry = self.directory.get(movie_id)
-            if entry is not None and entry.room_id == room_id and entry.expires > now:
-                host = entry.host
-        elif self.router.mesh is not None:
-            with contextlib.suppress(MeshError, TimeoutError):
+            host = await self._host_of(room_id, movie_id, pull)
+        elif self.router.mesh is None:
+            host = None
+        else:
+            try:
                 answer = await self.router.mesh.query(
-                    owner, pb.Query(live_where=pb.LiveWhere(room_id=room_id, movie_id=movie_id)), QUERY_TIMEOUT_S)
+                    owner, pb.Query(live_where=pb.LiveWhere(room_id=room_id, movie_id=movie_id, pull=pull)),
+                    QUERY_TIMEOUT_S)
+            except (MeshError, TimeoutError):
+                host = None
+            else:
                 if answer.code == pb.OK and answer.WhichOneof("body") == "live_host":
                     host = answer.live_host.host
-        self._where[movie_id] = (now + WHERE_CACHE_S, host)
+                elif answer.code != pb.OK:
+                    host = None  # live streaming is off there: it can neither know nor choose
+        if host is not None:
+            self._where[movie_id] = (now + WHERE_CACHE_S, host)
         return host
 
-    async def viewer_channel(self, room_id: str, movie_id: str) -> Channel:
-        """The channel a viewer here reads: the local one, relayed from its host when that is elsewhere."""
+    async def _host_of(self, room_id: str, movie_id: str, pull: bool) -> str:
+        """On the room's owner: the directory's host, or (for a pulled source nobody hosts) this instance once
+        its pull is started."""
+        entry = self.directory.get(movie_id)
+        if entry is not None and entry.room_id == room_id and entry.expires > time.monotonic():
+            return entry.host
+        if not pull or not await self.live.pull_here(room_id, movie_id):
+            return ""
+        self._record(pb.LiveHost(room_id=room_id, movie_id=movie_id, host=self.me, on=True))
+        return self.me
+
+    async def viewer_channel(self, room_id: str, movie_id: str, pull: bool = False) -> tuple[Channel, bool]:
+        """The channel a viewer here reads: the local one, relayed from its host when that is elsewhere; and
+        whether the room's owner had its say (False: it could not be asked, so the caller decides alone)."""
         channel = self.live.channel(room_id, movie_id)
         if channel.live and not channel.relay:
-            return channel
+            return channel, True
         relay = self.relays.get(movie_id)
         if relay is not None:
             relay.last_used = time.monotonic()
-            return channel
-        host = await self.where(room_id, movie_id)
+            return channel, True
+        if pull:
+            self.pulled.add(movie_id)
+        host = await self.where(room_id, movie_id, pull)
         if host and host != self.me and movie_id not in self.relays:
             self._subscribe(channel, host)
-        return channel
+        return self.live.channel(room_id, movie_id), host is not None
 
     def _subscribe(self, channel: Channel, host: str) -> None:
         mesh = self.router.mesh
@@ -292,19 +318,19 @@ class LiveCluster:
 
     # -- queries -------------------------------------------------------------------------------------------
 
-    def answer(self, peer: str, query: pb.Query) -> pb.QueryReply:
+    async def answer(self, peer: str, query: pb.Query) -> pb.QueryReply:
         kind = query.WhichOneof("body")
         if kind == "live_host":
             if query.live_host.host != peer:
                 return pb.QueryReply(code=pb.DENIED, error="an instance announces only its own channels")
             self._record(query.live_host)
             return pb.QueryReply(ack=pb.Ack())
-        entry = self.directory.get(query.live_where.movie_id)
-        host = ""
-        if entry is not None and entry.room_id == query.live_where.room_id and entry.expires > time.monotonic():
-            host = entry.host
-        return pb.QueryReply(live_host=pb.LiveHost(room_id=query.live_where.room_id,
-                                                   movie_id=query.live_where.movie_id, host=host, on=bool(host)))
+        where = query.live_where
+        # Only the room's owner chooses a puller (an asker with an older ring gets "nobody" and asks again).
+        pull = where.pull and self.router.owner(where.room_id) == self.me
+        host = await self._host_of(where.room_id, where.movie_id, pull)
+        return pb.QueryReply(live_host=pb.LiveHost(room_id=where.room_id, movie_id=where.movie_id, host=host,
+                                                   on=bool(host)))
 
     # -- upkeep --------------------------------------------------------------------------------------------
 
@@ -333,7 +359,8 @@ class LiveCluster:
             if idle:
                 self.live.close_movie(channel.movie_id, "no viewers")
             elif relay is None:
-                # Viewers wait here: find the host (the publisher may have reconnected elsewhere).
-                host = await self.where(channel.room_id, channel.movie_id)
+                # Viewers wait here: find the host (the publisher may have reconnected elsewhere; a pulled
+                # source's puller may have left, and the owner chooses another).
+                host = await self.where(channel.room_id, channel.movie_id, channel.movie_id in self.pulled)
                 if host and host != self.me and channel.movie_id not in self.relays:
                     self._subscribe(channel, host)

@@ -93,23 +93,52 @@ class LiveService:
         return ch
 
     async def viewer_channel(self, room_id: str, movie_id: str, base: dict[str, Any] | None = None) -> Channel:
-        """The channel viewers here read (relayed from its host when the cluster has it elsewhere); a pulled
-        source (`base` of a live proxied FLV/RTMP movie) is pulled here when nobody hosts it yet."""
+        """The channel viewers here read (relayed from its host when the cluster has it elsewhere). A pulled
+        source (`base` of a live proxied FLV/RTMP movie) is pulled where the room's owner chooses (the owner
+        itself); here only without a cluster, or when the owner cannot be asked."""
+        pull = base is not None and is_pull_source(base)
         if self.cluster is not None:
-            channel = await self.cluster.viewer_channel(room_id, movie_id)
+            channel, asked = await self.cluster.viewer_channel(room_id, movie_id, pull=pull)
+            if asked:
+                return channel
         else:
             channel = self.channel(room_id, movie_id)
-        if base is not None and is_pull_source(base) and not channel.live and not channel.relay:
-            running = self.pullers.get(movie_id)
-            if running is None or running.channel is not channel or (running.task and running.task.done()):
-                from synctv.media.service import media_proxy
-
-                on_live = self.cluster.publishing_changed if self.cluster is not None else None
-                puller = self.pullers[movie_id] = Puller(channel, str(base.get("url", "")),
-                                                         base.get("headers") or {}, media_proxy(self.svc).fetcher,
-                                                         on_live)
-                puller.start()
+        if base is not None and pull and not channel.live and not channel.relay:
+            self.start_pull(channel, base)
         return channel
+
+    def start_pull(self, channel: Channel, base: dict[str, Any]) -> bool:
+        """Pull the movie's source into the channel here, unless a pull of it already runs."""
+        running = self.pullers.get(channel.movie_id)
+        if running is not None and running.channel is channel and running.task and not running.task.done():
+            return True
+        from synctv.media.service import media_proxy
+
+        on_live = self.cluster.publishing_changed if self.cluster is not None else None
+        puller = self.pullers[channel.movie_id] = Puller(channel, str(base.get("url", "")), base.get("headers") or {},
+                                                         media_proxy(self.svc).fetcher, on_live)
+        return puller.start()
+
+    async def pull_here(self, room_id: str, movie_id: str) -> bool:
+        """The room's owner chose this instance to pull a movie's source: True once the channel is live here
+        (False when the movie is not a pulled source any more, or live proxying is off)."""
+        channel = self.channel(room_id, movie_id)
+        if channel.live and not channel.relay:
+            return True
+        if not is_id(movie_id) or not self.svc.store.settings.bool("live_proxy"):
+            return False
+        movie = await self.svc.store.movies.get(room_id, movie_id)
+        if movie is None:
+            return False
+        base: dict[str, Any] = json.loads(movie.base)
+        if not is_pull_source(base):
+            return False
+        if self.cluster is not None:
+            self.cluster.drop_relay(channel)
+        return self.start_pull(self.channel(room_id, movie_id), base)
+
+    def pulls_running(self) -> int:
+        return sum(1 for p in self.pullers.values() if p.task is not None and not p.task.done())
 
     def find(self, room_id: str, movie_id: str) -> Channel | None:
         ch = self.channels.get(movie_id)

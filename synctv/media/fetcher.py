@@ -34,6 +34,9 @@ from synctv.media.ssrf import AddressPolicy, GuardedResolver, check_literal, par
 DEFAULT_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
                       "Chrome/126.0.0.0 Safari/537.36")
 REDIRECTS = (301, 302, 303, 307, 308)
+# An upstream response's read buffer (aiohttp pauses reading at twice this): it bounds what a slow viewer holds
+# in memory; relays pass on whatever has arrived, up to that, in one write.
+READ_BUFFER = 64 * 1024
 # Headers a movie may not set: they belong to the connection or to the proxy's own request.
 _RESERVED = {"host", "connection", "content-length", "transfer-encoding", "upgrade", "te", "trailer", "range",
              "accept-encoding", "keep-alive", "proxy-authorization", "proxy-connection", "expect"}
@@ -126,7 +129,7 @@ class Fetcher:
                                         sock_read=s.read_timeout)
         session = aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
                                         trust_env=False, cookie_jar=aiohttp.DummyCookieJar(),
-                                        skip_auto_headers=("User-Agent",))
+                                        skip_auto_headers=("User-Agent",), read_bufsize=READ_BUFFER)
         self._sessions[policy] = session
         return session
 

@@ -69,3 +69,30 @@ def rewrite_playlist(text: str, base_url: str, make: MakeUri) -> str:
             # In a master playlist URI lines are variant playlists; in a media playlist they are segments.
             out.append(_proxied(stripped, base_url, master, make))
     return "\n".join(out) + "\n"
+
+
+_EXTINF = re.compile(r"#EXTINF:\s*([0-9]+(?:\.[0-9]+)?)")
+
+
+def vod_duration(text: str) -> float | None:
+    """The length in seconds of a complete media playlist (the sum of its `#EXTINF` durations, RFC 8216 4.4.4.1),
+    or None when the playlist doesn't say: a live or event playlist still growing (no `#EXT-X-ENDLIST`), or a
+    multivariant playlist (its variants carry the segments)."""
+    total = 0.0
+    segments = 0
+    ended = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("#EXT-X-STREAM-INF"):
+            return None
+        if line.startswith("#EXT-X-ENDLIST"):
+            ended = True
+        elif line.startswith("#EXTINF:"):
+            match = _EXTINF.match(line)
+            if match is None:
+                return None  # a malformed segment duration: no length rather than a wrong one
+            total += float(match.group(1))
+            segments += 1
+    if not ended or segments == 0 or total <= 0:
+        return None
+    return round(total, 3)

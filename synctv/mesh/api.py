@@ -71,6 +71,8 @@ class MeshStats:
     protocol_mismatches: int = 0
     # Peers whose mesh authentication failed (our token refused, another protocol), per peer.
     auth_failures: Counter[str] = field(default_factory=Counter)
+    # Times a peer went silent (nothing heard, not even a heartbeat, for the silence limit), per peer.
+    silences: Counter[str] = field(default_factory=Counter)
     # Recent command round-trip times in seconds, newest last.
     command_rtt: deque[float] = field(default_factory=lambda: deque(maxlen=1024))
     rtt_hooks: list[Callable[[str, float], None]] = field(default_factory=list)

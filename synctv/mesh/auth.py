@@ -159,6 +159,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return handler
         metadata = handler_call_details.invocation_metadata
         caller = self.caller(metadata)
+        level = logging.WARNING
         if isinstance(caller, str):
             # Another cluster.secret (or none): the sender is named by what it claims, for the operator.
             claimed = claimed_issuer(metadata)
@@ -169,8 +170,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             if denied is None:
                 return handler
             reason, code, message = denied, grpc.StatusCode.PERMISSION_DENIED, denied
+            if method == CONNECT_METHOD and caller.scope == "peer":
+                # Signed with our secret by an instance this one does not list (yet, or any more): a cluster
+                # forming or a peer leaving, not an attack. It is still refused and counted.
+                level = logging.INFO
         self.unauthenticated += 1
-        log.warning("mesh: rejected a call to %s: %s", method, reason)
+        log.log(level, "mesh: rejected a call to %s: %s", method, reason)
         if self._on_reject is not None:
             self._on_reject(method, reason)
         return _abort_handler(handler, message, code)

@@ -17,7 +17,7 @@ import grpc
 
 from synctv._generated import mesh_pb2 as pb
 from synctv.mesh import wire
-from synctv.mesh.core import build_frame
+from synctv.mesh.core import HEARTBEAT_S, build_frame
 from synctv.mesh.errors import MeshError, ProtocolMismatch
 
 if TYPE_CHECKING:
@@ -154,7 +154,14 @@ class PeerLink:
 
     async def _write_loop(self, call: Any) -> None:
         while not self._closed:
-            await self._wake.wait()
+            # asyncio.timeout, not wait_for: no extra task per write on the mesh's hottest path.
+            try:
+                async with asyncio.timeout(HEARTBEAT_S):
+                    await self._wake.wait()
+            except TimeoutError:  # nothing to send: a heartbeat, so the peer can tell quiet from cut
+                async with asyncio.timeout(WRITE_TIMEOUT_S):
+                    await call.write(pb.Frame())
+                continue
             self._wake.clear()
             # One loop turn for whatever the same turn's work still adds (a command's reply right after the
             # events it caused): they leave together, in one frame.
@@ -163,7 +170,8 @@ class PeerLink:
                 if self._broken:
                     raise MeshError(f"stream to {self.peer} closed by peer")
                 batch = [self.queue[i] for i in range(min(len(self.queue), MAX_BATCH))]
-                await asyncio.wait_for(call.write(build_frame(batch)), WRITE_TIMEOUT_S)
+                async with asyncio.timeout(WRITE_TIMEOUT_S):
+                    await call.write(build_frame(batch))
                 for _ in batch:
                     self.queue.popleft()
             if self._broken:

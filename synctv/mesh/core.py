@@ -11,6 +11,7 @@ single outbound link, so the peer sees it in exactly the order it was sent. Repl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -39,6 +40,12 @@ def kind_of(envelope: pb.Envelope) -> str:
 MAX_INFLIGHT_PER_PEER = 4096
 # How long a gracefully departing peer's stream is kept after it left the membership (its drain time).
 DEPARTING_GRACE_S = 45.0
+# A link with nothing to send writes an empty frame this often, so that its peer can tell a quiet link from a
+# cut one (a partition closes nothing: the stream just goes quiet). Peers of this protocol minor on send them.
+HEARTBEAT_S = 0.5
+HEARTBEAT_MINOR = 8
+# Peers of this protocol minor on apply a ClientFrame's `more_frames` (older ones would drop them).
+BATCH_MINOR = 8
 
 
 @dataclass
@@ -76,6 +83,13 @@ class MeshCore:
         self._records: dict[str, Member] = {}
         # Called when a peer's authentication state changes (the rooms layer rebuilds its ring).
         self.on_auth_change: Callable[[], None] | None = None
+        # A peer not heard from for this long is silent: left out of the ring until it is heard again (0: off).
+        self.silence_limit_s = 0.0
+        self._heard: dict[str, float] = {}
+        self._peer_minor: dict[str, int] = {}
+        self._silent: set[str] = set()
+        # Peers that announced a graceful stop: the end of their streams is a leave, not a loss.
+        self._leaving: set[str] = set()
 
     # -- transport hooks ---------------------------------------------------------------------------------
 
@@ -87,6 +101,9 @@ class MeshCore:
 
     def link_connected(self, peer: str) -> bool:
         return False
+
+    async def flush_links(self, timeout: float) -> None:
+        """Wait (at most `timeout`) until what was queued for connected peers has been written."""
 
     # -- membership ----------------------------------------------------------------------------------------
 
@@ -107,9 +124,12 @@ class MeshCore:
         gone = set(self._members) - set(new)
         old = self._members
         self._members = new
+        now = time.monotonic()
         for peer, record in new.items():
             self._departing.pop(peer, None)
             seen = self._records.get(peer)
+            if peer not in old or (seen is not None and seen.started_at_ms != record.started_at_ms):
+                self._heard[peer] = now  # a member (or a new process) gets the silence limit to be heard
             if seen is not None and record.started_at_ms and seen.started_at_ms != record.started_at_ms:
                 # A new process under this id: dialled at once, not after the old link's reconnect backoff (it is
                 # not ready until it has authenticated with us). Its membership stands meanwhile -- every ring
@@ -118,6 +138,8 @@ class MeshCore:
                 self.drop_link(peer)
             self._records[peer] = record
         for peer in gone:
+            log.info("mesh: instance %r left discovery%s", peer,
+                     " (draining: its stream stays open until it closes)" if self.link_connected(peer) else "")
             # Authentication outlives a discovery blip (a lease that expired during an etcd outage): the peer's
             # stream may never be opened again to prove it anew. A restarted peer is checked on its new stream.
             # Callers waiting on a departed peer retry elsewhere (the ring no longer names it).
@@ -180,6 +202,51 @@ class MeshCore:
         if (auth.ok, auth.failure) != before and self.on_auth_change is not None:
             self.on_auth_change()
 
+    # -- liveness ------------------------------------------------------------------------------------------
+
+    def heard(self, peer: str) -> None:
+        self._heard[peer] = time.monotonic()
+
+    def peer_minor(self, peer: str) -> int:
+        """The protocol minor of `peer`'s last accepted hello (0: none yet)."""
+        return self._peer_minor.get(peer, 0)
+
+    def silent(self, peer: str) -> bool:
+        """An authenticated peer that has gone quiet (a cut link, a stuck process): not a member meanwhile."""
+        return peer in self._silent
+
+    def check_silence(self) -> None:
+        """Recompute the silent peers; the rooms layer rebuilds its ring when the set changes."""
+        if self.silence_limit_s <= 0:
+            return
+        now = time.monotonic()
+        silent = {p for p in self._members if self._peer_minor.get(p, 0) >= HEARTBEAT_MINOR
+                  and now - self._heard.get(p, now) > self.silence_limit_s}
+        if silent == self._silent:
+            return
+        for peer in sorted(silent - self._silent):
+            self.stats.silences[peer] += 1
+            quiet_s = now - self._heard.get(peer, now)
+            if self._peer_alive.get(peer) is False:
+                # Its stream was lost already (logged then): most likely down, its discovery record not yet gone.
+                log.warning("mesh: instance %r is still down or unreachable after %.1f s; it is left out of this "
+                            "instance's ring until it is heard again", peer, quiet_s)
+            else:
+                log.error("mesh: nothing heard from %s for %.1f s though its stream is open; it is left out of this "
+                          "instance's ring until it is heard again", peer, quiet_s)
+            # Callers waiting on it retry at the room's next owner (same op id: never applied twice).
+            self._fail_pending(peer, MeshError(f"peer {peer} went silent"))
+        for peer in sorted(self._silent - silent):
+            log.warning("mesh: %s is heard again; it rejoins the ring", peer)
+        self._silent = silent
+        if self.on_auth_change is not None:
+            self.on_auth_change()
+
+    async def watch_silence(self) -> None:
+        while not self._closing:
+            self.check_silence()
+            await asyncio.sleep(HEARTBEAT_S / 2)
+
     # -- hello and versions --------------------------------------------------------------------------------
 
     def hello(self, grpc_address: str = "") -> pb.Hello:
@@ -189,6 +256,7 @@ class MeshCore:
     def version_refusal(self, peer: str, hello: pb.Hello) -> str:
         """Why a peer's hello cannot be accepted ("" = it can); counted and logged once per refusal."""
         if hello.protocol_major == PROTOCOL_MAJOR:
+            self._peer_minor[peer] = hello.protocol_minor
             return ""
         self.stats.protocol_mismatches += 1
         reason = (f"mesh protocol {hello.protocol_major}.{hello.protocol_minor} of {peer!r} is incompatible with "
@@ -268,6 +336,7 @@ class MeshCore:
     # -- receiving -----------------------------------------------------------------------------------------
 
     async def dispatch_frame(self, peer: str, frame: pb.Frame) -> None:
+        self._heard[peer] = time.monotonic()  # an empty frame is a heartbeat: heard, nothing to do
         for env in frame.envelopes:
             await self.dispatch(peer, env)
 
@@ -297,6 +366,10 @@ class MeshCore:
                 self._spawn(self._run_command(peer, env.command))
             elif kind == "query":
                 self._spawn(self._run_query(peer, env.query))
+            elif kind == "leaving":
+                if peer not in self._leaving:
+                    self._leaving.add(peer)
+                    log.info("mesh: instance %r is stopping gracefully", peer)
             elif kind == "reply":
                 for fut in self._pending_commands.get((peer, env.reply.op_id), []):
                     if not fut.done():
@@ -344,6 +417,9 @@ class MeshCore:
 
     def stream_up(self, peer: str) -> None:
         self.stats.streams_up[peer] += 1
+        if self._peer_alive.get(peer) is False:
+            self._leaving.discard(peer)  # a new process under the id (or the old one, back after a cut)
+            log.info("mesh: instance %r is reachable again", peer)
         self._peer_alive[peer] = True
 
     def stream_down(self, peer: str, outbound: bool) -> None:
@@ -356,6 +432,13 @@ class MeshCore:
                 self._forget_departed(peer)
         if self._peer_alive.get(peer) and not self._closing:
             self._peer_alive[peer] = False
+            if peer in self._members and peer not in self._leaving:
+                # Still listed by discovery: it crashed, hangs or the network between us broke. Not an
+                # authentication matter; discovery drops it when its record expires.
+                log.warning("mesh: instance %r is down or unreachable (its stream was lost); it stays a member "
+                            "until its discovery record expires", peer)
+            else:
+                log.info("mesh: instance %r left the cluster (its stream closed)", peer)
             self._spawn(self._notify_down(peer))
 
     def stream_superseded(self, peer: str) -> None:
@@ -377,6 +460,15 @@ class MeshCore:
         for p, fut2 in list(self._pending_queries.values()):
             if p == peer and not fut2.done():
                 fut2.set_exception(exc)
+
+    async def say_leaving(self, timeout: float) -> None:
+        """Tell every connected peer that this instance stops gracefully, and give the words `timeout` to leave."""
+        peers = [p for p in sorted(set(self._members) | set(self._departing)) if self.link_connected(p)]
+        for peer in peers:
+            with contextlib.suppress(MeshError):
+                self._send(peer, pb.Envelope(leaving=pb.Leaving()))
+        if peers:
+            await self.flush_links(timeout)
 
     async def close_core(self) -> None:
         self._closing = True

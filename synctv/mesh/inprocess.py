@@ -33,7 +33,7 @@ class InProcessNetwork:
     async def crash(self, instance_id: str) -> None:
         node = self.nodes.get(instance_id)
         if node is not None:
-            await node.stop()
+            await node.stop(goodbye=False)
 
 
 class _Link:
@@ -116,7 +116,9 @@ class InProcessNode(MeshCore):
         self._closing = False
         self.network.nodes[self.instance_id] = self
 
-    async def stop(self, grace: float | None = None) -> None:
+    async def stop(self, grace: float | None = None, *, goodbye: bool = True) -> None:
+        if goodbye and not self.stopped:
+            await self.say_leaving(0.5)
         self.stopped = True
         if self.network.nodes.get(self.instance_id) is self:
             del self.network.nodes[self.instance_id]
@@ -156,6 +158,13 @@ class InProcessNode(MeshCore):
 
     def link_connected(self, peer: str) -> bool:
         return self.is_connected(peer)
+
+    async def flush_links(self, timeout: float) -> None:
+        for _ in range(max(1, int(timeout / 0.001))):
+            if not any(link.queue for link in self._links.values()):
+                break
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0)  # the last batch's dispatch
 
     def peer_gone(self, peer: str) -> None:
         link = self._links.get(peer)

@@ -24,6 +24,8 @@ MESH_SERVICE = pb.DESCRIPTOR.services_by_name["Mesh"].full_name
 
 # The largest frame a peer may send: a batch of events or a room snapshot is far smaller.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# How long a stopping instance waits for its goodbye to be written to its peers.
+LEAVING_FLUSH_S = 0.5
 # Keep idle streams alive through NATs/LBs and notice a dead peer within ~15 s even without traffic.
 _CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_time_ms", 10_000),
@@ -60,8 +62,10 @@ class MeshNode(MeshCore):
         tls_server_name: str = "",
         inspector: MeshInspector | None = None,
         token_ttl: float = 60.0,
+        silence_limit_s: float = 0.0,
     ) -> None:
         super().__init__(instance_id, handler)
+        self.silence_limit_s = silence_limit_s
         if not secret:
             raise ValueError("cluster.secret: required for the mesh")
         if bool(tls_cert_path) != bool(tls_key_path):
@@ -109,11 +113,15 @@ class MeshNode(MeshCore):
             raise OSError(f"cluster.grpc.port: cannot listen on {target}")
         await server.start()
         self._server = server
+        if self.silence_limit_s > 0:
+            self._spawn(self.watch_silence())
         await self._set_health(True)
         log.info("mesh %s listening on %s:%d", self.instance_id, self.listen, self.bound_port)
 
-    async def stop(self, grace: float | None = 1.0) -> None:
+    async def stop(self, grace: float | None = 1.0, *, goodbye: bool = True) -> None:
         await self._set_health(False)
+        if goodbye:
+            await self.say_leaving(LEAVING_FLUSH_S)
         await self.close_core()
         links, self._links = list(self._links.values()), {}
         await asyncio.gather(*(link.close() for link in links), return_exceptions=True)
@@ -149,6 +157,12 @@ class MeshNode(MeshCore):
 
     def link_connected(self, peer: str) -> bool:
         return self.is_connected(peer)
+
+    async def flush_links(self, timeout: float) -> None:
+        for _ in range(max(1, int(timeout / 0.01))):
+            if not any(link.connected and link.queue for link in self._links.values()):
+                return
+            await asyncio.sleep(0.01)
 
     def address_of(self, peer: str) -> str:
         """Where to dial `peer`: only ever the address discovery gave, never one a caller named."""
@@ -198,5 +212,8 @@ class MeshNode(MeshCore):
         the peer has not seen us in discovery yet."""
         if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.FAILED_PRECONDITION):
             self.note_auth_failed(peer, f"it refused our stream: {code.name} {details}".strip())
+        elif code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            # Nothing answers there (a crashed or stopped peer): the lost stream was logged once already.
+            log.debug("mesh: %s unreachable: %s %s", peer, code.name, details)
         else:
             log.info("mesh: %s refused our stream for now: %s %s", peer, code.name, details)

@@ -88,6 +88,7 @@ class MeshServicer:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, refusal)
             return
         await context.write(pb.Frame(envelopes=[pb.Envelope(hello=self.node.hello())]))
+        self.node.heard(peer)
         self.node.note_authenticated(peer, outbound=False)
         self._inbound[peer] = self._inbound.get(peer, 0) + 1
         self.node.stream_up(peer)

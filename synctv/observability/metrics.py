@@ -35,7 +35,7 @@ METRIC_NAMES = frozenset({
     "synctv_mesh_protocol_mismatches_total", "synctv_vendor_backend_state", "synctv_vendor_endpoint_state",
     "synctv_live_channels", "synctv_live_publishers", "synctv_live_viewers", "synctv_live_publishes_total",
     "synctv_live_publishes_refused_total", "synctv_live_bytes_in_total", "synctv_live_bytes_out_total",
-    "synctv_live_hls_requests_total", "synctv_live_relay_streams",
+    "synctv_live_hls_requests_total", "synctv_live_relay_streams", "synctv_live_pulls",
     "synctv_component_healthy", "synctv_mesh_auth_failures_total",
     "synctv_cluster_excluded_peers", "synctv_cluster_left_out", "synctv_db_fast_writer_fallbacks_total",
 })
@@ -164,6 +164,8 @@ def _live(svc: Services) -> Iterator[Any]:
     channels = list(live) if live is not None else []
     yield _gauge("synctv_live_channels", "Live channels open here (hosted or relayed)", len(channels))
     yield _gauge("synctv_live_publishers", "RTMP publishers connected here", sum(1 for c in channels if c.live))
+    yield _gauge("synctv_live_pulls", "Pulled live sources running here (the rooms' owners choose where)",
+                 live.pulls_running() if live is not None else 0)
     viewers = GaugeMetricFamily("synctv_live_viewers", "Live viewers here by output", labels=["output"])
     viewers.add_metric(["flv"], live.flv_viewers if live is not None else 0)
     rtmp = sum(len(c.viewers) for c in channels) - (live.flv_viewers if live is not None else 0)

@@ -330,6 +330,8 @@ class RoomActor:
         now = now_ms()
         match cmd:
             case c.ClientFrame():
+                if cmd.more:
+                    return await self._client_batch(cmd, now)
                 try:
                     msg = frames.decode(cmd.frame)
                 except frames.FrameError as exc:
@@ -373,6 +375,34 @@ class RoomActor:
                 return await self._on_wake_cmd(now)
         # The state machine's own commands pass straight through.
         return await self._commit(core.apply(self.state, cmd, now), now)
+
+    async def _client_batch(self, cmd: c.ClientFrame, now: int) -> c.Reply:
+        """Several messages of one connection, applied in order as if one by one, committed together: one write,
+        one publish. Each message's own answers (and refusals, as ERROR frames) go back in the same order; an
+        undecodable message ends the batch there (the edge closes that connection)."""
+        perms = await self._permissions(cmd.user.user_id)
+        actor = core.Actor(cmd.user.user_id, cmd.user.username, cmd.conn_id, perms, joined_ms=cmd.joined_ms)
+        state, persist = self.state, False
+        broadcast: list[core.Outgoing] = []
+        kicks: list[core.Kick] = []
+        answers: list[bytes] = []
+        malformed: RoomError | None = None
+        for data in (cmd.frame, *cmd.more):
+            try:
+                msg = frames.decode(data)
+            except frames.FrameError as exc:
+                malformed = RoomError(ErrorCode.MALFORMED, str(exc))
+                break
+            result = core.apply(state, core.ClientMessage(actor, msg), now)
+            state, persist = result.state, persist or result.persist
+            broadcast += result.broadcast
+            kicks += result.kicks
+            answers += [frames.encode(m) for m in result.direct]
+            if result.error is not None:
+                answers.append(frames.error_frame(result.error.message))
+        merged = core.Result(state, broadcast=tuple(broadcast), persist=persist, kicks=tuple(kicks))
+        await self._commit(merged, now)
+        return c.Reply(error=malformed, frames=tuple(answers))
 
     async def _commit(self, result: core.Result, now: int) -> c.Reply:
         if result.persist:

@@ -120,9 +120,6 @@ class LocalHub:
         self.frames_received = 0
         self.slow_dropped = 0
         self._by_user: dict[str, dict[str, set[Connection]]] = {}
-        # Open connections per user and per client address, in every room (for the connection limits).
-        self.per_user: dict[str, int] = {}
-        self.per_address: dict[str, int] = {}
         self.on_first_viewer: Callable[[str], None] | None = None
         self.on_last_viewer: Callable[[str], None] | None = None
 
@@ -133,8 +130,6 @@ class LocalHub:
         room[conn.conn_id] = conn
         users = self._by_user.setdefault(conn.room_id, {})
         users.setdefault(conn.user_id, set()).add(conn)
-        self.per_user[conn.user_id] = self.per_user.get(conn.user_id, 0) + 1
-        self.per_address[conn.address] = self.per_address.get(conn.address, 0) + 1
         if first and self.on_first_viewer:
             self.on_first_viewer(conn.room_id)
         return len(users[conn.user_id])
@@ -144,10 +139,6 @@ class LocalHub:
         room = self._rooms.get(conn.room_id)
         if room is None or room.pop(conn.conn_id, None) is None:
             return self.user_connections(conn.room_id, conn.user_id)
-        for counts, key in ((self.per_user, conn.user_id), (self.per_address, conn.address)):
-            counts[key] -= 1
-            if not counts[key]:
-                del counts[key]
         users = self._by_user[conn.room_id]
         conns = users.get(conn.user_id, set())
         conns.discard(conn)
@@ -166,6 +157,9 @@ class LocalHub:
 
     def presence(self, room_id: str) -> dict[str, int]:
         return {u: len(c) for u, c in self._by_user.get(room_id, {}).items()}
+
+    def has_viewers(self, room_id: str) -> bool:
+        return bool(self._rooms.get(room_id))
 
     def rooms(self) -> list[str]:
         return list(self._rooms)

@@ -26,6 +26,7 @@ from synctv.core.errors import ErrorCode
 from synctv.core.room import MsgType, WsMessage
 from synctv.discovery import Member
 from synctv.mesh import MeshError, MeshNode
+from synctv.mesh.core import BATCH_MINOR
 from synctv.observability import tracing
 from synctv.rooms import frames, wire
 from synctv.rooms.actor import RoomActor, RoomUnavailable
@@ -35,6 +36,7 @@ from synctv.rooms.cluster.live_hook import LivePart
 from synctv.rooms.cluster.ownership import Ownerships
 from synctv.rooms.cluster.placement import Placement, left_out
 from synctv.rooms.cluster.queries import ClusterQueries
+from synctv.rooms.cluster.slots import ClusterSlots
 from synctv.rooms.cluster.throttle import ClusterThrottle
 from synctv.rooms.delivery import Delivery
 from synctv.rooms.hub import LocalHub
@@ -42,6 +44,9 @@ from synctv.store import Store
 from synctv.store.batching import Batcher
 
 log = logging.getLogger(__name__)
+
+# How long an edge keeps receiving a room's events from its previous owner after following a new one.
+UNFOLLOW_DELAY_S = 5.0
 
 _UNREACHABLE = c.Reply.fail(ErrorCode.UNAVAILABLE, "room owner is unreachable, try again")
 _HELD = c.Reply.fail(ErrorCode.UNAVAILABLE, "room is owned by another instance right now, try again")
@@ -70,6 +75,7 @@ class RoomRouter:
         self.handoff = Handoffs(self)
         self.queries = ClusterQueries(self)
         self.throttle = ClusterThrottle(self)
+        self.slots = ClusterSlots(self)
         self._actors: dict[str, RoomActor] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._janitor: asyncio.Task[None] | None = None
@@ -98,10 +104,12 @@ class RoomRouter:
 
     async def start(self) -> None:
         self._janitor = asyncio.create_task(self._unload_idle_loop(), name="room-janitor")
+        self.slots.start()
 
     async def stop(self) -> None:
         if self._janitor:
             self._janitor.cancel()
+        self.slots.stop()
         for task in list(self._tasks):
             task.cancel()
         for actor in list(self._actors.values()):
@@ -154,6 +162,11 @@ class RoomRouter:
                                   instance_id=self.instance_id)
                 if moved is not None:
                     self.subscribers.add_all(room_id, (p for p in moved.subscribers if p != self.instance_id))
+                else:
+                    # Taken over from the database (a crash, a partition): who has viewers is unknown, and edges
+                    # subscribe only once their own view names this instance, which may be a moment later than
+                    # ours. Every member gets the events meanwhile; an edge without viewers says so at once.
+                    self.subscribers.add_all(room_id, self.placement.peer_ids())
                 await actor.start(moved.snapshot if moved else None, moved.recent_ops if moved else None)
             except BaseException:
                 self.ownership.apply(room_id, own.LoadFailed())
@@ -246,14 +259,18 @@ class RoomRouter:
         for m in self.discovered:
             if m.instance_id != self.instance_id and not self.mesh.authenticated(m.instance_id):
                 out[m.instance_id] = self.mesh.auth_failure(m.instance_id) or "mesh authentication pending"
+            elif m.instance_id != self.instance_id and self.mesh.silent(m.instance_id):
+                out[m.instance_id] = f"nothing heard over the mesh for {self.mesh.silence_limit_s:g} s"
         return out
 
     def _apply_view(self) -> None:
         """Rebuild the ring from the authenticated members, drop departed peers, move subscriptions and
         ownership; an instance on the losing side of an authentication split owns nothing."""
         mesh = self.mesh
-        members = [m for m in self.discovered
-                   if m.instance_id == self.instance_id or mesh is None or mesh.authenticated(m.instance_id)]
+        # A silent peer (a cut link closes nothing) is out like an unauthenticated one: on a split, the side that
+        # still hears a majority keeps the rooms and the other fences itself.
+        members = [m for m in self.discovered if m.instance_id == self.instance_id or mesh is None
+                   or (mesh.authenticated(m.instance_id) and not mesh.silent(m.instance_id))]
         was_left_out = self.left_out
         self.left_out = left_out(self.instance_id, self.discovered, members)
         if self.left_out and mesh is not None:
@@ -263,14 +280,25 @@ class RoomRouter:
                        or mesh.authenticated(m.instance_id) or mesh.auth_pending(m.instance_id)]
         departed, _current, changed = self.placement.set_members(members)
         if self.left_out != was_left_out:
-            if self.left_out:
+            excluded = self.excluded_peers()
+            failed = sorted(p for p in excluded if mesh is not None and mesh.auth_failure(p))
+            unreachable = sorted(p for p in excluded if mesh is not None and mesh.silent(p))
+            if self.left_out and failed:
                 log.error("this instance cannot authenticate with most of the cluster; it owns no rooms",
-                          extra={"excluded": ",".join(sorted(self.excluded_peers()))})
+                          extra={"excluded": ",".join(sorted(excluded)), "failed": ",".join(failed)})
+            elif self.left_out and unreachable:
+                log.warning("most of the cluster is down or unreachable from here; this instance owns no rooms "
+                            "until it hears from them again", extra={"unreachable": ",".join(unreachable)})
+            elif self.left_out:
+                # Joining: the handshakes with the peers are still under way (milliseconds).
+                log.info("waiting for mesh authentication with most of the cluster before owning rooms",
+                         extra={"pending": ",".join(sorted(excluded))})
             else:
                 log.info("authenticated with the cluster; owning rooms again")
         self.set_can_own(not self.left_out, reason="membership")
         if changed:
             self.ownership.clear_holds()
+            self.slots.ring_changed(departed)
         # A peer leaving gracefully keeps its stream while it drains; forget it when that stream closes.
         # A peer still in discovery but not (yet) authenticated -- a restarted peer re-authenticating -- keeps its
         # subscriptions: it will not subscribe again, since from its side nothing changed.
@@ -308,8 +336,11 @@ class RoomRouter:
             return
         self.ownership.can_own = allowed
         if not allowed:
-            log.warning("not allowed to own rooms (%s): stopping every room owned here",
-                        ",".join(sorted(self._own_blocks)))
+            # Left out of the membership alone is logged where it is decided (an error only for a failed
+            # authentication, not while joining).
+            level = logging.INFO if self._own_blocks == {"membership"} else logging.WARNING
+            log.log(level, "not allowed to own rooms (%s): stopping every room owned here",
+                    ",".join(sorted(self._own_blocks)))
             for room_id, actor in list(self._actors.items()):
                 self._stopped(room_id, actor)
                 self.spawn(actor.stop())
@@ -322,11 +353,18 @@ class RoomRouter:
         if previous == owner or (previous is None and owner == self.instance_id):
             return
         if previous and previous not in departed:
-            self._subscribe(previous, room_id, False)
+            # Not at once: views disagree for a moment (a healed partition reaches each instance at its own
+            # time), and the previous owner may still be committing events until its own view moves the room.
+            # By then it has handed its subscribers over, or the views agree and it no longer owns the room.
+            asyncio.get_running_loop().call_later(UNFOLLOW_DELAY_S, self._unfollow, previous, room_id)
         self.feeds.follow(room_id, None if owner == self.instance_id else owner)
         if owner != self.instance_id:
             self._subscribe(owner, room_id, True)
         self.spawn(self._announce(room_id))
+
+    def _unfollow(self, previous: str, room_id: str) -> None:
+        if self.feeds.subscribed.get(room_id) != previous:
+            self._subscribe(previous, room_id, False)
 
     def follow_owner(self, room_id: str, owner: str) -> None:
         """Our own viewers of a room we handed over follow its new owner like any edge's."""
@@ -353,10 +391,25 @@ class RoomRouter:
     async def submit(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
         """Apply `cmd` at the room's owner, wherever it is; retries keep the same op id."""
         owner = self.owner(room_id)
+        if isinstance(cmd, c.ClientFrame) and cmd.more and owner != self.instance_id and self.mesh is not None \
+                and self.mesh.peer_minor(owner) < BATCH_MINOR:
+            return await self._one_by_one(room_id, cmd)  # an owner of an older release (a rolling upgrade)
         with tracing.span("router.submit", {"synctv.instance": self.instance_id, "synctv.room": room_id,
                                             "synctv.owner": owner,
                                             "synctv.route": "local" if owner == self.instance_id else "mesh"}):
             return await self._route(room_id, cmd)
+
+    async def _one_by_one(self, room_id: str, cmd: c.ClientFrame) -> c.Reply:
+        """A batch as separate commands, in order, answered as the batch would be."""
+        answers: list[bytes] = []
+        for data in (cmd.frame, *cmd.more):
+            reply = await self.submit(room_id, c.ClientFrame(cmd.user, cmd.conn_id, data, joined_ms=cmd.joined_ms))
+            if reply.code is ErrorCode.MALFORMED:
+                return c.Reply(error=reply.error, frames=tuple(answers))
+            answers += reply.frames
+            if reply.error is not None:
+                answers.append(frames.error_frame(reply.error.message))
+        return c.Reply(frames=tuple(answers))
 
     async def _route(self, room_id: str, cmd: c.RoomCommand) -> c.Reply:
         loop = asyncio.get_running_loop()
@@ -443,6 +496,9 @@ class RoomRouter:
                 log.debug("could not send events to %s", peer)
 
     def receive_events(self, peer: str, batch: pb.EventBatch) -> None:
+        if not self.hub.has_viewers(batch.room_id):
+            self._subscribe(peer, batch.room_id, False)  # an owner that took the room over sends to every member
+            return
         fresh, gap = self.feeds.accept(peer, batch)
         self.delivered += self.hub.deliver(batch.room_id, [wire.delivery_from_pb(ev.delivery) for ev in fresh])
         if gap:
@@ -458,7 +514,7 @@ class RoomRouter:
     def peer_down(self, peer: str) -> None:
         # A stream can drop and come back; membership (discovery) decides when a peer is gone, except for a
         # peer that already left the membership and was only draining.
-        log.info("mesh stream to %s lost", peer)
+        log.debug("mesh stream to %s lost", peer)
         if not self.placement.is_member(peer):
             self._forget_peers({peer})
 
@@ -541,25 +597,3 @@ class RoomRouter:
         task.add_done_callback(self._tasks.discard)
         return task
 
-
-class Inspector:
-    """Adapts the router to the mesh's inspection RPCs (Describe, Owner, OwnedRooms)."""
-
-    def __init__(self, router: RoomRouter) -> None:
-        self.router = router
-
-    def self_member(self) -> Member:
-        return self.router.self_member
-
-    def members(self) -> Sequence[Member]:
-        """Every discovery member, the excluded ones too (`excluded` says which)."""
-        return self.router.discovered or self.router.members()
-
-    def excluded(self) -> dict[str, str]:
-        return self.router.excluded_peers()
-
-    def owner(self, room_id: str) -> str:
-        return self.router.owner(room_id)
-
-    def owned_rooms(self) -> Sequence[str]:
-        return self.router.owned_rooms()

@@ -62,6 +62,7 @@ def command_to_pb(cmd: c.RoomCommand) -> pb.RoomCommand:
             out.client_frame.conn_id = cmd.conn_id
             out.client_frame.frame = cmd.frame
             out.client_frame.joined_ms = cmd.joined_ms
+            out.client_frame.more_frames.extend(cmd.more)
         case c.SetCurrentMovie():
             _user(cmd.sender, out.set_current_movie.sender)
             movie_to_pb(cmd.movie, out.set_current_movie.movie)
@@ -89,6 +90,7 @@ def command_to_pb(cmd: c.RoomCommand) -> pb.RoomCommand:
         case c.ReportDuration():
             _user(cmd.sender, out.report_duration.sender)
             out.report_duration.movie_id, out.report_duration.duration = cmd.movie_id, cmd.duration
+            out.report_duration.from_metadata = cmd.from_metadata
         case c.Tick() | c.Wake():
             raise WireError("the owner's own timers never cross the mesh")
     return out
@@ -98,12 +100,12 @@ def command_from_pb(m: pb.RoomCommand) -> c.RoomCommand:
     kind = m.WhichOneof("body")
     if kind == "client_frame":
         f = m.client_frame
-        return c.ClientFrame(_user_from(f.user), f.conn_id, f.frame, joined_ms=f.joined_ms)
+        return c.ClientFrame(_user_from(f.user), f.conn_id, f.frame, joined_ms=f.joined_ms, more=tuple(f.more_frames))
     if kind == "set_current_movie":
         return c.SetCurrentMovie(_user_from(m.set_current_movie.sender), movie_from_pb(m.set_current_movie.movie))
     if kind == "report_duration":
         r = m.report_duration
-        return c.ReportDuration(_user_from(r.sender), r.movie_id, r.duration)
+        return c.ReportDuration(_user_from(r.sender), r.movie_id, r.duration, r.from_metadata)
     if kind == "notify_movies":
         return c.NotifyMovies(_user_from(m.notify_movies.sender))
     if kind == "notify_my_status":

@@ -10,11 +10,12 @@ import time
 from dataclasses import dataclass
 
 from synctv import __version__
-from synctv.config import Config
+from synctv.config import Config, parse_duration
 from synctv.discovery import Discovery, Member, create_discovery
 from synctv.mesh import MeshNode
+from synctv.rooms.cluster.inspector import Inspector
 from synctv.rooms.cluster.mesh_handler import RouterMeshHandler
-from synctv.rooms.router import Inspector, RoomRouter
+from synctv.rooms.router import RoomRouter
 from synctv.runtime.invalidation import Invalidator
 from synctv.services import Services
 
@@ -112,7 +113,9 @@ async def start_cluster(cfg: Config, svc: Services, router: RoomRouter, invalida
         version=__version__, tls_cert_path=str(cfg.resolve_path(cl.grpc.tls_cert_path)) if cl.grpc.tls_cert_path
         else "", tls_key_path=str(cfg.resolve_path(cl.grpc.tls_key_path)) if cl.grpc.tls_key_path else "",
         tls_ca_path=str(cfg.resolve_path(cl.grpc.tls_ca_path)) if cl.grpc.tls_ca_path else "",
-        tls_server_name=cl.grpc.tls_server_name, inspector=Inspector(router))
+        tls_server_name=cl.grpc.tls_server_name, inspector=Inspector(router),
+        # A peer silent on the mesh for a lease's time is treated as discovery treats a lease that ran out.
+        silence_limit_s=parse_duration(cl.discovery.ttl, "cluster.discovery.ttl"))
     await mesh.start()
     scheme = "https" if cfg.server.http.cert_path else "http"
     me = Member(instance_id=router.instance_id, http_address=f"{scheme}://{host}:{http_port}",

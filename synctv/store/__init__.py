@@ -42,7 +42,7 @@ class Store:
         self.oauth2_states = OAuth2StateStore(sessions)
         self.providers = ProviderStore(sessions)
         self.email_codes = EmailCodeStore(sessions)
-        self.chat = ChatStore(sessions)
+        self.chat = ChatStore(sessions, engine)
         self.vendor_accounts = VendorAccountStore(sessions)
         self.vendor_backends = VendorBackendStore(sessions)
         self.live_keys = LiveKeyStore(sessions)
@@ -58,7 +58,7 @@ class Store:
             if read_only:
                 await store.settings.reload()
             else:
-                store.rooms.writer = await open_writer(engine)
+                store.rooms.writer = store.chat.writer = await open_writer(engine)
                 await store.settings.load()
             await store.sessions.load()
         except BaseException:
@@ -85,6 +85,7 @@ class Store:
             return False
 
     async def close(self) -> None:
+        await self.sessions.flush()
         if self.rooms.writer is not None:
             await self.rooms.writer.close()
             self.rooms.writer = None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from synctv.store.batching import Batcher
+from synctv.store.live_state import ChatPrune, ChatRow, CoreWriter, LiveStateWriter, RoomGone
 from synctv.store.models import ChatMessage
 
 # Old rows are pruned on one insert in this many (a prune is a range delete; doing it on every insert is waste).
@@ -33,8 +33,10 @@ class _Add:
 
 
 class ChatStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine) -> None:
         self._sessions = sessions
+        # Writes go through the hot-path writer (set once the store opens; no ORM session per message).
+        self.writer: LiveStateWriter = CoreWriter(engine)
         self._pending: dict[str, int] = {}  # inserts per room since its last prune
         self._seq = itertools.count()
         # Rooms chatting at the same moment share one write transaction; joiners of one room, one read.
@@ -47,48 +49,42 @@ class ChatStore:
         await self._adds.get(next(self._seq), _Add(room_id, entry, keep, older_than_ms))
 
     async def _add_many(self, adds: dict[int, _Add]) -> dict[int, BaseException | None]:
-        rows = [{"room_id": a.room_id, "sent_at_ms": a.entry.sent_at_ms, "user_id": a.entry.user_id,
-                 "username": a.entry.username, "content": a.entry.content} for a in adds.values()]
+        rows: list[ChatRow] = [(a.room_id, a.entry.sent_at_ms, a.entry.user_id, a.entry.username, a.entry.content)
+                               for a in adds.values()]
         if len(rows) > 1:
             try:
-                await self._write(rows, adds)
+                await self._write(rows, list(adds.values()))
                 return dict.fromkeys(adds)
-            except IntegrityError:  # a room deleted meanwhile: its message alone fails
+            except RoomGone:  # a room deleted meanwhile: its message alone fails
                 pass
         out: dict[int, BaseException | None] = {}
         for key, row in zip(adds, rows, strict=True):
             try:
-                await self._write([row], {key: adds[key]})
+                await self._write([row], [adds[key]])
                 out[key] = None
-            except IntegrityError as exc:
+            except RoomGone as exc:
                 out[key] = exc
         return out
 
-    async def _write(self, rows: list[dict[str, object]], adds: dict[int, _Add]) -> None:
-        async with self._sessions() as s:
-            await s.execute(insert(ChatMessage), rows)
-            await self._prune_due(s, adds)
-            await s.commit()
+    async def _write(self, rows: list[ChatRow], adds: list[_Add]) -> None:
+        prunes = self._prunes_due(adds)
+        try:
+            await self.writer.add_chat(rows, prunes)
+        except BaseException:
+            for p in prunes:  # not pruned after all: due again on the next insert
+                self._pending[p.room_id] = PRUNE_EVERY - 1
+            raise
 
-    async def _prune_due(self, s: AsyncSession, adds: dict[int, _Add]) -> None:
-        prunes: dict[str, _Add] = {}
-        for a in adds.values():
+    def _prunes_due(self, adds: list[_Add]) -> list[ChatPrune]:
+        prunes: dict[str, ChatPrune] = {}
+        for a in adds:
             count = self._pending.get(a.room_id, 0) + 1
             self._pending[a.room_id] = count
             if count >= PRUNE_EVERY:
-                prunes[a.room_id] = a
-        for room_id, a in prunes.items():
+                prunes[a.room_id] = ChatPrune(a.room_id, a.keep, a.older_than_ms)
+        for room_id in prunes:
             del self._pending[room_id]
-            await self._prune(s, room_id, a.keep)
-            if a.older_than_ms:
-                await s.execute(delete(ChatMessage).where(ChatMessage.room_id == room_id,
-                                                          ChatMessage.sent_at_ms < a.older_than_ms))
-
-    async def _prune(self, s: AsyncSession, room_id: str, keep: int) -> None:
-        cutoff = await s.scalar(select(ChatMessage.id).where(ChatMessage.room_id == room_id)
-                                .order_by(ChatMessage.id.desc()).offset(keep).limit(1))
-        if cutoff is not None:
-            await s.execute(delete(ChatMessage).where(ChatMessage.room_id == room_id, ChatMessage.id <= cutoff))
+        return list(prunes.values())
 
     async def recent(self, room_id: str, *, limit: int, since_ms: int = 0) -> list[ChatEntry]:
         """The newest `limit` messages sent at or after `since_ms`, oldest first."""

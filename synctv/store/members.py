@@ -6,15 +6,14 @@ import builtins
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from synctv.core.permissions import MemberRole, MemberStatus
 from synctv.store.batching import Batcher
 from synctv.store.ids import utcnow
+from synctv.store.inserts import insert_ignoring_duplicates
 from synctv.store.models import RoomMember, User
 from synctv.store.pagination import ListQuery, like_pattern, paginate
 
@@ -29,15 +28,6 @@ class _NewMember:
     role: int
     permissions: int
     admin_permissions: int
-
-
-def _insert_ignoring_duplicates(s: AsyncSession) -> Any:
-    dialect = s.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite_insert(RoomMember).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return pg_insert(RoomMember).on_conflict_do_nothing()
-    return insert(RoomMember).prefix_with("IGNORE")  # MySQL / MariaDB
 
 
 class MemberStore:
@@ -73,13 +63,13 @@ class MemberStore:
                         for (r, u) in missing for v in (wanted[(r, u)],)]
                 try:
                     # A row another instance inserted meanwhile is kept (theirs was first), not an error.
-                    await s.execute(_insert_ignoring_duplicates(s), rows)
+                    await s.execute(insert_ignoring_duplicates(s, RoomMember), rows)
                     await s.commit()
                 except IntegrityError:  # a foreign key: some room or user is gone; find which, one by one
                     await s.rollback()
                     for row in rows:
                         try:
-                            await s.execute(_insert_ignoring_duplicates(s), [row])
+                            await s.execute(insert_ignoring_duplicates(s, RoomMember), [row])
                             await s.commit()
                         except IntegrityError:
                             await s.rollback()

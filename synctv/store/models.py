@@ -168,6 +168,20 @@ class RevokedToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)
 
 
+class UserSession(Base):
+    """A signed-in device as its user sees it in the profile: first and last use of one token (`id` is the hash
+    of the token's `jti`, as in revoked_tokens, so a listed session can be ended without knowing the token)."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_version: Mapped[int] = mapped_column(BigInteger)  # a password change ends the older sessions
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
 class OAuth2State(Base):
     """A login or bind flow in progress, so that its callback may land on any instance; used once."""
 

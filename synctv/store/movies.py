@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from synctv.store.batching import Batcher
 from synctv.store.ids import new_id, utcnow
 from synctv.store.models import Movie, User
 from synctv.store.pagination import ListQuery, like_pattern, paginate
@@ -18,6 +19,7 @@ from synctv.store.pagination import ListQuery, like_pattern, paginate
 class MovieStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._reads: Batcher[tuple[str, str], None, Movie | None] = Batcher(self._read_many)
 
     async def add(self, room_id: str, creator_id: str, bases: list[dict[str, Any]]) -> builtins.list[Movie]:
         """Insert all or nothing; positions follow insertion order (upstream: UnixMilli at insert)."""
@@ -38,6 +40,18 @@ class MovieStore:
         async with self._sessions() as s:
             movie = await s.get(Movie, movie_id)
             return movie if movie is not None and movie.room_id == room_id else None
+
+    async def get_shared(self, room_id: str, movie_id: str) -> Movie | None:
+        """`get` for the media paths, where a hundred viewers ask for the same movie at once: concurrent asks
+        share one query (and one row object, which callers only read)."""
+        return await self._reads.get((room_id, movie_id), None)
+
+    async def _read_many(self, keys: dict[tuple[str, str], None]
+                         ) -> dict[tuple[str, str], Movie | BaseException | None]:
+        async with self._sessions() as s:
+            rows = await s.scalars(select(Movie).where(Movie.id.in_({movie_id for _, movie_id in keys})))
+            found = {(m.room_id, m.id): m for m in rows}
+        return {key: found.get(key) for key in keys}
 
     async def get_many(self, room_id: str, ids: list[str]) -> builtins.list[Movie]:
         async with self._sessions() as s:

@@ -32,6 +32,10 @@ class Resolved:
     subtitles: tuple[Subtitle, ...] = ()
     more_sources: tuple[Source, ...] = ()
     play_session_id: str = ""  # Emby: the transcode session to stop when the cache is dropped
+    proxy_required: bool = False  # the URLs only answer the proxy (e.g. bound to the User-Agent that resolved them)
+    max_age: float = 0.0  # the vendor's own expiry in seconds, when shorter than vendors.url_ttl (0: none)
+    refreshed_ns: int = 0  # with a max_age: when it was resolved (ns since the epoch), the movie's expireId
+    duration: float = 0.0  # seconds, from the vendor's metadata; 0 = unknown
 
 
 class ResolvedCache:

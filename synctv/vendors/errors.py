@@ -1,34 +1,32 @@
-"""Failures of a vendor call, each with the HTTP status the API answers with (one vocabulary).
+"""Failures of a vendor call: the media proxy's errors (`synctv.media.errors`), specialised.
 
-A vendor's own refusal of credentials is the caller's mistake (400), never a 401: the web client treats a 401 as
-"your SyncTV session ended" and logs the user out.
+A vendor call is an outbound fetch through the proxy's fetcher, so its failures are the proxy's: one base class
+carrying the HTTP status the API answers with, the same 502 for an unreachable host and 504 for a timeout. Only
+what is vendor-specific is added here. A vendor's own refusal of credentials is the caller's mistake (400),
+never a 401: the web client treats a 401 as "your SyncTV session ended" and logs the user out.
 """
 
 from __future__ import annotations
 
-
-class VendorError(Exception):
-    status = 502
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
+from synctv.media.errors import ProxyError, TargetForbidden, UpstreamTimeout, UpstreamUnreachable
 
 
-class VendorUnreachable(VendorError):
+class VendorError(ProxyError):
+    """Any vendor failure (502 unless said otherwise); the error middleware answers it as a `ProxyError`."""
+
+
+class VendorUnreachable(VendorError, UpstreamUnreachable):
     """The vendor host cannot be resolved or connected to, or answered something that is not its API."""
 
-    status = 502
+
+class VendorTimeout(VendorError, UpstreamTimeout):
+    """The vendor (or a vendor backend) did not answer within the timeout: 504."""
 
 
-class VendorTimeout(VendorError):
-    status = 504
+class VendorForbiddenHost(VendorError, TargetForbidden):
+    """The SSRF guard refused the host (a private address while `allow_proxy_to_local` is off).
 
-
-class VendorForbiddenHost(VendorError):
-    """The SSRF guard refused the host (a private address while `allow_proxy_to_local` is off)."""
+    A 400 rather than the proxy's 403: the host is part of what the user typed in the login form."""
 
     status = 400
 
@@ -43,8 +41,6 @@ class VendorNotFound(VendorError):
 
 class VendorRefused(VendorError):
     """The vendor answered with an error of its own (its message is kept)."""
-
-    status = 502
 
 
 class NotBound(VendorError):

@@ -60,6 +60,8 @@ class VendorHttp:
                     if len(raw) > MAX_RESPONSE_BYTES:
                         raise VendorUnreachable(f"{self.vendor} answered more than {MAX_RESPONSE_BYTES} bytes")
                 status = resp.status
+        except VendorError:
+            raise  # already a vendor failure (an oversized answer)
         except TargetForbidden as exc:
             raise VendorForbiddenHost(f"{self.vendor} host refused: {exc.message}") from None
         except UpstreamTimeout:

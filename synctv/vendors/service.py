@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import posixpath
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,10 +17,18 @@ from urllib.parse import quote, urlencode
 
 from synctv.config import parse_duration
 from synctv.core.movies import infer_type
+from synctv.core.room import SOURCE_MAX_AGE_S
 from synctv.media.service import media_proxy
 from synctv.services import Services
 from synctv.store.models import Movie
-from synctv.vendors.alist.api import TYPE_TEXT, AlistApi, server_id
+from synctv.vendors.alist.api import (
+    ALIYUN_PROVIDERS,
+    TYPE_TEXT,
+    UA_BOUND_PROVIDERS,
+    VIDEO_PREVIEW,
+    AlistApi,
+    server_id,
+)
 from synctv.vendors.alist.local import HttpAlist
 from synctv.vendors.backends import Backends
 from synctv.vendors.cache import Resolved, ResolvedCache, Source, Subtitle
@@ -35,6 +44,7 @@ ALIST = "alist"
 EMBY = "emby"
 SERVER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_SUBTITLES = 16
+ALIYUN_MAX_AGE = float(SOURCE_MAX_AGE_S)  # an Aliyun drive's transcode URLs live about 15 minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +219,8 @@ class Vendors:
         self._resolving[key] = future
         try:
             value = await self._resolve(room_id, movie, base, sub_path)
-            self.resolved.put(movie.id, sub_path, value, self.url_ttl)
+            self.resolved.put(movie.id, sub_path, value,
+                              min(self.url_ttl, value.max_age) if value.max_age > 0 else self.url_ttl)
             future.set_result(value)
             return value
         except BaseException as exc:
@@ -245,8 +256,12 @@ class Vendors:
             inner = below(inner, sub_path)
         password = self.open_movie_password(room_id, str(info.get("password", "")))
 
+        # Alist resolves a raw URL for the User-Agent of the request; some providers' links only answer that one,
+        # so it is the proxy's, and such a movie plays through the proxy.
+        user_agent = media_proxy(self.svc).fetcher.settings.user_agent
+
         async def get(alist: AlistApi, account: Account) -> Resolved:
-            obj = await alist.fs_get(account.host, account.token, inner, password)
+            obj = await alist.fs_get(account.host, account.token, inner, password, user_agent)
             if obj.is_dir:
                 raise VendorError("this alist path is a folder, not a file", 400)
             if not obj.raw_url:
@@ -260,9 +275,37 @@ class Vendors:
             subtitles = tuple(Subtitle(r.name, f.raw_url, infer_type("/" + r.name, ""))
                               for r, f in zip(subs, found, strict=True)
                               if not isinstance(f, BaseException) and f.raw_url)
-            return Resolved(url=obj.raw_url, type=infer_type("/" + obj.name, ""), subtitles=subtitles)
+            raw_type = infer_type("/" + obj.name, "")
+            if obj.provider in ALIYUN_PROVIDERS:
+                transcoded = await self._aliyun_transcodes(alist, account, inner, password, obj.raw_url, raw_type)
+                if transcoded is not None:
+                    main, more, ali_subs = transcoded
+                    return Resolved(url=main.url, type=main.type, subtitles=ali_subs + subtitles,
+                                    more_sources=more, max_age=ALIYUN_MAX_AGE, refreshed_ns=time.time_ns())
+            if obj.provider in UA_BOUND_PROVIDERS:
+                return Resolved(url=obj.raw_url, type=raw_type, headers={"User-Agent": user_agent},
+                                subtitles=subtitles, proxy_required=True)
+            return Resolved(url=obj.raw_url, type=raw_type, subtitles=subtitles)
 
         return await self.with_alist(movie.creator_id, sid, get)
+
+    @staticmethod
+    async def _aliyun_transcodes(alist: AlistApi, account: Account, path: str, password: str, raw_url: str,
+                                 raw_type: str) -> tuple[Source, tuple[Source, ...], tuple[Subtitle, ...]] | None:
+        """An Aliyun drive's transcoded HLS qualities (best first, the raw file last as `raw`), or None when the
+        drive has none ready (the raw file then plays alone)."""
+        try:
+            preview = await alist.fs_other(account.host, account.token, path, password, VIDEO_PREVIEW)
+        except VendorError:
+            return None  # no transcode (yet): the raw file still plays
+        ready = sorted((t for t in preview.tasks if t.url and t.status == "finished"),
+                       key=lambda t: (t.height, t.width), reverse=True)
+        if not ready:
+            return None
+        sources = [Source(t.template_name or t.template_id or f"{t.height}p", t.url, "m3u8") for t in ready]
+        subtitles = tuple(Subtitle(s.language or f"subtitle {n}", s.url, infer_type("/x.vtt", ""))
+                          for n, s in enumerate(preview.subtitles) if s.url and s.status == "finished")
+        return sources[0], (*sources[1:], Source("raw", raw_url, raw_type)), subtitles
 
     async def _resolve_emby(self, movie: Movie, info: dict[str, Any], sub_path: str) -> Resolved:
         sid, _, item_id = str(info.get("path", "")).partition("/")
@@ -285,7 +328,8 @@ class Vendors:
                 for sub in first.subtitles)
             main = sources[0]
             return Resolved(url=main.url, type=main.type, subtitles=subtitles, more_sources=tuple(sources[1:]),
-                            play_session_id=played.play_session_id if transcode else "")
+                            play_session_id=played.play_session_id if transcode else "",
+                            duration=first.duration_s)
 
         return await self.with_emby(movie.creator_id, sid, get)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
 
+from synctv._generated import message_pb2 as pb
 from synctv.media.service import cancel_proxy_streams, media_proxy
 from tests.support.asserts import assert_error
 from tests.support.media_origin import GATE_HEADER, KEY_BYTES, MediaOrigin
@@ -412,3 +414,28 @@ async def test_slice_cache(tmp_path: Any, origin: MediaOrigin, where: str) -> No
                 assert origin.requests_to("/gated/big.bin") == []
         finally:
             await runtime.stop()
+
+
+async def test_a_proxied_vod_playlist_tells_the_room_its_length(sqlite_server: Server, origin: MediaOrigin) -> None:
+    """The server reads a proxied VOD playlist's length: the clock stops there without a client's report, even
+    when a client reported a longer one, and a viewer without the set-status permission fetching it is enough."""
+    server, api = sqlite_server, sqlite_server.api
+    await allow_local(server)
+    alice = await api.signup("alice")
+    rid = await api.create_room(alice, "lengths")
+    movie = await api.push_movie(alice, rid, "vod", origin.url(f"files/{origin.files.aes_playlist}"), proxy=True)
+    length = round(sum(float(x) for x in re.findall(r"#EXTINF:([0-9.]+)",
+                                                    origin.files.read(origin.files.aes_playlist).decode())), 3)
+    assert length > 2
+    await api.ok("POST", "/api/room/movie/duration", expect=204, token=alice, room=rid,
+                 json={"id": movie["id"], "duration": 3600})
+    bob = await api.signup("bob")
+    await api.ok("POST", "/api/room/login", token=bob, json={"roomId": rid, "password": ""})
+    status, _, body = await get(server, f"/api/room/movie/proxy/{movie['id']}", bob, rid)
+    assert status == 200 and b"#EXT-X-ENDLIST" in body
+    ws = await api.ws(rid, alice)
+    await ws.send(pb.Message(type=pb.MessageType.STATUS, timestamp=time.time_ns() // 1_000_000,
+                             playback_status=pb.Status(is_playing=True, current_time=length - 0.3, playback_rate=1.0)))
+    stop = await ws.expect(pb.MessageType.STATUS, timeout=3)  # the room's own clock reached the playlist's end
+    assert abs(stop.playback_status.current_time - length) < 1e-6 and not stop.playback_status.is_playing
+    await ws.close()

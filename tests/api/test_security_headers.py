@@ -111,7 +111,7 @@ async def test_metrics_behind_a_token(tmp_path: Path) -> None:
 async def test_hsts_only_over_this_servers_tls(tmp_path: Path, sqlite_server: Server) -> None:
     import ssl
 
-    from tests.mesh.test_tls import make_pki
+    from tests.support.pki import make_pki
 
     pki = make_pki(tmp_path)
     runtime, base = await start_server(tmp_path / "data", SYNCTV_SERVER_HTTP_CERT_PATH=pki["tls_cert_path"],

@@ -8,6 +8,7 @@ import time
 import aiohttp
 import jwt
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from synctv._generated import message_pb2 as pb
 from synctv.auth.passwords import user_version
@@ -109,3 +110,109 @@ async def test_guest_sockets_close_when_guests_are_disabled_site_wide(sqlite_ser
     await still_works(guest)
     await api.ok("POST", "/api/admin/settings", expect=204, token=root, json={"enable_guest": False})
     assert await closed(guest) == 4001
+
+
+async def test_my_sessions_are_listed_with_this_one_marked_and_can_be_ended(sqlite_server: Server) -> None:
+    api = sqlite_server.api
+    laptop = await api.signup("alice")
+    phone = await api.login("alice", "password1")
+    tablet = await api.login("alice", "password1")
+    await api.ok("GET", "/api/user/me", token=phone, headers={"User-Agent": "Phone/1.0"})
+    await api.ok("GET", "/api/user/me", token=tablet)
+    listed = (await api.ok("GET", "/api/user/sessions", token=laptop))["list"]
+    assert len(listed) == 3
+    assert [s["current"] for s in listed].count(True) == 1
+    phone_row = next(s for s in listed if s["userAgent"] == "Phone/1.0")
+    now = time.time()
+    for s in listed:
+        assert now - 120 < s["createdAt"] <= s["lastSeenAt"] <= now + 5 < s["expiresAt"]
+        assert len(s["id"]) == 64
+    # Bob can neither see nor end Alice's sessions: a session of someone else is "not found".
+    bob = await api.signup("bob")
+    assert [s["current"] for s in (await api.ok("GET", "/api/user/sessions", token=bob))["list"]] == [True]
+    status, body = await api.call("POST", "/api/user/sessions/revoke", token=bob, json={"id": phone_row["id"]})
+    assert_error(status, body, 404)
+    assert (await api.call("GET", "/api/user/me", token=phone))[0] == 200
+    # Ending one: its token stops working at once, the others keep working.
+    await api.ok("POST", "/api/user/sessions/revoke", expect=204, token=laptop, json={"id": phone_row["id"]})
+    assert (await api.call("GET", "/api/user/me", token=phone))[0] == 401
+    assert (await api.call("GET", "/api/user/me", token=tablet))[0] == 200
+    status, body = await api.call("POST", "/api/user/sessions/revoke", token=laptop, json={"id": phone_row["id"]})
+    assert_error(status, body, 404)
+    # Ending all others leaves this one only.
+    ended = await api.ok("POST", "/api/user/sessions/revoke-others", token=laptop)
+    assert ended == {"ended": 1}
+    assert (await api.call("GET", "/api/user/me", token=tablet))[0] == 401
+    (only,) = (await api.ok("GET", "/api/user/sessions", token=laptop))["list"]
+    assert only["current"] and (await api.call("GET", "/api/user/me", token=laptop))[0] == 200
+
+
+async def test_session_routes_refuse_bad_input_and_anonymous_callers(sqlite_server: Server) -> None:
+    api = sqlite_server.api
+    alice = await api.signup("alice")
+    for bad in ({}, {"id": 5}, {"id": ""}, {"id": "x" * 64}, {"id": "A" * 64}, {"id": "a" * 63}, {"id": None}):
+        status, body = await api.call("POST", "/api/user/sessions/revoke", token=alice, json=bad)
+        assert_error(status, body, 400)
+    status, body = await api.call("POST", "/api/user/sessions/revoke", token=alice, data="not json",
+                                  headers={"Content-Type": "application/json"})
+    assert_error(status, body, 400)
+    status, body = await api.call("POST", "/api/user/sessions/revoke", token=alice, json={"id": "a" * 64})
+    assert_error(status, body, 404)
+    for method, path in (("GET", "/api/user/sessions"), ("POST", "/api/user/sessions/revoke"),
+                         ("POST", "/api/user/sessions/revoke-others")):
+        status, body = await api.call(method, path, json={"id": "a" * 64})
+        assert_error(status, body, 401)
+    # a password change ends the other sessions, and the list says so
+    other = await api.login("alice", "password1")
+    await api.ok("GET", "/api/user/me", token=other)
+    fresh = await api.ok("POST", "/api/user/password", token=alice,
+                         json={"password": "password2", "oldPassword": "password1"})
+    listed = (await api.ok("GET", "/api/user/sessions", token=fresh["token"]))["list"]
+    assert [s["current"] for s in listed] == [True]
+    assert (await api.call("GET", "/api/user/sessions", token=other))[0] == 401
+
+
+async def test_a_session_use_that_cannot_be_recorded_does_not_refuse_the_user(sqlite_server: Server,
+                                                                             monkeypatch: pytest.MonkeyPatch,
+                                                                             caplog: pytest.LogCaptureFixture) -> None:
+    api = sqlite_server.api
+    alice = await api.signup("alice")
+    store = sqlite_server.store.sessions
+
+    async def broken(*_: object) -> None:
+        raise OperationalError("INSERT INTO user_sessions", {}, ConnectionRefusedError("database is down"))
+
+    monkeypatch.setattr(store._uses, "_run", broken)
+    before = store.use_failures
+    with caplog.at_level("WARNING", logger="synctv.store.sessions"):
+        me = await api.ok("GET", "/api/user/me", token=alice)
+        assert me["username"] == "alice"
+        await store.flush()
+    assert store.use_failures == before + 1  # counted and logged, never the user's problem
+    assert any("session use not recorded" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_wave_of_new_sessions_is_recorded_in_one_transaction(sqlite_server: Server,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A join storm of first-time sessions must not queue one write transaction per request on the database."""
+    import asyncio
+
+    api = sqlite_server.api
+    for i in range(12):
+        await api.signup(f"wave{i}")
+    store = sqlite_server.store.sessions
+    await store.flush()
+    batches: list[int] = []
+    record = store._record_many
+
+    async def counted(uses: dict[str, object]) -> object:
+        batches.append(len(uses))
+        return await record(uses)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store._uses, "_run", counted)
+    fresh = [await api.login(f"wave{i}", "password1") for i in range(12)]  # new sessions, none recorded yet
+    await asyncio.gather(*(api.ok("GET", "/api/user/me", token=t) for t in fresh))
+    await store.flush()
+    assert sum(batches) == 12 and len(batches) < 12  # every use recorded, in fewer transactions than requests
+    listed = (await api.ok("GET", "/api/user/sessions", token=fresh[0]))["list"]
+    assert [s["current"] for s in listed].count(True) == 1

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
+from synctv._generated import message_pb2 as pb
 from synctv.store.models import VendorAccount
+from synctv.vendors.emby.local import _run_time_s
 from tests.conftest_vendors import EMBY_MEDIA, EMBY_PASSWORD, EMBY_USER
 from tests.support.api_client import Api
 from tests.support.asserts import assert_error
@@ -220,3 +223,30 @@ async def test_dynamic_folder(sqlite_server: Server, emby: EmbyEmulator) -> None
     assert base["url"].startswith(f"/api/room/movie/proxy/{fid}?") and "subPath=" in base["url"]
     async with api.session.get(api.base + base["url"]) as resp:
         assert resp.status == 200 and await resp.read() == EMBY_MEDIA
+
+
+async def test_emby_run_time_tells_the_room_where_its_clock_stops(sqlite_server: Server, emby: EmbyEmulator) -> None:
+    """Emby's RunTimeTicks is the movie's length: a viewer loading the current movie (one without the set-status
+    permission is enough) lets the room stop at the end without any client's report."""
+    api = sqlite_server.api
+    await allow_local(sqlite_server)
+    alice, bob = await api.signup("alice"), await api.signup("bob")
+    sid = await bind(api, alice, emby)
+    rid = await api.create_room(alice, "emby-length")
+    await api.ok("POST", "/api/room/login", token=bob, json={"roomId": rid, "password": ""})
+    clip = await api.ok("POST", "/api/room/movie/push", token=alice, room=rid,
+                        json=emby_movie(f"{sid}/{emby.item_id('clip')}"))
+    await api.ok("POST", "/api/room/movie/current", token=alice, room=rid, json={"id": clip["id"]}, expect=204)
+    await api.ok("GET", "/api/room/movie/current", token=bob, room=rid)
+    ws = await api.ws(rid, alice)
+    await ws.send(pb.Message(type=pb.MessageType.STATUS, timestamp=time.time_ns() // 1_000_000,
+                             playback_status=pb.Status(is_playing=True, current_time=12.2, playback_rate=1.0)))
+    stop = await ws.expect(pb.MessageType.STATUS, timeout=3)
+    assert stop.playback_status.current_time == 12.5 and not stop.playback_status.is_playing
+    await ws.close()
+
+
+@pytest.mark.parametrize(("ticks", "seconds"), [(125_000_000, 12.5), (0, 0.0), (-5, 0.0), ("9", 0.0), (True, 0.0),
+                                                (None, 0.0), (1.5e9, 0.0)])
+def test_run_time_ticks_in_seconds(ticks: object, seconds: float) -> None:
+    assert _run_time_s(ticks) == seconds

@@ -142,16 +142,23 @@ def test_every_element_id_used_by_scripts_exists() -> None:
     assert not missing, f"scripts use ids missing from index.html: {missing}"
 
 
-def test_package_manifest_pins_only_hls_js() -> None:
+def test_package_manifest_pins_the_players_from_the_registry() -> None:
     pkg = json.loads((WEB / "package.json").read_text(encoding="utf-8"))
     lock = json.loads((WEB / "package-lock.json").read_text(encoding="utf-8"))
-    assert set(pkg.get("dependencies", {})) == {"hls.js"}
+    assert pkg.get("dependencies", {}) == {"hls.js": "1.7.4", "mpegts.js": "1.8.2"}  # exact pins
     assert not pkg.get("devDependencies")
     assert lock["packages"][""]["dependencies"] == pkg["dependencies"]
     installed = {k for k in lock["packages"] if k}
-    assert installed == {"node_modules/hls.js"}
-    # the player loads hls.js from the installed package path
+    # mpegts.js 1.8's own dependencies; no git-hosted package (`npm ci` reaches only the registry)
+    assert installed == {"node_modules/hls.js", "node_modules/mpegts.js", "node_modules/es6-promise",
+                         "node_modules/events"}
+    for name, entry in lock["packages"].items():
+        if name:
+            assert entry.get("integrity", "").startswith("sha512-"), name
+            assert "git" not in entry.get("resolved", ""), name
+    # the players load them from the installed package paths
     assert "node_modules/hls.js/dist/hls.min.js" in (JS / "player.js").read_text(encoding="utf-8")
+    assert "node_modules/mpegts.js/dist/mpegts.js" in (JS / "flvplayer.js").read_text(encoding="utf-8")
 
 
 def test_javascript_unit_tests() -> None:

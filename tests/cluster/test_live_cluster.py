@@ -1,6 +1,7 @@
 """Live streaming on a real 3-instance cluster: ffmpeg publishes to one instance, players on the others get
 FLV and HLS relayed over the mesh, with the same segment ids everywhere; the host leaves gracefully while
-ffmpeg re-publishes to another instance, and the players' streams go on."""
+ffmpeg re-publishes to another instance, and the players' streams go on. A pulled source is pulled by the
+room's owner only, and relayed from there."""
 
 from __future__ import annotations
 
@@ -13,19 +14,23 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from synctv.auth.passwords import hash_password
+from synctv.core.permissions import Role
 from synctv.live import flv
+from synctv.store import Store
 from tests.support.api_client import Api
 from tests.support.cluster_harness import ClusterProcesses
-from tests.support.etcd_server import EtcdServer
+from tests.support.etcd_server import EtcdServer, free_port
 from tests.support.live import decoded_frames, publish_args, start, strip_png
 from tests.support.pg_server import PostgresServer
+from tests.support.servers import make_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.etcd, pytest.mark.postgres]
 SEGMENT = re.compile(r"/api/room/movie/live/hls/data/\w+/\w+/(\w+)\.png")
 
 
 @pytest.fixture(scope="module")
-def cluster(pg_server: PostgresServer) -> Iterator[ClusterProcesses]:
+def cluster(pg_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProcesses]:
     if not EtcdServer.available():
         pytest.skip("etcd not installed")
     etcd = EtcdServer()
@@ -35,10 +40,76 @@ def cluster(pg_server: PostgresServer) -> Iterator[ClusterProcesses]:
     procs.start()
     try:
         asyncio.run(procs.wait_ready())
+        asyncio.run(_make_admin(dsn, tmp_path_factory.mktemp("admin")))
         yield procs
     finally:
         procs.stop()
         etcd.stop()
+
+
+async def _make_admin(dsn: str, data_dir: Path) -> None:
+    store = await Store.open(make_config(data_dir, dsn))
+    try:
+        await store.users.create("operator", await hash_password("operator1"), Role.ADMIN)
+    finally:
+        await store.close()
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not in the metrics")
+
+
+async def test_a_pulled_source_is_pulled_by_the_rooms_owner(cluster: ClusterProcesses) -> None:
+    # runs first: the next test stops n1
+    async with aiohttp.ClientSession() as session:
+        apis = {n.instance_id: Api(n.base, session) for n in cluster.instances}
+        api = apis["n1"]
+        op = await api.login("operator", "operator1")
+        await api.ok("POST", "/api/admin/settings", expect=204, token=op, json={"allow_proxy_to_local": True})
+        alice = await api.signup("puller")
+        rid = await api.create_room(alice, "pull")
+        owner = (await api.ok("GET", "/api/admin/cluster/owner", token=op, params={"id": rid}))["owner"]
+        edges = [iid for iid in apis if iid != owner]
+        source = f"rtmp://127.0.0.1:{free_port()}/app/cam"
+        status, body = await api.call("POST", "/api/room/movie/push", token=alice, room=rid,
+                                      json={"name": "pulled", "url": source, "live": True, "proxy": True})
+        assert status == 200, body
+        mid = body["data"]["id"]
+        args = publish_args(source, 40)
+        origin = await start([*args[:-1], "-listen", "1", source])  # an RTMP origin with room for one client
+        try:
+            await asyncio.sleep(1.0)
+            query = f"token={alice}&roomId={rid}"
+            lists = [f"{apis[iid].base}/api/room/movie/live/hls/list/{mid}.m3u8?{query}" for iid in edges]
+            for _ in range(160):
+                ids = [await playlist_ids(session, u) for u in lists]
+                if all(len(i) >= 2 for i in ids) and ids[0][-2] in ids[1]:
+                    break
+                await asyncio.sleep(0.25)
+            else:
+                raise AssertionError(f"no relayed playlists on {edges}: {ids}")
+            got = await decoded_frames(f"{apis[edges[0]].base}/api/room/movie/live/flv/{mid}.flv?{query}", 2)
+            assert got["video"] >= 25 and got["audio"] >= 20, got
+            metrics = {}
+            for iid, a in apis.items():
+                async with session.get(a.base + "/metrics") as resp:
+                    metrics[iid] = await resp.text()
+            pulls = {iid: _metric(m, "synctv_live_pulls") for iid, m in metrics.items()}
+            assert pulls == {iid: float(iid == owner) for iid in apis}, (owner, pulls)
+            for iid in edges:
+                assert _metric(metrics[iid], 'synctv_live_relay_streams{direction="in"}') == 1.0
+            assert _metric(metrics[owner], 'synctv_live_relay_streams{direction="out"}') == 2.0
+        except BaseException:
+            for inst in cluster.instances:
+                print(f"--- {inst.instance_id}:\n{inst.log()[-3000:]}")
+            raise
+        finally:
+            if origin.returncode is None:
+                origin.kill()
+            await origin.wait()
 
 
 async def playlist_ids(session: aiohttp.ClientSession, url: str) -> list[str]:

@@ -180,6 +180,18 @@ def test_expired_uses_crc32_of_the_movie_id() -> None:
     assert client(NOBODY, r.WsMessage(r.MsgType.EXPIRED, expiration_id=5), no_movie).direct == ()
 
 
+def test_expired_for_a_source_that_dies_on_its_own_counts_from_its_resolution() -> None:
+    # the expiry token is when the sources were resolved (ns); they expire SOURCE_MAX_AGE_S later
+    max_age_ns = r.SOURCE_MAX_AGE_S * 1_000_000_000
+    resolved = NOW * 1_000_000 - max_age_ns + 1
+    assert client(NOBODY, r.WsMessage(r.MsgType.EXPIRED, expiration_id=resolved)).direct == ()
+    (m,) = client(NOBODY, r.WsMessage(r.MsgType.EXPIRED, expiration_id=resolved - 2)).direct
+    assert m.type == r.MsgType.EXPIRED
+    assert r.source_expired(resolved, MOVIE, NOW + 1) is True  # a millisecond later
+    assert r.source_expired(zlib.crc32(MOVIE.encode()), MOVIE, NOW) is False
+    assert r.source_expired(2**32, MOVIE, NOW) is True  # neither kind: refresh
+
+
 @pytest.mark.parametrize(("text", "escaped"), [
     ("hi <b>", "hi &lt;b&gt;"),
     ("a & b", "a &amp; b"),

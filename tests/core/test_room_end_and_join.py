@@ -165,3 +165,17 @@ def test_shuffle_picks_another_movie_and_a_single_one_repeats() -> None:
 def test_unknown_modes_mean_off() -> None:
     assert parse_mode(9) is PlayMode.OFF and parse_mode("1") is PlayMode.OFF and parse_mode(True) is PlayMode.OFF
     assert parse_mode(4) is PlayMode.SHUFFLE
+
+
+def test_the_media_metadata_replaces_a_longer_client_report_and_stops_the_clock_at_its_end() -> None:
+    state = core.apply(playing_room(10.0), ReportDuration(USER, "m1", 3600.0), T0).state
+    known = core.apply(state, ReportDuration(USER, "m1", 30.0, from_metadata=True), T0)
+    assert known.state.current.movie.duration == 30.0 and known.persist
+    assert core.wake_at(known.state) == T0 + 20_000
+    same = core.apply(known.state, ReportDuration(USER, "m1", 30.0, from_metadata=True), T0 + 5)
+    assert same.state == known.state and not same.persist
+    # the metadata's end, once the clock is already past it, stops the clock there at once
+    late = core.apply(playing_room(50.0), ReportDuration(USER, "m1", 30.0, from_metadata=True), T0)
+    assert not late.state.current.status.is_playing and late.state.current.status.current_time == 30.0
+    refused = core.apply(state, ReportDuration(USER, "other", 30.0, from_metadata=True), T0)
+    assert refused.error is not None and refused.state == state

@@ -2,7 +2,8 @@
 
 Two people watch the same locally generated clip through two different instances of a real 3-instance cluster:
 play, pause, seek and rate changes made in one browser are followed by the other, and the two `<video>` elements
-stay within 20 ms (median) / 66 ms (worst) of each other once an action has settled. A newcomer does the whole
+stay within 20 ms (median) / 50 ms (worst) of each other once an action has settled, also with one browser behind
+100 ± 50 ms of jitter each way. A newcomer does the whole
 flow on a single `synctv serve`. Screenshots of the room page go to artifacts/screenshots/.
 """
 
@@ -26,16 +27,14 @@ from tests.support.require import missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(180)]
 
-# The figures published in the README (12 ms median; 66 ms worst across runs), with the median's margin for a
-# busy machine at the issue's target of 20 ms.
+# The issue's targets, with and without jitter: 20 ms median and 50 ms worst. The client's clock offset comes from
+# the intersection of its samples' NTP bounds (sync.js boundedClockEstimate), its rate nudge closes half a drift
+# every 0.35 s down to 10 ms, and a paused player is re-positioned beyond 10 ms.
 MEDIAN_LIMIT_MS = 20.0
-WORST_LIMIT_MS = 66.0
+WORST_LIMIT_MS = 50.0
 CLIP_SECONDS = 30
-# Behind 100 ± 50 ms of jitter each way the issue's targets (20 ms median, 50 ms worst) are not met yet: medians
-# measured 5.7-25.9 ms across runs, and the first catch-up after a play can stay ~100 ms off for the 2 s settle.
-# The test holds what was measured, so a regression fails it.
-JITTER_MEDIAN_LIMIT_MS = 30.0
-JITTER_WORST_LIMIT_MS = 150.0
+JITTER_MEDIAN_LIMIT_MS = 20.0
+JITTER_WORST_LIMIT_MS = 50.0
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +189,7 @@ async def test_two_instances_stay_in_sync(cluster: ClusterProcesses, clip_server
     rows, report = await _sync_session(cluster.instances[0].base, cluster.instances[1].base,
                                        clip_server.url("clip.mp4"), "", screenshots=True)
     print("\n" + report)
+    bs.SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     (bs.SCREENSHOTS.parent / "browser-sync.txt").write_text(report + "\n")
     median = statistics.median(r["median"] for _, r in rows)
     worst = max(r["worst"] for _, r in rows)
@@ -209,6 +209,7 @@ async def test_two_instances_stay_in_sync_with_jitter(cluster: ClusterProcesses,
         proxy.stop()
     report = "jitter: 100 ± 50 ms each direction on bob's connection\n" + report
     print("\n" + report)
+    bs.SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     (bs.SCREENSHOTS.parent / "browser-sync-jitter.txt").write_text(report + "\n")
     assert proxy.chunks > 0
     median = statistics.median(r["median"] for _, r in rows)
@@ -299,6 +300,9 @@ async def test_newcomer_flow_single_instance(clip_server: bs.ClipServer) -> None
                 # The room is listed for others, and the server agrees that the movie is playing.
                 await page.click("#leave-room")
                 await page.wait_for_selector("[data-testid=room-item]:has-text('first room')")
+                # "Popular now" stops counting the viewer who just left (asked again once the socket closed).
+                await page.wait_for_function("() => !document.getElementById('hot-room-list').textContent"
+                                             ".includes('first room')", timeout=5000)
                 await page.click("[data-testid=room-item]:has-text('first room') [data-testid=join-room]")
                 await bs.wait_connected(page)
                 await bs.wait_movie_loaded(page)
@@ -306,6 +310,15 @@ async def test_newcomer_flow_single_instance(clip_server: bs.ClipServer) -> None
                                              " && window.synctvPlayer.video.currentTime > 2", timeout=10000)
                 path = await bs.screenshot(page, "newcomer-room-desktop.png", bs.DESKTOP)
                 print(f"\nscreenshot: {path}")
+                # Someone on the room list sees the newcomer in "Popular now", and sees them gone once they close
+                # the tab, without reloading the list.
+                watcher = await bs.new_page(browser)
+                await bs.open_app(watcher, server.base, "#/rooms")
+                await watcher.wait_for_function("() => document.getElementById('hot-room-list').textContent"
+                                                ".includes('1 watching')")
+                await page.close()
+                await watcher.wait_for_function("() => !document.getElementById('hot-room-list').textContent"
+                                                ".includes('first room')", timeout=15000)
             except BaseException:
                 print("--- console:\n" + "\n".join(page.console_messages[-40:]) + "\n--- server log:\n" + server.log())
                 raise

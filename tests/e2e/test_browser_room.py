@@ -146,11 +146,27 @@ async def test_profile_password_change_and_the_main_screens(server: bs.ServeProc
             await bs.signup(page, "carol", "first-pass1")
             shots += await _shots(page, "rooms")
 
+            # Carol is also signed in on another device: her profile lists both, this one marked, and she signs
+            # the other one out from here.
+            other = await bs.new_page(browser)
+            await bs.open_app(other, server.base, "#/login")
+            await _login(other, "carol", "first-pass1")
+
             # Profile: change the password (the current one is asked for), then log in with the new one.
             await page.click("#nav-account")
             await page.wait_for_selector("#view-account", state="visible")
             await page.wait_for_function("() => document.getElementById('profile-username').textContent === 'carol'")
+            await page.wait_for_function("() => document.querySelectorAll('[data-testid=session-item]').length === 2")
+            assert await page.locator("[data-testid=session-item][data-current=true] [data-testid=session-current]"
+                                      ).count() == 1
+            assert "Chrom" in (await page.text_content("[data-testid=session-item][data-current=false]") or "")
             shots += await _shots(page, "profile")
+            await page.click("[data-testid=session-item][data-current=false] [data-testid=session-revoke]")
+            await page.wait_for_function("() => document.querySelectorAll('[data-testid=session-item]').length === 1")
+            assert await page.is_disabled("#sessions-revoke-others")
+            status = await other.evaluate("async () => (await fetch('/api/user/me', {headers: {Authorization:"
+                                          " localStorage.getItem('userToken')}})).status")
+            assert status == 401, status
             await page.fill("#profile-old-password", "first-pass1")
             await page.fill("#profile-new-password", "second-pass2")
             await page.fill("#profile-confirm-password", "second-pass2")
@@ -207,3 +223,62 @@ async def test_profile_password_change_and_the_main_screens(server: bs.ServeProc
     for p in shots:
         assert p.stat().st_size > 1000, p
     print("\nscreenshots: " + ", ".join(p.name for p in shots))
+
+
+async def test_a_room_created_with_members_in_control_lets_a_friend_pause(server: bs.ServeProcess) -> None:
+    """The server keeps upstream's default member permissions (watch and chat); the creation form's choice
+    "members can control playback" is what lets a friend pause, and without it a friend can't."""
+    async with bs.chromium() as browser:
+        host = await bs.new_page(browser)
+        friend = await bs.new_page(browser)
+        try:
+            await bs.open_app(host, server.base)
+            await bs.signup(host, "dave")
+            await bs.open_app(friend, server.base)
+            await bs.signup(friend, "erin")
+            rooms = {}
+            for name, control in (("open room", True), ("strict room", False)):
+                await bs.open_app(host, server.base, "#/rooms")
+                await host.wait_for_selector("#create-room-form", state="visible")
+                assert "only you" in (await host.text_content("#create-room-form") or "")
+                if control:
+                    await host.check("#create-room-members-control")
+                rooms[name] = await bs.create_room(host, name)
+            for name, control in (("open room", True), ("strict room", False)):
+                await bs.open_app(friend, server.base, "#/rooms")
+                await bs.join_room_by_id(friend, rooms[name])
+                # the room page says so once the friend's membership is known
+                await friend.wait_for_function("c => document.getElementById('control-hint').hidden === c",
+                                               arg=control)
+                allowed = await friend.evaluate("() => window.synctvPlayer.controller.canControl()")
+                assert allowed is control, (name, allowed)
+        except BaseException:
+            for who, p in (("dave", host), ("erin", friend)):
+                print(f"--- console of {who}:\n" + "\n".join(p.console_messages[-40:]))
+            print("--- server log:\n" + server.log())
+            raise
+
+
+async def test_the_client_in_chinese(server: bs.ServeProcess) -> None:
+    """A reader whose language is Chinese gets the whole client in Chinese: the page's own text, attributes and
+    what the client writes (the room list, a room)."""
+    async with bs.chromium() as browser:
+        page = await bs.new_page(browser)
+        try:
+            await page.goto(f"{server.base}/web/?lang=zh#/login")
+            await page.wait_for_selector("body[data-ready=true]", state="attached")
+            assert await page.get_attribute("html", "lang") == "zh-CN"
+            assert await page.text_content("#login-submit") == "登录"
+            assert await page.text_content("#auth-title") == "欢迎使用 SyncTV"
+            await bs.signup(page, "hanmei")
+            await page.wait_for_selector("#view-rooms", state="visible")
+            assert await page.text_content("#create-room-submit") == "创建房间"
+            assert (await page.get_attribute("#join-room-id", "placeholder") or "").startswith("32 位房间号")
+            await page.wait_for_function("() => document.getElementById('hot-room-list').textContent"
+                                         ".includes('现在没有人在看')")
+            await bs.create_room(page, "中文房间")
+            await page.wait_for_function("() => document.getElementById('now-playing').textContent === '当前没有播放'")
+            assert await page.get_attribute("#chat-input", "placeholder") == "说点什么"
+        except BaseException:
+            print("--- console:\n" + "\n".join(page.console_messages[-40:]) + "\n--- server log:\n" + server.log())
+            raise

@@ -1,6 +1,7 @@
-"""The built-in web client with vendor libraries in a real Chromium: bind an Alist server, browse it, add a file
-and play it with its subtitle track (files served by the Alist emulation's file host, on loopback); the same
-with an Emby library (the Emby emulation)."""
+"""The built-in web client with vendor libraries in a real Chromium: bind an Alist server from the account page,
+browse it in a room, add a file and play it with its subtitle track (files served by the Alist emulation's file
+host, on loopback); add a folder as a dynamic folder and open its subfolders in the playlist (deeper, back up);
+the same with an Emby library (the Emby emulation), and binding/unbinding it from the account page."""
 
 from __future__ import annotations
 
@@ -44,6 +45,9 @@ async def test_bind_browse_add_and_play_with_subtitles(tmp_path: Path, media_fil
     library.mkdir(parents=True)
     shutil.copy(media_files.root / media_files.mp4, library / "clip.mp4")
     (library / "clip.srt").write_text(SRT)
+    season = tmp_path / "alist" / "shows" / "season1"
+    season.mkdir(parents=True)
+    shutil.copy(media_files.root / media_files.mp4, season / "episode.mp4")
     alist = await AlistEmulator(tmp_path / "alist", {"admin": "alist-pass"}).start()
     emby = await EmbyEmulator(library / "clip.mp4", {"viewer": "emby-pass"}).start()
     server = bs.ServeProcess()
@@ -56,16 +60,54 @@ async def test_bind_browse_add_and_play_with_subtitles(tmp_path: Path, media_fil
             try:
                 await bs.open_app(page, server.base)
                 await bs.signup(page, "alice")
+                # the account page binds library servers outside any room
+                await page.click("[data-testid=nav-account]")
+                await page.wait_for_selector("[data-testid=account-libraries]", state="visible")
+                await page.wait_for_selector("[data-testid=account-alist-binds] li.empty")
+                await page.fill("#account-alist-host", alist.base)
+                await page.fill("#account-alist-username", "admin")
+                await page.fill("#account-alist-password", "wrong")
+                await page.click("[data-testid=account-alist-bind]")
+                await page.wait_for_function(
+                    "() => document.getElementById('libraries-error').textContent.includes('login failed')")
+                await page.fill("#account-alist-password", "alist-pass")
+                await page.click("[data-testid=account-alist-bind]")
+                await page.wait_for_selector(f"[data-testid=account-alist-bound][data-host='{alist.base}']")
+                # an Emby server bound and unbound again from the same page (the room binds it later)
+                await page.fill("#account-emby-host", emby.base)
+                await page.fill("#account-emby-username", "viewer")
+                await page.fill("#account-emby-password", "emby-pass")
+                await page.click("[data-testid=account-emby-bind]")
+                await page.click(f"[data-testid=account-emby-bound][data-host='{emby.base}'] "
+                                 "[data-testid=account-emby-unbind]")
+                await page.wait_for_selector("[data-testid=account-emby-binds] li.empty")
+                await page.click("[data-testid=nav-rooms]")
                 await bs.create_room(page, "alist night")
-                await page.wait_for_selector("#alist-bind-form", state="visible")
-                await page.fill("#alist-host", alist.base)
-                await page.fill("#alist-username", "admin")
-                await page.fill("#alist-password", "alist-pass")
-                await page.click("[data-testid=alist-bind]")
+                # bound already: the room's panel browses at once, no bind form
+                await page.wait_for_selector("#alist-browser", state="visible")
+                assert await page.is_hidden("#alist-bind-form")
+                # a whole folder as a dynamic folder, browsed in the playlist: into a subfolder and back
+                await page.click("[data-testid=alist-item][data-name=shows] [data-testid=alist-add-folder]")
+                shows = page.locator("[data-testid=playlist-item]", has=page.get_by_text("shows", exact=True))
+                await shows.locator("[data-testid=movie-open]").click()
+                season1 = page.locator("[data-testid=playlist-item]", has=page.get_by_text("season1", exact=True))
+                await season1.locator("[data-testid=movie-open]").click()
+                await page.wait_for_selector("[data-testid=playlist-item]:has-text('episode.mp4')")
+                await page.click("[data-testid=playlist-up]")
+                await season1.wait_for()
+                await season1.locator("[data-testid=movie-open]").click()
+                await bs.play_movie(page, "episode.mp4")
+                await page.wait_for_function(
+                    "() => window.synctvPlayer.video.currentSrc.includes('/p/shows/season1/episode.mp4?sign=')")
+                await page.click("[data-testid=playlist-up]")
+                await page.click("[data-testid=playlist-up]")
+                await page.wait_for_selector("[data-testid=playlist-item]:has-text('shows')")
                 await page.click("[data-testid=alist-item][data-name=films] [data-testid=alist-open]")
                 await page.click("[data-testid=alist-item][data-name='clip.mp4'] [data-testid=alist-add]")
                 await page.wait_for_selector("[data-testid=playlist-item]:has-text('clip.mp4')")
                 await bs.play_movie(page, "clip.mp4")
+                await page.wait_for_function(
+                    "() => window.synctvPlayer.video.currentSrc.includes('/p/films/clip.mp4?sign=')")
                 await bs.wait_movie_loaded(page)
                 src = await page.evaluate("() => window.synctvPlayer.video.currentSrc")
                 assert src.startswith(f"{alist.base}/p/films/clip.mp4?sign=")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synctv.media.hls import is_playlist, rewrite_playlist
+from synctv.media.hls import is_playlist, rewrite_playlist, vod_duration
 
 BASE = "https://cdn.example/v/1/index.m3u8?sig=abc"
 
@@ -106,3 +106,31 @@ def test_is_playlist() -> None:
     assert is_playlist("", "https://x/a", "application/vnd.apple.mpegurl; charset=utf-8")
     assert is_playlist("", "https://x/a", "", "\ufeff#EXTM3U\n")
     assert not is_playlist("mp4", "https://x/a.mp4", "video/mp4", "\x00\x00\x00 ftyp")
+
+
+VOD = """#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-TARGETDURATION:4
+#EXT-X-PLAYLIST-TYPE:VOD
+#EXTINF:4.004,
+seg0.ts
+#EXTINF:4,title with, a comma
+seg1.ts
+#EXT-X-DISCONTINUITY
+#EXTINF:1.5
+seg2.ts
+#EXT-X-ENDLIST
+"""
+
+
+def test_a_complete_vod_playlist_gives_its_length() -> None:
+    assert vod_duration(VOD) == 9.504
+    assert vod_duration(VOD.replace("\n", "\r\n")) == 9.504
+
+
+def test_no_length_from_a_growing_multivariant_empty_or_malformed_playlist() -> None:
+    assert vod_duration(VOD.replace("#EXT-X-ENDLIST\n", "")) is None  # live / event: still growing
+    assert vod_duration(MASTER) is None
+    assert vod_duration("#EXTM3U\n#EXT-X-ENDLIST\n") is None
+    assert vod_duration(VOD.replace("#EXTINF:1.5", "#EXTINF:abc")) is None
+    assert vod_duration(VOD.replace("#EXTINF:4.004,", "#EXTINF:-4,")) is None

@@ -16,7 +16,7 @@ from synctv._generated import mesh_pb2_grpc as pb_grpc
 from synctv.discovery import Member
 from synctv.mesh import MeshError
 from synctv.mesh.auth import Caller, TokenSigner, audience_of, inspection_metadata, verify_token
-from tests.support.mesh import CLUSTER_SECRET, MeshFactory, command, echoed
+from tests.support.mesh import CLUSTER_SECRET, MeshFactory, command, echoed, member_of
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -83,7 +83,6 @@ async def test_unary_inspection_needs_token(mesh_factory: MeshFactory) -> None:
 
 
 async def test_peer_with_wrong_secret_cannot_send(mesh_factory: MeshFactory) -> None:
-    from synctv.discovery import Member
 
     a, _ = await mesh_factory("a")
     intruder, _ = await mesh_factory("x", secret=WRONG_SECRET)
@@ -120,17 +119,13 @@ async def test_health_and_reflection_without_token(mesh_factory: MeshFactory) ->
     assert node.stats.unauthenticated == 0
 
 
-def _member(node: object) -> Member:
-    return Member(instance_id=node.instance_id, grpc_address=f"127.0.0.1:{node.bound_port}")  # type: ignore[attr-defined]
-
-
 async def test_a_valid_token_from_a_non_member_opens_no_stream(mesh_factory: MeshFactory) -> None:
     """The cluster secret alone is not membership: a caller discovery does not list is refused, and the
     instance never dials the address that caller names in its hello."""
     a, ha = await mesh_factory("a")
     x, _ = await mesh_factory("x")
-    x.set_members([_member(a), _member(x)])  # x knows a; a's discovery view does not list x
-    a.set_members([_member(a)])
+    x.set_members([member_of(a), member_of(x)])  # x knows a; a's discovery view does not list x
+    a.set_members([member_of(a)])
     token = TokenSigner("x", CLUSTER_SECRET).metadata("a")
     # Authenticated but not authorized: PERMISSION_DENIED, which the dialer does not take for a bad secret.
     assert await _open_stream(a.bound_port, token) == grpc.StatusCode.PERMISSION_DENIED
@@ -142,7 +137,7 @@ async def test_a_valid_token_from_a_non_member_opens_no_stream(mesh_factory: Mes
 
 async def test_inspection_tokens_read_but_never_open_the_stream(mesh_factory: MeshFactory) -> None:
     a, _ = await mesh_factory("a")
-    a.set_members([_member(a)])
+    a.set_members([member_of(a)])
     inspect = inspection_metadata(CLUSTER_SECRET)
     assert await _open_stream(a.bound_port, inspect) == grpc.StatusCode.PERMISSION_DENIED
     async with grpc.aio.insecure_channel(f"127.0.0.1:{a.bound_port}") as channel:
@@ -156,7 +151,7 @@ async def test_an_impersonating_stream_does_not_cut_the_real_peer(mesh_factory: 
     a, ha = await mesh_factory("a")
     b, hb = await mesh_factory("b")
     for n in (a, b):
-        n.set_members([_member(a), _member(b)])
+        n.set_members([member_of(a), member_of(b)])
     assert echoed(await b.command("a", command("r", "op1", b"1"), timeout=5)) == b"ok:a:1"
     async with grpc.aio.insecure_channel(f"127.0.0.1:{a.bound_port}") as channel:
         call = pb_grpc.MeshStub(channel).Connect(metadata=TokenSigner("b", CLUSTER_SECRET).metadata("a"))

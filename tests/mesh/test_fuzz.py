@@ -14,9 +14,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from synctv._generated import mesh_pb2 as pb
-from synctv.discovery import Member
 from synctv.mesh.auth import TokenSigner
-from tests.support.mesh import CLUSTER_SECRET, MeshFactory, command, echoed
+from tests.support.mesh import CLUSTER_SECRET, MeshFactory, command, echoed, member_of
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -86,10 +85,6 @@ def _fill(rng: random.Random, msg: Message, field: FieldDescriptor, depth: int) 
         setattr(msg, field.name, _scalar(rng, field))
 
 
-def _member(node: Any) -> Member:
-    return Member(instance_id=node.instance_id, grpc_address=f"127.0.0.1:{node.bound_port}")
-
-
 async def _stream(port: int, metadata: Any, frames: list[bytes]) -> None:
     """Open an authenticated stream as `b`, say hello, then write raw frame bytes; tolerate being cut off."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -112,7 +107,7 @@ async def test_authenticated_garbage_leaves_the_instance_serving(mesh_factory: M
     a, ha = await mesh_factory("a")
     b, hb = await mesh_factory("b")
     for n in (a, b):
-        n.set_members([_member(a), _member(b)])
+        n.set_members([member_of(a), member_of(b)])
     assert echoed(await b.command("a", command("r", "op0", b"0"), timeout=5)) == b"ok:a:0"
     metadata = TokenSigner("b", CLUSTER_SECRET).metadata("a")
     rng = random.Random(20261202)

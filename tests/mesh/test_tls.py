@@ -9,25 +9,20 @@ import grpc
 import pytest
 
 from synctv._generated import mesh_pb2, mesh_pb2_grpc
-from synctv.discovery import Member
 from synctv.mesh import MeshError
-from tests.support.mesh import MeshFactory, command, echoed
+from tests.support.mesh import MeshFactory, command, echoed, member_of
 from tests.support.pki import make_pki
 
 pytestmark = [pytest.mark.timeout(60),
               pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")]
 
 
-def member(node: object) -> Member:
-    return Member(instance_id=node.instance_id, grpc_address=f"127.0.0.1:{node.bound_port}")  # type: ignore[attr-defined]
-
-
 async def test_mutual_tls_mesh_carries_commands(mesh_factory: MeshFactory, tmp_path: Path) -> None:
     pki = make_pki(tmp_path)
     a, _ = await mesh_factory("a", **pki)
     b, hb = await mesh_factory("b", **pki)
-    a.set_members([member(a), member(b)])
-    b.set_members([member(a), member(b)])
+    a.set_members([member_of(a), member_of(b)])
+    b.set_members([member_of(a), member_of(b)])
     assert echoed(await a.command("b", command("room", "op1", b"play"), timeout=10)) == b"ok:b:play"
     assert (hb.commands[0][0], hb.commands[0][1].room_id, hb.commands[0][1].op_id) == ("a", "room", "op1")
 
@@ -48,6 +43,6 @@ async def test_plaintext_peer_cannot_talk_to_a_tls_mesh(mesh_factory: MeshFactor
     pki = make_pki(tmp_path)
     a, _ = await mesh_factory("a")  # no TLS
     b, _ = await mesh_factory("b", **pki)
-    a.set_members([member(a), member(b)])
+    a.set_members([member_of(a), member_of(b)])
     with pytest.raises((MeshError, TimeoutError)):
         await a.command("b", command("room", "op1", b"play"), timeout=3)

@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 
 from synctv._generated import mesh_pb2 as pb
-from synctv.discovery import Member
 from synctv.mesh import MeshError, MeshNode
 from synctv.mesh.core import MeshCore
 from synctv.mesh.inprocess import InProcessNetwork
 from synctv.mesh.version import PROTOCOL_MAJOR
-from tests.support.mesh import CLUSTER_SECRET, RecordingHandler, command, echoed, event_batch, wait_until
+from tests.support.mesh import CLUSTER_SECRET, RecordingHandler, command, echoed, event_batch, member_of, wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -34,11 +33,6 @@ class OtherVersionNode(MeshNode):
         hello = super().hello(grpc_address)
         hello.protocol_major = PROTOCOL_MAJOR + 1
         return hello
-
-
-def _member(node: MeshCore) -> Member:
-    port = getattr(node, "bound_port", 0)
-    return Member(instance_id=node.instance_id, grpc_address=f"127.0.0.1:{port}" if port else "")
 
 
 @pytest.fixture(params=["grpc", "inprocess"])
@@ -61,7 +55,7 @@ async def make(request: pytest.FixtureRequest) -> AsyncIterator[Make]:
             await node.start()
             started.append(node)
             out.append((node, handler))
-        members = [_member(n) for n, _ in out]
+        members = [member_of(n) for n, _ in out]
         for node, _ in out:
             node.set_members(members)
         return out
@@ -146,7 +140,7 @@ async def test_peer_leaving_membership_fails_pending(make: Make) -> None:
     hb.handle_command = slow  # type: ignore[method-assign]
     task = asyncio.create_task(a.command("b", command("r", "op", b""), timeout=5))
     await wait_until(lambda: b.stats.received[("a", "command")] == 1)
-    a.set_members([_member(a)])
+    a.set_members([member_of(a)])
     with pytest.raises(MeshError, match="left"):
         await task
     block.set()

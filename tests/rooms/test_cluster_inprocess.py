@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -264,3 +265,38 @@ async def test_a_room_whose_actor_stopped_on_its_own_loads_again(cluster: InProc
     reply = await router.submit(room_id, c.GetState())
     assert reply.error is None, reply.error
     assert router.ownership.phase(room_id) is own.Phase.OWNED and router.local_actor(room_id) is not None
+
+
+async def _leave(viewer: object) -> None:
+    """What the WebSocket endpoint does when a socket closes: unregister, then announce the new count."""
+    v: Any = viewer
+    v.node.hub.unregister(v.conn)
+    assert (await v.node.router.announce(v.conn.room_id, v.user.user_id)).error is None
+
+
+async def test_hot_rooms_count_only_who_is_still_watching_cluster_wide(tmp_path: Path) -> None:
+    """"Popular now" is the owner's count, asked from any instance: viewers who left stop counting at once, and an
+    instance that handed a room on (its count frozen at the handoff) is never believed over the new owner."""
+    cluster = await InProcessCluster.start(tmp_path / "data", "n1", "n2")
+    try:
+        await cluster.add("n3")
+        room_id, _ = await cluster.room_owned_by("n3", among=("n1", "n2", "n3"))
+        cluster.set_view("n1", "n2", on=("n1", "n2"))
+        cluster.set_view("n3", on=("n3",))
+        first = cluster.nodes["n1"].router.placement.owner(room_id)
+        viewers = [await cluster.viewer(n, room_id, f"v{i}") for i, n in enumerate(("n1", "n2", "n2"))]
+        for n in ("n1", "n2"):
+            assert dict(await cluster.nodes[n].router.hot_rooms()) == {room_id: 3}
+
+        cluster.set_view("n1", "n2", "n3")  # n3 joins and takes the room over
+        await wait_until(lambda: cluster.nodes["n3"].router.owned_rooms() == [room_id])
+        await _leave(viewers[0])
+        await _leave(viewers[1])
+        for n in ("n1", "n2", "n3"):
+            hot = dict(await cluster.nodes[n].router.hot_rooms())
+            assert hot == {room_id: 1}, (n, hot, first)
+        await _leave(viewers[2])
+        for n in ("n1", "n2", "n3"):
+            assert dict(await cluster.nodes[n].router.hot_rooms()) == {}, n
+    finally:
+        await cluster.stop()

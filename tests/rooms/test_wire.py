@@ -26,9 +26,10 @@ def test_every_command_round_trips() -> None:
     cmds: list[c.RoomCommand] = [
         c.ClientFrame(ALICE, "conn1", frame),
         c.ClientFrame(ALICE, "conn2", frame, joined_ms=1_700_000_000_123),
+        c.ClientFrame(ALICE, "conn3", frame, more=(frame, b"later")),
         c.SetCurrentMovie(ALICE, playback.CurrentMovie(id="b" * 32, is_live=True, sub_path="sub")),
         c.SetCurrentMovie(ALICE, playback.CurrentMovie(id="b" * 32, duration=42.5)),
-        c.ReportDuration(ALICE, "b" * 32, 596.46),
+        c.ReportDuration(ALICE, "b" * 32, 596.46), c.ReportDuration(ALICE, "b" * 32, 30.5, from_metadata=True),
         c.NotifyMovies(ALICE),
         c.NotifyMyStatus(ALICE, "c" * 32),
         c.KickUser(UID, "banned"),

@@ -11,13 +11,26 @@ written from Alist v3's public API documentation (alist.nn.ci, "API" section; v3
   provider}
 - POST /api/fs/get {path, password} -> data {name, size, is_dir, ..., raw_url, provider, related}
 - POST /api/fs/search {parent, keywords, scope, page, per_page, password} -> data {content, total}
+- POST /api/fs/other {path, password, method} -> a storage driver's extra operation; for an Aliyun drive
+  ("AliyundriveOpen") `video_preview` answers the drive's `getVideoPreviewPlayInfo`: data {drive_id, file_id,
+  video_preview_play_info {category: "live_transcoding", meta {duration, width, height},
+  live_transcoding_task_list [{template_id, template_name, template_width, template_height, status, stage, url}],
+  live_transcoding_subtitle_task_list [{language, status, url}]}}
 - GET  /p/<path>?sign=<sign> -> the file's bytes (the "raw url" of local storage; Range supported; CORS open)
+
+Storages: everything is "Local" unless `providers` mounts another driver at a folder (path -> driver name):
+- "AliyundriveOpen": `fs/other` `video_preview` lists three finished qualities (LD 640x360, SD 960x540,
+  HD 1280x720) whose URLs are HLS playlists served here (`/ali-hls/...`, one segment each, `/ali-seg/...`);
+  `transcoding = False` makes them "running" without URLs, as a drive does while it still transcodes.
+- "115 Cloud": the raw URL (`/115/<path>?ua=...`) only answers the User-Agent that called `fs/get`; any other
+  gets 403 (as 115's CDN does), which is why such a file must be fetched by whoever resolved it.
 
 Every API answer is HTTP 200 with Alist's envelope `{code, message, data}`; the outcome is in `code`:
 200 success; 400 a failed login ("password is incorrect"); 401 a missing, unknown or expired token ("that's not
 even a token", "token is expired"); 403 a protected folder's password is wrong ("password is incorrect or you
 have no permission"); 500 anything else, a missing path included ("failed get objs: object not found"),
-and search when the index is off ("search not available").
+search when the index is off ("search not available"), `fs/other` on a driver without extra operations ("not
+implement") and an unknown method ("not support").
 
 The unfriendly behaviours tests switch on: `expire_tokens()` (every issued token answers 401 from then on),
 `delay` (seconds every API answer waits: a vendor that times out), `search_enabled = False`, `html_only`
@@ -65,8 +78,12 @@ def hash_password(password: str) -> str:
 
 class AlistEmulator:
     def __init__(self, root: Path, users: dict[str, str] | None = None,
-                 passwords: dict[str, str] | None = None) -> None:
+                 passwords: dict[str, str] | None = None, providers: dict[str, str] | None = None) -> None:
         self.root = root
+        self.providers = dict(providers or {})
+        self.transcoding = True
+        self.resolved_user_agents: list[str] = []
+        self.hls_fetches: list[str] = []
         self.users = dict(users or {"admin": "alist-pass"})
         self.passwords = dict(passwords or {})
         self.tokens: dict[str, str] = {}
@@ -93,7 +110,11 @@ class AlistEmulator:
         app.router.add_post("/api/fs/list", self._fs_list)
         app.router.add_post("/api/fs/get", self._fs_get)
         app.router.add_post("/api/fs/search", self._fs_search)
+        app.router.add_post("/api/fs/other", self._fs_other)
         app.router.add_get("/p/{path:.*}", self._raw)
+        app.router.add_get("/115/{path:.*}", self._raw_115)
+        app.router.add_get("/ali-hls/{template}/{path:.*}", self._ali_playlist)
+        app.router.add_get("/ali-seg/{template}/{n}.ts", self._ali_segment)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -196,6 +217,14 @@ class AlistEmulator:
     def sign(self, path: str) -> str:
         return hmac.new(self._sign_key, path.encode(), hashlib.sha256).hexdigest()[:22] + ":0"
 
+    def provider(self, path: str) -> str:
+        clean = posixpath.normpath("/" + path.strip("/"))
+        best, name = "", "Local"
+        for mount, driver in self.providers.items():
+            if (clean == mount or clean.startswith(mount.rstrip("/") + "/")) and len(mount) > len(best):
+                best, name = mount, driver
+        return name
+
     def _obj(self, p: Path) -> dict[str, Any]:
         st = p.stat()
         modified = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(st.st_mtime))
@@ -227,7 +256,8 @@ class AlistEmulator:
         page, per_page = int(body.get("page") or 1), int(body.get("per_page") or 0)
         chosen = entries[(page - 1) * per_page:page * per_page] if per_page > 0 else entries
         return self._env(200, "success", {"content": [self._obj(p) for p in chosen], "total": len(entries),
-                                          "readme": "", "header": "", "write": True, "provider": "Local"})
+                                          "readme": "", "header": "", "write": True,
+                                          "provider": self.provider(path)})
 
     async def _fs_get(self, request: web.Request) -> web.Response:
         _, path, refusal = await self._guarded(request, "path")
@@ -238,8 +268,14 @@ class AlistEmulator:
             return self._env(500, "failed get obj: object not found")
         data = self._obj(target)
         clean = posixpath.normpath("/" + path.strip("/"))
-        data.update({"raw_url": "" if target.is_dir() else f"{self.base}/p{clean}?sign={self.sign(clean)}",
-                     "readme": "", "header": "", "provider": "Local", "related": None})
+        provider = self.provider(clean)
+        raw_url = f"{self.base}/p{clean}?sign={self.sign(clean)}"
+        if provider == "115 Cloud":
+            agent = request.headers.get("User-Agent", "")
+            self.resolved_user_agents.append(agent)
+            raw_url = f"{self.base}/115{clean}?ua={self.sign(clean + chr(0) + agent)}"
+        data.update({"raw_url": "" if target.is_dir() else raw_url,
+                     "readme": "", "header": "", "provider": provider, "related": None})
         if not target.is_dir():
             stem = target.name.rsplit(".", 1)[0]
             related = [self._obj(p) for p in sorted(target.parent.iterdir())
@@ -266,6 +302,59 @@ class AlistEmulator:
         page, per_page = int(body.get("page") or 1), int(body.get("per_page") or 0)
         chosen = found[(page - 1) * per_page:page * per_page] if per_page > 0 else found
         return self._env(200, "success", {"content": chosen, "total": len(found)})
+
+    async def _fs_other(self, request: web.Request) -> web.Response:
+        body, path, refusal = await self._guarded(request, "path")
+        if refusal is not None:
+            return refusal
+        target = self._local(path)
+        if target is None:
+            return self._env(500, "failed get obj: object not found")
+        if self.provider(path) != "AliyundriveOpen":
+            return self._env(500, "not implement")
+        if body.get("method") != "video_preview" or target.is_dir():
+            return self._env(500, "not support")
+        clean = posixpath.normpath("/" + path.strip("/"))
+        tasks = []
+        for template, width, height in (("LD", 640, 360), ("SD", 960, 540), ("HD", 1280, 720)):
+            task: dict[str, Any] = {"template_id": template, "template_name": template, "template_width": width,
+                                    "template_height": height, "status": "finished" if self.transcoding else
+                                    "running", "stage": "stage_done" if self.transcoding else "stage_running"}
+            if self.transcoding:
+                task["url"] = f"{self.base}/ali-hls/{template}{clean}.m3u8?sign={self.sign(template + clean)}"
+            tasks.append(task)
+        return self._env(200, "success", {
+            "drive_id": "1001", "file_id": self.sign(clean)[:16],
+            "video_preview_play_info": {"category": "live_transcoding",
+                                        "meta": {"duration": 4.0, "width": 1280, "height": 720},
+                                        "live_transcoding_task_list": tasks,
+                                        "live_transcoding_subtitle_task_list": []}})
+
+    async def _ali_playlist(self, request: web.Request) -> web.Response:
+        template = request.match_info["template"]
+        clean = posixpath.normpath("/" + request.match_info["path"].strip("/")).removesuffix(".m3u8")
+        if not hmac.compare_digest(request.query.get("sign", ""), self.sign(template + clean)):
+            return web.Response(status=403, text="AccessDenied")
+        self.hls_fetches.append(f"{template}{clean}")
+        return web.Response(text=f"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\n"
+                                 f"{self.base}/ali-seg/{template}/0.ts\n#EXT-X-ENDLIST\n",
+                            content_type="application/vnd.apple.mpegurl",
+                            headers={"Access-Control-Allow-Origin": "*"})
+
+    async def _ali_segment(self, request: web.Request) -> web.Response:
+        return web.Response(body=b"\x47" + f"segment {request.match_info['template']}".encode(),
+                            content_type="video/mp2t", headers={"Access-Control-Allow-Origin": "*"})
+
+    async def _raw_115(self, request: web.Request) -> web.StreamResponse:
+        clean = posixpath.normpath("/" + request.match_info["path"].strip("/"))
+        agent = request.headers.get("User-Agent", "")
+        if not hmac.compare_digest(request.query.get("ua", ""), self.sign(clean + chr(0) + agent)):
+            return web.Response(status=403, text="Forbidden")
+        target = self._local(clean)
+        if target is None or not target.is_file():
+            return web.Response(status=404, text="not found")
+        self.downloads.append(clean)
+        return web.FileResponse(target, headers={"Content-Type": "video/mp4"})
 
     async def _raw(self, request: web.Request) -> web.StreamResponse:
         clean = posixpath.normpath("/" + request.match_info["path"].strip("/"))

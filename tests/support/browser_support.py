@@ -305,9 +305,10 @@ async def grant_permission(page: Any, username: str, bit: int) -> None:
 # --------------------------------------------------------------------------- position sampling
 
 _READ = """() => {
-  const v = window.synctvPlayer.video;
+  const p = window.synctvPlayer, v = p.video;
   return {t: v.currentTime, now: performance.timeOrigin + performance.now(), rate: v.playbackRate,
-          paused: v.paused, seeking: v.seeking, ready: v.readyState};
+          paused: v.paused, seeking: v.seeking, ready: v.readyState,
+          correcting: Boolean(p.controller && p.controller.correcting)};
 }"""
 
 
@@ -342,13 +343,19 @@ async def sample_diff(a: Any, b: Any, samples: int = 5, interval: float = 0.12) 
             "skew": max(skews), "a": last[0], "b": last[1]}
 
 
-async def settle_and_sample(a: Any, b: Any, settle: float = 2.0, max_wait: float = 4.0) -> dict[str, Any]:
-    """Wait for an action to settle (at least `settle` s; longer while a player is still seeking), then sample."""
+def _settled(reading: dict[str, Any]) -> bool:
+    """Not seeking, able to play, and not in the middle of a rate nudge (the controller's own notion of done)."""
+    return not reading["seeking"] and int(reading["ready"]) >= 2 and not reading["correcting"]
+
+
+async def settle_and_sample(a: Any, b: Any, settle: float = 2.0, max_wait: float = 6.0) -> dict[str, Any]:
+    """Wait for an action to settle (at least `settle` s; longer while a player is still seeking or nudging its
+    rate, up to `max_wait` s: a player that never converges is then measured as it is), then sample."""
     await asyncio.sleep(settle)
     deadline = time.monotonic() + max(0.0, max_wait - settle)
     while time.monotonic() < deadline:
         ra, rb = await asyncio.gather(read_position(a), read_position(b))
-        if not ra["seeking"] and not rb["seeking"] and ra["ready"] >= 2 and rb["ready"] >= 2:
+        if _settled(ra) and _settled(rb):
             break
         await asyncio.sleep(0.1)
     return await sample_diff(a, b)

@@ -162,7 +162,8 @@ async def owners_by_room(instances: list[Any], secret: str) -> dict[str, str]:
 
     out: dict[str, str] = {}
     for inst in instances:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{inst.grpc_port}") as ch:
+        address = getattr(inst, "inspect_address", f"127.0.0.1:{inst.grpc_port}")  # in a namespace: its address
+        async with grpc.aio.insecure_channel(address) as ch:
             reply = await mesh_pb2_grpc.MeshStub(ch).OwnedRooms(
                 mesh_pb2.Empty(), metadata=inspection_metadata(secret), timeout=5)
         for room in reply.room_ids:

@@ -11,6 +11,8 @@ OpenAPI, api.jellyfin.org), on the routes both share (without Emby's optional `/
   unknown one is 401 "Access token is invalid or expired."
 - GET /System/Info, GET /Users/{id}, GET /Users/{id}/Views, GET /Users/{id}/Items?ParentId&StartIndex&Limit&
   SearchTerm&Recursive (an unknown parent lists nothing), GET /Users/{id}/Items/{itemId} (404 when unknown)
+- GET /Items?Ids|ParentId&SearchTerm&StartIndex&Limit&Fields (the token's user; no ParentId = the libraries;
+  unknown Ids are left out, so an unknown item is an empty list; Fields=MediaSources adds the sources)
 - POST /Items/{id}/PlaybackInfo?UserId -> {MediaSources[{Id, Name, Container, DirectStreamUrl, TranscodingUrl,
   MediaStreams[...]}], PlaySessionId}; a folder has no media sources (ErrorCode "NoCompatibleStream")
 - GET /Videos/{id}/stream.{container}?Static=true&MediaSourceId&api_key (Range supported),
@@ -48,6 +50,7 @@ class EmbyItem:
     is_folder: bool = False
     files: list[tuple[str, Path]] = field(default_factory=list)  # (source name, media file)
     subtitles: list[tuple[int, str, str]] = field(default_factory=list)  # (stream index, language, title)
+    run_time_ticks: int = 0  # the length Emby reports (100 ns units); 0: none given
 
 
 class EmbyEmulator:
@@ -69,7 +72,7 @@ class EmbyEmulator:
             EmbyItem(self._id("movies"), "Movies", "CollectionFolder", is_folder=True),
             EmbyItem(self._id("shows"), "Shows", "CollectionFolder", is_folder=True),
             EmbyItem(self._id("clip"), "Clip", "Movie", self._id("movies"), files=[("clip", media)],
-                     subtitles=[(2, "eng", "English (SRT)"), (3, "fre", "French")]),
+                     subtitles=[(2, "eng", "English (SRT)"), (3, "fre", "French")], run_time_ticks=125_000_000),
             EmbyItem(self._id("other"), "Other", "Movie", self._id("movies"),
                      files=[("1080p", media), ("720p", mkv)]),
             EmbyItem(self._id("show"), "Show", "Series", self._id("shows"), is_folder=True),
@@ -103,6 +106,7 @@ class EmbyEmulator:
         app.router.add_post("/Items/{iid}/PlaybackInfo", self._playback_info)
         app.router.add_get("/Videos/{iid}/stream.{container}", self._stream)
         app.router.add_get("/videos/{iid}/master.m3u8", self._transcode)
+        app.router.add_get("/Items", self._all_items)
         app.router.add_get("/Videos/{iid}/{sid}/Subtitles/{index}/Stream.srt", self._subtitle)
         app.router.add_delete("/Videos/ActiveEncodings", self._stop_encoding)
         app.router.add_post("/Sessions/Logout", self._logout)
@@ -244,8 +248,12 @@ class EmbyEmulator:
         item = self._get(request.match_info["iid"])
         if not item.files:
             return web.json_response({"MediaSources": [], "ErrorCode": "NoCompatibleStream"})
-        token = self._token(request)
         session = secrets.token_hex(8)
+        del user
+        return web.json_response({"MediaSources": self._sources(item, self._token(request), session),
+                                  "PlaySessionId": session})
+
+    def _sources(self, item: EmbyItem, token: str, session: str) -> list[dict[str, Any]]:
         sources = []
         for n, (name, path) in enumerate(item.files):
             msid = f"{item.id}-{n}"
@@ -262,9 +270,42 @@ class EmbyEmulator:
                                    f"&api_key={token}",
                 "TranscodingUrl": f"/videos/{item.id}/master.m3u8?DeviceId=x&MediaSourceId={msid}"
                                   f"&PlaySessionId={session}&api_key={token}",
-                "MediaStreams": streams})
-        del user
-        return web.json_response({"MediaSources": sources, "PlaySessionId": session})
+                "MediaStreams": streams, **({"RunTimeTicks": item.run_time_ticks} if item.run_time_ticks else {})})
+        return sources
+
+    async def _all_items(self, request: web.Request) -> web.Response:
+        """`/Items` for the token's user: `Ids` picks items (unknown ones are left out); otherwise the children of
+        `ParentId` (the libraries without one), or with `SearchTerm` a recursive search below it. `Fields`
+        containing `MediaSources` adds each playable item's sources."""
+        self._who(request)
+        q = request.query
+        fields = {f.strip() for f in q.get("Fields", "").split(",")}
+        if "Ids" in q:
+            found = [self.items[i] for i in q["Ids"].split(",") if i in self.items]
+        else:
+            parent, term = q.get("ParentId", ""), q.get("SearchTerm", "").lower()
+            if term:
+                found = [i for i in self.items.values() if term in i.name.lower()
+                         and (not parent or self._below(i, parent))]
+            else:
+                found = [i for i in self.items.values() if i.parent == parent]
+        start, limit = int(q.get("StartIndex", "0") or 0), int(q.get("Limit", "0") or 0)
+        chosen = found[start:start + limit] if limit else found[start:]
+        out = []
+        for item in chosen:
+            dto = self._dto(item)
+            if "MediaSources" in fields and item.files:
+                dto["MediaSources"] = self._sources(item, self._token(request), "")
+            out.append(dto)
+        return web.json_response({"Items": out, "TotalRecordCount": len(found)})
+
+    def _below(self, item: EmbyItem, ancestor: str) -> bool:
+        cur = item.parent
+        while cur:
+            if cur == ancestor:
+                return True
+            cur = self.items[cur].parent if cur in self.items else ""
+        return False
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
         self._who(request)

@@ -18,9 +18,10 @@ from synctv.discovery import Member
 from synctv.mesh import MeshNode, Ring
 from synctv.mesh.inprocess import InProcessNetwork, InProcessNode
 from synctv.rooms import frames
+from synctv.rooms.cluster.inspector import Inspector
 from synctv.rooms.cluster.mesh_handler import RouterMeshHandler
 from synctv.rooms.hub import Connection, LocalHub
-from synctv.rooms.router import Inspector, RoomRouter
+from synctv.rooms.router import RoomRouter
 from synctv.store import Store
 from tests.support.mesh import CLUSTER_SECRET
 from tests.support.servers import make_config

@@ -77,6 +77,11 @@ class JitterProxy:
         self._started.set()
         async with server:
             await self._stop.wait()
+        # Connections still open end here, so the loop closes with no task left pending.
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def start(self) -> None:
         def run() -> None:

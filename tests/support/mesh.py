@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from synctv._generated import mesh_pb2 as pb
+from synctv.discovery import Member
 from synctv.mesh import MeshNode
 
 CLUSTER_SECRET = "test-cluster-secret-0123456789abcdef"
 # Another cluster secret: what an instance started with a fresh random secret has.
 WRONG_SECRET = "another-cluster-secret-fedcba9876543210"
+
+
+def member_of(node: Any) -> Member:
+    """A node's discovery record (a gRPC node's loopback address; an in-process node has none)."""
+    port = getattr(node, "bound_port", 0)
+    return Member(instance_id=node.instance_id, grpc_address=f"127.0.0.1:{port}" if port else "")
 
 
 def command(room_id: str, op_id: str, payload: bytes) -> pb.Command:

@@ -405,3 +405,56 @@ async def test_emby_and_alist_through_an_in_process_vendor_server(synctv: Server
         assert server.auth.rejected == 0
     finally:
         await server.stop()
+
+
+async def test_vendor_failures_behind_a_backend_answer_clearly_within_the_timeout(synctv: Server,
+                                                                                   alist: AlistEmulator) -> None:
+    """Through a backend, each vendor failure is the same clear status as in-process: unreachable host 502, a host
+    the vendor server's SSRF guard refuses 400, bad credentials 400, a slow vendor 504 within the backend's
+    timeout (3s), never a hang or a 500."""
+    from synctv.vendors.remote.server import VendorServer, VendorServerConfig
+    from tests.api.test_vendor_alist import socket_closed
+
+    open_server = VendorServer(VendorServerConfig(listen="127.0.0.1:0", jwt_secret=SECRET, allow_local=True))
+    guarded = VendorServer(VendorServerConfig(listen="127.0.0.1:0", jwt_secret=SECRET, allow_local=False))
+    await open_server.start()
+    await guarded.start()
+    try:
+        api = synctv.api
+        root = await root_token(synctv)
+        await api.ok("POST", "/api/admin/vendors/add", token=root, expect=204, json=record(open_server.address))
+        guarded_record = record(guarded.address)
+        guarded_record["usedBy"].update(alistBackendName="guarded", embyBackendName="guarded")
+        await api.ok("POST", "/api/admin/vendors/add", token=root, expect=204, json=guarded_record)
+        alice = await api.signup("alice")
+        creds = {"username": ALIST_USER, "password": ALIST_PASSWORD}
+
+        async def login(host: str, backend: str = "remote", **body: str) -> tuple[int, Any, float]:
+            started = time.monotonic()
+            status, answer = await api.call("POST", "/api/vendor/alist/login", token=alice,
+                                            params={"backend": backend}, json={"host": host, **creds, **body})
+            return status, answer, time.monotonic() - started
+
+        with socket_closed() as port:
+            status, body, _ = await login(f"http://127.0.0.1:{port}")
+        assert_error(status, body, 502)
+        status, body, _ = await login("http://no-such-host.invalid")
+        assert_error(status, body, 502)
+        status, body, _ = await login(alist.base, "guarded")
+        assert_error(status, body, 400)
+        assert "loopback" in body["error"] or "refused" in body["error"]
+        status, body, _ = await login(alist.base, password="wrong")
+        assert_error(status, body, 400)
+        alist.html_only = True
+        status, body, _ = await login(alist.base)
+        assert_error(status, body, 502)
+        alist.html_only = False
+        alist.delay = 6
+        status, body, took = await login(alist.base)
+        assert_error(status, body, 504)
+        assert took < 5.5
+        alist.delay = 0
+        assert await api.ok("GET", "/api/vendor/alist/binds", token=alice) == []
+    finally:
+        await open_server.stop()
+        await guarded.stop()

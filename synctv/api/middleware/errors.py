@@ -16,7 +16,6 @@ from synctv.rooms.actor import RoomUnavailable
 from synctv.store.errors import UNAVAILABLE_MESSAGE, database_unavailable
 from synctv.store.members import MembershipGone
 from synctv.store.users import Conflict
-from synctv.vendors.errors import VendorError
 
 log = logging.getLogger("synctv.api")
 
@@ -31,9 +30,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         resp = error(exc.status, exc.message)
         resp.headers.update(exc.headers)
         return resp
-    except ProxyError as exc:
-        return error(exc.status, exc.message)
-    except VendorError as exc:
+    except ProxyError as exc:  # vendor failures included (they are proxy errors)
         return error(exc.status, exc.message)
     except (ValidationError, SettingError, PlaybackError, Conflict) as exc:
         return error(400, str(exc))

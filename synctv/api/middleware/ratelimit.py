@@ -8,6 +8,7 @@ comes from a trusted proxy.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 from collections.abc import Sequence
@@ -23,7 +24,13 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def trusted_networks(cfg: RateLimitConfig) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in cfg.trusted_proxies if n.strip())
+    return _parsed_networks(tuple(cfg.trusted_proxies))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    # Parsed once per list, not per request (every WebSocket upgrade asks).
+    return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in entries if n.strip())
 
 
 def _in(address: str, networks: Sequence[Network]) -> bool:

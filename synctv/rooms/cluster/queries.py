@@ -130,10 +130,12 @@ class ClusterQueries:
             return await router.handoff.adopt(query.adopt.snapshot)
         if kind == "throttle":
             return router.throttle.answer(peer, query.throttle)
+        if kind in ("slot_acquire", "slot_report"):
+            return router.slots.answer(peer, query)
         if kind in ("live_host", "live_where"):
             if router.live is None:
                 return pb.QueryReply(code=pb.UNAVAILABLE, error="live streaming is off here")
-            return router.live.answer(peer, query)
+            return await router.live.answer(peer, query)
         if kind == "pull":
             if router.placement.owner(query.pull.room_id) != peer:
                 return pb.QueryReply(code=pb.DENIED, error="the ring does not give this room to the caller")

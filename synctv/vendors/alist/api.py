@@ -11,6 +11,10 @@ from typing import Any, Protocol
 # Alist's object types (internal/model/obj.go upstream): what `type` means in list and get answers.
 TYPE_UNKNOWN, TYPE_FOLDER, TYPE_VIDEO, TYPE_AUDIO, TYPE_TEXT, TYPE_IMAGE = range(6)
 _HASH_SALT = "-https://github.com/alist-org/alist"
+# Storage providers (Alist's driver names) whose files play differently.
+ALIYUN_PROVIDERS = frozenset({"AliyundriveOpen"})  # transcoded HLS through `fs/other` `video_preview`
+UA_BOUND_PROVIDERS = frozenset({"115 Cloud"})  # the raw URL only answers the User-Agent that resolved it
+VIDEO_PREVIEW = "video_preview"
 
 
 def hash_password(password: str) -> str:
@@ -69,12 +73,49 @@ class FsSearchResult:
     total: int
 
 
+@dataclass(frozen=True, slots=True)
+class TranscodingTask:
+    """One quality of an Aliyun drive's live transcode (`live_transcoding_task_list`)."""
+
+    template_id: str
+    template_name: str
+    width: int
+    height: int
+    status: str
+    stage: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class TranscodingSubtitle:
+    language: str
+    status: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPreview:
+    """`fs/other` `video_preview`'s answer (the drive's `video_preview_play_info`)."""
+
+    drive_id: str
+    file_id: str
+    category: str
+    tasks: list[TranscodingTask]
+    subtitles: list[TranscodingSubtitle]
+    duration: float = 0.0
+    width: int = 0
+    height: int = 0
+
+
 class AlistApi(Protocol):
     async def login(self, host: str, username: str, hashed_password: str) -> str: ...
 
     async def me(self, host: str, token: str) -> dict[str, Any]: ...
 
-    async def fs_get(self, host: str, token: str, path: str, password: str) -> FsGetResult: ...
+    async def fs_get(self, host: str, token: str, path: str, password: str,
+                     user_agent: str = "") -> FsGetResult: ...
+
+    async def fs_other(self, host: str, token: str, path: str, password: str, method: str) -> VideoPreview: ...
 
     async def fs_list(self, host: str, token: str, path: str, password: str, page: int, per_page: int,
                       refresh: bool) -> FsListResult: ...

@@ -1,5 +1,5 @@
 """The in-process Alist implementation over Alist v3's HTTP API (`/api/auth/login/hash`, `/api/me`,
-`/api/fs/list|get|search`).
+`/api/fs/list|get|search|other`).
 
 Alist answers HTTP 200 with a `{code, message, data}` envelope whatever happened; `code` carries the outcome
 (200 ok, 401 bad token, 403 no permission or wrong folder password, 400 bad login, 500 everything else,
@@ -16,6 +16,9 @@ from synctv.vendors.alist.api import (
     FsObject,
     FsSearchResult,
     SearchObject,
+    TranscodingSubtitle,
+    TranscodingTask,
+    VideoPreview,
 )
 from synctv.vendors.errors import (
     TokenRejected,
@@ -47,8 +50,11 @@ class HttpAlist:
     def __init__(self, http: VendorHttp) -> None:
         self.http = http
 
-    async def _call(self, host: str, path: str, body: Any = None, token: str = "", method: str = "POST") -> Any:
+    async def _call(self, host: str, path: str, body: Any = None, token: str = "", method: str = "POST",
+                    user_agent: str = "") -> Any:
         headers = {"Authorization": token} if token else {}
+        if user_agent:
+            headers["User-Agent"] = user_agent
         status, envelope = await self.http.call(method, f"{host}{path}", body=body, headers=headers)
         if not isinstance(envelope, dict) or "code" not in envelope:
             raise VendorUnreachable(f"alist answered HTTP {status} without its envelope (is this an Alist host?)")
@@ -83,8 +89,10 @@ class HttpAlist:
             raise VendorUnreachable("alist /api/me answered no user")
         return data
 
-    async def fs_get(self, host: str, token: str, path: str, password: str) -> FsGetResult:
-        data = await self._call(host, "/api/fs/get", {"path": path, "password": password}, token)
+    async def fs_get(self, host: str, token: str, path: str, password: str, user_agent: str = "") -> FsGetResult:
+        """`user_agent`: what Alist resolves the raw URL for (a UA-bound provider's link only answers it)."""
+        data = await self._call(host, "/api/fs/get", {"path": path, "password": password}, token,
+                                user_agent=user_agent)
         if not isinstance(data, dict):
             raise VendorUnreachable("alist /api/fs/get answered no object")
         related = data.get("related")
@@ -116,3 +124,29 @@ class HttpAlist:
                               size=_int(c.get("size")), type=_int(c.get("type")))
                  for c in content if isinstance(c, dict)] if isinstance(content, list) else []
         return FsSearchResult(content=items, total=_int(data.get("total")))
+
+    async def fs_other(self, host: str, token: str, path: str, password: str, method: str) -> VideoPreview:
+        """`/api/fs/other`: a storage driver's extra operation; `video_preview` is an Aliyun drive's transcodes."""
+        data = await self._call(host, "/api/fs/other", {"path": path, "password": password, "method": method},
+                                token)
+        if not isinstance(data, dict):
+            raise VendorUnreachable("alist /api/fs/other answered nothing")
+        info = data.get("video_preview_play_info")
+        info = info if isinstance(info, dict) else {}
+        meta = info.get("meta") if isinstance(info.get("meta"), dict) else {}
+        assert isinstance(meta, dict)
+        tasks = info.get("live_transcoding_task_list")
+        subs = info.get("live_transcoding_subtitle_task_list")
+        duration = meta.get("duration")
+        return VideoPreview(
+            drive_id=_str(data.get("drive_id")), file_id=_str(data.get("file_id")),
+            category=_str(info.get("category")),
+            tasks=[TranscodingTask(template_id=_str(t.get("template_id")), template_name=_str(t.get("template_name")),
+                                   width=_int(t.get("template_width")), height=_int(t.get("template_height")),
+                                   status=_str(t.get("status")), stage=_str(t.get("stage")), url=_str(t.get("url")))
+                   for t in tasks if isinstance(t, dict)] if isinstance(tasks, list) else [],
+            subtitles=[TranscodingSubtitle(language=_str(t.get("language")), status=_str(t.get("status")),
+                                           url=_str(t.get("url")))
+                       for t in subs if isinstance(t, dict)] if isinstance(subs, list) else [],
+            duration=float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool)
+            else 0.0, width=_int(meta.get("width")), height=_int(meta.get("height")))

@@ -16,22 +16,6 @@ class LoginResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Item:
-    id: str
-    name: str
-    type: str
-    is_folder: bool
-    parent_id: str = ""
-    series_name: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ItemsResult:
-    items: list[Item]
-    total: int
-
-
-@dataclass(frozen=True, slots=True)
 class SubtitleStream:
     index: int
     codec: str
@@ -48,6 +32,28 @@ class MediaSource:
     direct_play_url: str = ""
     transcoding_url: str = ""
     subtitles: list[SubtitleStream] = field(default_factory=list)
+    duration_s: float = 0.0  # the source's RunTimeTicks (100 ns units) in seconds; 0 when Emby doesn't say
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str
+    name: str
+    type: str
+    is_folder: bool
+    parent_id: str = ""
+    series_name: str = ""
+    series_id: str = ""
+    season_name: str = ""
+    season_id: str = ""
+    collection_type: str = ""
+    sources: list[MediaSource] = field(default_factory=list)  # only where the media sources were asked for
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsResult:
+    items: list[Item]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,19 @@ from google.protobuf.json_format import MessageToDict
 from synctv._generated import alist_pb2 as apb
 from synctv._generated import alist_pb2_grpc, emby_pb2_grpc
 from synctv._generated import emby_pb2 as epb
-from synctv.vendors.alist.api import FsGetResult, FsListResult, FsObject, FsSearchResult, SearchObject
+from synctv.vendors.alist.api import (
+    FsGetResult,
+    FsListResult,
+    FsObject,
+    FsSearchResult,
+    SearchObject,
+    TranscodingSubtitle,
+    TranscodingTask,
+    VideoPreview,
+)
 from synctv.vendors.emby.api import Item, ItemsResult, LoginResult, MediaSource, PlaybackInfoResult, SubtitleStream
 from synctv.vendors.remote.pool import BackendPool
+from synctv.vendors.remote.wire import USER_AGENT_METADATA
 
 Meta = tuple[tuple[str, str], ...]
 
@@ -42,10 +52,13 @@ class RemoteAlist:
                     "disabled": r.disabled, "permission": r.permission, "sso_id": r.ssoId, "otp": r.otp}
         return await self.pool.call(go)
 
-    async def fs_get(self, host: str, token: str, path: str, password: str) -> FsGetResult:
+    async def fs_get(self, host: str, token: str, path: str, password: str, user_agent: str = "") -> FsGetResult:
+        extra: Meta = ((USER_AGENT_METADATA, user_agent),) if user_agent else ()
+
         async def go(ch: grpc.aio.Channel, md: Meta, timeout: float) -> Any:
             return await alist_pb2_grpc.AlistStub(ch).FsGet(
-                apb.FsGetReq(host=host, token=token, path=path, password=password), metadata=md, timeout=timeout)
+                apb.FsGetReq(host=host, token=token, path=path, password=password), metadata=md + extra,
+                timeout=timeout)
         r = await self.pool.call(go)
         related: list[FsObject] = []
         if not r.isDir:
@@ -67,6 +80,22 @@ class RemoteAlist:
         return FsListResult(content=[FsObject(name=c.name, size=c.size, is_dir=c.isDir, type=c.type, sign=c.sign,
                                               thumb=c.thumb) for c in r.content],
                             total=r.total, provider=r.provider, write=r.write)
+
+    async def fs_other(self, host: str, token: str, path: str, password: str, method: str) -> VideoPreview:
+        async def go(ch: grpc.aio.Channel, md: Meta, timeout: float) -> Any:
+            return await alist_pb2_grpc.AlistStub(ch).FsOther(
+                apb.FsOtherReq(host=host, token=token, path=path, password=password, method=method), metadata=md,
+                timeout=timeout)
+        r = await self.pool.call(go)
+        info = r.videoPreviewPlayInfo
+        return VideoPreview(
+            drive_id=r.driveId, file_id=r.fileId, category=info.category,
+            tasks=[TranscodingTask(template_id=t.templateId, template_name=t.templateName, width=t.templateWidth,
+                                   height=t.templateHeight, status=t.status, stage=t.stage, url=t.url)
+                   for t in info.liveTranscodingTaskList],
+            subtitles=[TranscodingSubtitle(language=t.language, status=t.status, url=t.url)
+                       for t in info.liveTranscodingSubtitleTaskList],
+            duration=info.meta.duration, width=info.meta.width, height=info.meta.height)
 
     async def fs_search(self, host: str, token: str, parent: str, keywords: str, password: str, page: int,
                         per_page: int) -> FsSearchResult:

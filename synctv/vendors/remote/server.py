@@ -29,10 +29,11 @@ from synctv.media.fetcher import Fetcher
 from synctv.media.ssrf import AddressPolicy
 from synctv.vendors.alist.api import hash_password
 from synctv.vendors.alist.local import HttpAlist
+from synctv.vendors.emby.api import Item, MediaSource
 from synctv.vendors.emby.local import HttpEmby
 from synctv.vendors.errors import TokenRejected, VendorError
 from synctv.vendors.http import VendorHttp, normalize_host
-from synctv.vendors.remote.wire import AUTH_METADATA, EXEMPT_PREFIXES, encode_error, verify
+from synctv.vendors.remote.wire import AUTH_METADATA, EXEMPT_PREFIXES, USER_AGENT_METADATA, encode_error, verify
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,8 +119,13 @@ class AlistServicer(alist_pb2_grpc.AlistServicer):  # type: ignore[misc]
         return await _run(context, go())
 
     async def FsGet(self, req: apb.FsGetReq, context: grpc.aio.ServicerContext) -> apb.FsGetResp:
+        user_agent = ""
+        for key, value in context.invocation_metadata() or ():
+            if key == USER_AGENT_METADATA and isinstance(value, str) and len(value) <= 512:
+                user_agent = value
+
         async def go() -> apb.FsGetResp:
-            o = await self.alist.fs_get(_host(req.host, "alist"), req.token, req.path, req.password)
+            o = await self.alist.fs_get(_host(req.host, "alist"), req.token, req.path, req.password, user_agent)
             return apb.FsGetResp(name=o.name, size=o.size, isDir=o.is_dir, type=o.type, rawUrl=o.raw_url,
                                  provider=o.provider, sign=o.sign)
         return await _run(context, go())
@@ -144,8 +150,18 @@ class AlistServicer(alist_pb2_grpc.AlistServicer):  # type: ignore[misc]
         return await _run(context, go())
 
     async def FsOther(self, req: apb.FsOtherReq, context: grpc.aio.ServicerContext) -> apb.FsOtherResp:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "fs/other (Aliyun transcoding) is not implemented")
-        raise AssertionError
+        async def go() -> apb.FsOtherResp:
+            v = await self.alist.fs_other(_host(req.host, "alist"), req.token, req.path, req.password, req.method)
+            info = apb.FsOtherResp.VideoPreviewPlayInfo
+            return apb.FsOtherResp(driveId=v.drive_id, fileId=v.file_id, videoPreviewPlayInfo=info(
+                category=v.category,
+                liveTranscodingTaskList=[info.LiveTranscodingTaskList(
+                    stage=t.stage, status=t.status, templateHeight=t.height, templateId=t.template_id,
+                    templateName=t.template_name, templateWidth=t.width, url=t.url) for t in v.tasks],
+                liveTranscodingSubtitleTaskList=[info.LiveTranscodingSubtitleTaskList(
+                    language=t.language, status=t.status, url=t.url) for t in v.subtitles],
+                meta=info.Meta(duration=v.duration, height=v.height, width=v.width)))
+        return await _run(context, go())
 
 
 class EmbyServicer(emby_pb2_grpc.EmbyServicer):  # type: ignore[misc]
@@ -191,23 +207,15 @@ class EmbyServicer(emby_pb2_grpc.EmbyServicer):  # type: ignore[misc]
             if req.path:
                 here = await self.emby.get_item(host, req.token, req.userId, req.path)
                 paths.append(epb.Path(name=here.name, path=here.id))
-            return epb.FsListResp(total=found.total, paths=paths, items=[
-                epb.Item(id=i.id, name=i.name, type=i.type, isFolder=i.is_folder, parentId=i.parent_id,
-                         seriesName=i.series_name) for i in found.items])
+            return epb.FsListResp(total=found.total, paths=paths, items=[_item_pb(i) for i in found.items])
         return await _run(context, go())
 
     async def PlaybackInfo(self, req: epb.PlaybackInfoReq,
                            context: grpc.aio.ServicerContext) -> epb.PlaybackInfoResp:
         async def go() -> epb.PlaybackInfoResp:
             r = await self.emby.playback_info(_host(req.host, "emby"), req.token, req.userId, req.itemId)
-            return epb.PlaybackInfoResp(playSessionID=r.play_session_id, mediaSourceInfo=[
-                epb.MediaSourceInfo(id=s.id, name=s.name, container=s.container, directPlayUrl=s.direct_play_url,
-                                    transcodingUrl=s.transcoding_url, mediaStreamInfo=[
-                                        epb.MediaStreamInfo(type="Subtitle", index=t.index, codec=t.codec,
-                                                            language=t.language, title=t.title,
-                                                            displayTitle=t.title,
-                                                            protocol="External" if t.is_external else "")
-                                        for t in s.subtitles]) for s in r.sources])
+            return epb.PlaybackInfoResp(playSessionID=r.play_session_id,
+                                        mediaSourceInfo=[_source_pb(s) for s in r.sources])
         return await _run(context, go())
 
     async def Logout(self, req: epb.LogoutReq, context: grpc.aio.ServicerContext) -> epb.Empty:
@@ -224,12 +232,30 @@ class EmbyServicer(emby_pb2_grpc.EmbyServicer):  # type: ignore[misc]
         return await _run(context, go())
 
     async def GetItems(self, req: epb.GetItemsReq, context: grpc.aio.ServicerContext) -> epb.GetItemsResp:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetItems needs a user id; use FsList")
-        raise AssertionError
+        async def go() -> epb.GetItemsResp:
+            r = await self.emby.items(_host(req.host, "emby"), req.token, req.parentId, req.searchTerm)
+            return epb.GetItemsResp(items=[_item_pb(i) for i in r.items], totalRecordCount=r.total)
+        return await _run(context, go())
 
     async def GetItem(self, req: epb.GetItemReq, context: grpc.aio.ServicerContext) -> epb.Item:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetItem needs a user id; use FsList")
-        raise AssertionError
+        async def go() -> epb.Item:
+            return _item_pb(await self.emby.item(_host(req.host, "emby"), req.token, req.itemId))
+        return await _run(context, go())
+
+
+def _source_pb(s: MediaSource) -> epb.MediaSourceInfo:
+    return epb.MediaSourceInfo(id=s.id, name=s.name, container=s.container, directPlayUrl=s.direct_play_url,
+                               transcodingUrl=s.transcoding_url, mediaStreamInfo=[
+                                   epb.MediaStreamInfo(type="Subtitle", index=t.index, codec=t.codec,
+                                                       language=t.language, title=t.title, displayTitle=t.title,
+                                                       protocol="External" if t.is_external else "")
+                                   for t in s.subtitles])
+
+
+def _item_pb(i: Item) -> epb.Item:
+    return epb.Item(id=i.id, name=i.name, type=i.type, isFolder=i.is_folder, parentId=i.parent_id,
+                    seriesName=i.series_name, seriesId=i.series_id, seasonName=i.season_name, seasonId=i.season_id,
+                    collectionType=i.collection_type, mediaSourceInfo=[_source_pb(s) for s in i.sources])
 
 
 def kratos_record(cfg: VendorServerConfig, instance_id: str, address: str, version: str) -> bytes:

@@ -11,6 +11,9 @@ import jwt
 from synctv.vendors.errors import TokenRejected, VendorError, VendorTimeout
 
 AUTH_METADATA = "authorization"  # go-kratos' jwt middleware: "Authorization: Bearer <HS256 token>"
+# FsGet: the User-Agent the vendor server resolves the raw URL for (a UA-bound provider such as 115 Cloud only
+# answers it); a server that does not read it uses its own, and the caller then fetches with that one unknown.
+USER_AGENT_METADATA = "synctv-alist-user-agent"
 ERROR_TRAILER = "synctv-vendor-status"  # "<http status>" or "token" (the vendor refused a stored token)
 TOKEN_TTL_S = 300
 # Methods that need no token (load balancers and Consul's gRPC check call health; tools use reflection).

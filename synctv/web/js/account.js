@@ -1,9 +1,10 @@
 // Accounts beyond passwords: "log in with …" buttons, e-mail signup, forgotten passwords, and the account
-// page (bind / unbind login providers and the e-mail address).
+// page (bind / unbind login providers, the e-mail address and media library servers).
 
 import { auth, get, getRaw, post } from './api.js';
 import { applyStatic, t } from './i18n.js';
-import { h } from './util.js';
+import { deviceName, h } from './util.js';
+import { VendorAccounts } from './vendors.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -40,7 +41,7 @@ function captchaFields(imgId, answerId) {
 function wireCaptcha(imgId, path) {
   const img = $(imgId);
   img.dataset.captchaPath = path;
-  img.title = 'Click for another image';
+  img.title = t('captcha.another');
   img.addEventListener('click', () => loadCaptcha(imgId));
 }
 
@@ -54,7 +55,7 @@ function wireSendCode({ buttonId, emailId, imgId, answerId, path, onError, toast
     btn.disabled = true;
     try {
       await post(path, { email: $(emailId).value.trim(), ...captchaFields(imgId, answerId) });
-      toast('A code was sent; check your mail');
+      toast(t('email.codeSent'));
     } catch (err) {
       onError(err);
     } finally {
@@ -73,11 +74,13 @@ export class AccountUi {
     this.acceptToken = acceptToken;
     this.reloadMe = reloadMe;
     this.publicSettings = null;
+    this.libraries = new VendorAccounts({ toast, showError });
   }
 
   setup() {
     applyStatic();
     this.setupProfile();
+    this.libraries.wire();
     const authError = (err) => this.showError($('auth-error'), err);
     const accountError = (err) => this.showError($('account-error'), err);
     wireCaptcha('email-signup-captcha', '/api/user/signup/email/captcha');
@@ -115,7 +118,7 @@ export class AccountUi {
           password: $('reset-password').value,
         });
         $('reset-form').reset();
-        this.toast('Your password was changed');
+        this.toast(t('reset.done'));
         if (location.pathname.endsWith('/auth/reset')) history.replaceState(null, '', '/web/');
         await this.acceptToken(resp);
       } catch (err) {
@@ -131,7 +134,7 @@ export class AccountUi {
           captcha: $('email-bind-code').value.trim(),
         });
         $('email-bind-form').reset();
-        this.toast('E-mail bound');
+        this.toast(t('email.bound'));
         await this.reloadMe();
         this.loadAccount();
       } catch (err) {
@@ -142,7 +145,7 @@ export class AccountUi {
       accountError('');
       try {
         await post('/api/user/unbind/email');
-        this.toast('E-mail unbound');
+        this.toast(t('email.unbound'));
         await this.reloadMe();
         this.loadAccount();
       } catch (err) {
@@ -168,7 +171,7 @@ export class AccountUi {
         class: 'button',
         href: `/oauth2/login/${encodeURIComponent(name)}?redirect=${encodeURIComponent(backTo(afterLogin))}`,
         dataset: { testid: `oauth2-login-${name}` },
-      }, `Log in with ${providerLabel(name)}`)));
+      }, t('login.with', { provider: providerLabel(name) }))));
       $('oauth2-login').hidden = enabled.length === 0;
     } catch {
       $('oauth2-login').hidden = true;
@@ -213,10 +216,51 @@ export class AccountUi {
         await this.reloadMe();
         this.toast(t('profile.password.saved'));
         $('password-form').dataset.changed = 'true';
+        this.loadSessions();
       } catch (err) {
         onError(err);
       }
     });
+    $('sessions-revoke-others').addEventListener('click', async () => {
+      onError('');
+      try {
+        const { ended } = await post('/api/user/sessions/revoke-others');
+        this.toast(t('profile.sessions.ended', { count: ended }));
+        this.loadSessions();
+      } catch (err) {
+        onError(err);
+      }
+    });
+  }
+
+  async loadSessions() {
+    const ul = $('session-list');
+    try {
+      const { list = [] } = await get('/api/user/sessions');
+      const when = (unix) => new Date(unix * 1000).toLocaleString();
+      const items = list.map((s) => h('li', { dataset: { testid: 'session-item', current: String(Boolean(s.current)) } },
+        h('span', { class: 'session-device' }, deviceName(s.userAgent) || t('profile.sessions.unknownDevice')),
+        s.current ? h('span', { class: 'badge', dataset: { testid: 'session-current' } }, t('profile.sessions.current')) : null,
+        h('span', { class: 'room-sub' }, `${t('profile.sessions.created', { time: when(s.createdAt) })} · `
+          + t('profile.sessions.lastSeen', { time: when(s.lastSeenAt) })),
+        s.current ? null : h('button', { type: 'button', class: 'danger', dataset: { testid: 'session-revoke' },
+          onclick: () => this.revokeSession(s.id) }, t('profile.sessions.revoke'))));
+      if (list.length <= 1) items.push(h('li', { class: 'empty' }, t('profile.sessions.none')));
+      ul.replaceChildren(...items);
+      $('sessions-revoke-others').disabled = list.length <= 1;
+    } catch (err) {
+      this.showError($('account-error'), err);
+    }
+  }
+
+  async revokeSession(id) {
+    try {
+      await post('/api/user/sessions/revoke', { id });
+      this.toast(t('profile.sessions.revoked'));
+    } catch (err) {
+      this.showError($('account-error'), err);
+    }
+    this.loadSessions();
   }
 
   async loadAccount() {
@@ -224,17 +268,19 @@ export class AccountUi {
     const user = this.session.user;
     $('profile-username').textContent = user?.username || '';
     $('password-form-user').value = user?.username || '';
-    $('account-email').textContent = user?.email || 'none';
+    $('account-email').textContent = user?.email || t('email.none');
     $('email-unbind').hidden = !user?.email;
     const settings = this.publicSettings || (this.publicSettings = await get('/api/public/settings').catch(() => ({})));
     $('email-bind-form').hidden = !settings.emailEnable;
     if (settings.emailEnable) loadCaptcha('email-bind-captcha');
+    this.libraries.load();
+    this.loadSessions();
     const ul = $('provider-list');
     try {
       const providers = await getRaw('/api/user/providers');
       const names = Object.keys(providers || {});
       ul.replaceChildren(...(names.length ? names.map((name) => this.providerItem(name, providers[name]))
-        : [h('li', { class: 'empty' }, 'No login providers are enabled on this site')]));
+        : [h('li', { class: 'empty' }, t('providers.none'))]));
     } catch (err) {
       accountError(err);
     }
@@ -243,10 +289,10 @@ export class AccountUi {
   providerItem(name, binding) {
     const bound = Boolean(binding?.providerUserId);
     const action = bound
-      ? h('button', { type: 'button', class: 'danger', dataset: { testid: `unbind-${name}` }, onclick: () => this.unbind(name) }, 'Unbind')
-      : h('button', { type: 'button', dataset: { testid: `bind-${name}` }, onclick: () => this.bind(name) }, 'Bind');
+      ? h('button', { type: 'button', class: 'danger', dataset: { testid: `unbind-${name}` }, onclick: () => this.unbind(name) }, t('providers.unbind'))
+      : h('button', { type: 'button', dataset: { testid: `bind-${name}` }, onclick: () => this.bind(name) }, t('providers.bind'));
     return h('li', { dataset: { testid: `provider-${name}`, bound: String(bound) } },
-      h('span', {}, providerLabel(name), bound ? ` — bound (${binding.providerUserId})` : ' — not bound'), action);
+      h('span', {}, providerLabel(name), bound ? t('providers.bound', { id: binding.providerUserId }) : t('providers.notBound')), action);
   }
 
   async bind(name) {
@@ -261,7 +307,7 @@ export class AccountUi {
   async unbind(name) {
     try {
       await post(`/oauth2/unbind/${encodeURIComponent(name)}`);
-      this.toast(`${providerLabel(name)} unbound`);
+      this.toast(t('providers.unbound', { provider: providerLabel(name) }));
       this.loadAccount();
     } catch (err) {
       this.showError($('account-error'), err);

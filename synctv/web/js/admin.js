@@ -1,5 +1,6 @@
 // Site administration (role >= admin): users, rooms, global settings.
 
+import { t } from './i18n.js';
 import { get, post } from './api.js';
 import { HIDDEN_GROUPS, READ_ONLY, describe, groupLabel } from './settings_catalog.js';
 import { ROOM_STATUS, USER_ROLE, h } from './util.js';
@@ -48,7 +49,7 @@ export class AdminView {
       const email = $('admin-test-mail').value.trim();
       try {
         await post('/api/admin/email/test', email ? { email } : {});
-        this.toast('Test mail sent');
+        this.toast(t('admin.mail.sent'));
       } catch (e) {
         this.fail(e);
       }
@@ -73,7 +74,7 @@ export class AdminView {
       dataset: { testid: `admin-${label.toLowerCase()}` },
       'aria-label': `${label} ${name}`,
       onclick: async () => {
-        if (label === 'Delete' && !confirm(`Delete ${name}?`)) return;
+        if (label === t('action.delete') && !confirm(t('admin.confirmDelete', { name }))) return;
         try {
           await post(path, { id });
           this.toast(`${label}: ${name}`);
@@ -87,7 +88,7 @@ export class AdminView {
 
   pager(prefix, state) {
     const pages = Math.max(1, Math.ceil(state.total / PAGE));
-    $(`${prefix}-page`).textContent = `Page ${state.page} of ${pages}`;
+    $(`${prefix}-page`).textContent = t('pager.page', { page: state.page, pages });
     $(`${prefix}-prev`).disabled = state.page <= 1;
     $(`${prefix}-next`).disabled = state.page >= pages;
   }
@@ -115,19 +116,19 @@ export class AdminView {
     const reload = () => this.loadUsers();
     const rows = (data?.list || []).map((u) => {
       const actions = [];
-      if (u.role === 2) actions.push(this.action('/api/admin/user/approve', u.id, 'Approve', u.username, reload));
-      if (u.role === 1) actions.push(this.action('/api/admin/user/unban', u.id, 'Unban', u.username, reload));
-      else if (u.role < 5) actions.push(this.action('/api/admin/user/ban', u.id, 'Ban', u.username, reload));
+      if (u.role === 2) actions.push(this.action('/api/admin/user/approve', u.id, t('action.approve'), u.username, reload));
+      if (u.role === 1) actions.push(this.action('/api/admin/user/unban', u.id, t('action.unban'), u.username, reload));
+      else if (u.role < 5) actions.push(this.action('/api/admin/user/ban', u.id, t('action.ban'), u.username, reload));
       return h(
         'tr',
         { dataset: { userId: u.id, testid: 'admin-user-row' } },
         h('td', {}, u.username),
-        h('td', {}, USER_ROLE[u.role] || String(u.role)),
+        h('td', {}, USER_ROLE[u.role] ? t(`user.role.${USER_ROLE[u.role]}`) : String(u.role)),
         h('td', {}, u.createdAt ? new Date(u.createdAt).toLocaleString() : ''),
         h('td', { class: 'actions' }, actions),
       );
     });
-    tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 4 }, 'No users'))]));
+    tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 4 }, t('admin.users.none')))]));
     this.pager('admin-user', this.users);
   }
 
@@ -154,21 +155,21 @@ export class AdminView {
     const reload = () => this.loadRooms();
     const rows = (data?.list || []).map((r) => {
       const actions = [];
-      if (r.status === 2) actions.push(this.action('/api/admin/room/approve', r.roomId, 'Approve', r.roomName, reload));
-      if (r.status === 1) actions.push(this.action('/api/admin/room/unban', r.roomId, 'Unban', r.roomName, reload));
-      else actions.push(this.action('/api/admin/room/ban', r.roomId, 'Ban', r.roomName, reload));
-      actions.push(this.action('/api/admin/room/delete', r.roomId, 'Delete', r.roomName, reload));
+      if (r.status === 2) actions.push(this.action('/api/admin/room/approve', r.roomId, t('action.approve'), r.roomName, reload));
+      if (r.status === 1) actions.push(this.action('/api/admin/room/unban', r.roomId, t('action.unban'), r.roomName, reload));
+      else actions.push(this.action('/api/admin/room/ban', r.roomId, t('action.ban'), r.roomName, reload));
+      actions.push(this.action('/api/admin/room/delete', r.roomId, t('action.delete'), r.roomName, reload));
       return h(
         'tr',
         { dataset: { roomId: r.roomId, testid: 'admin-room-row' } },
         h('td', {}, h('a', { href: `#/room/${r.roomId}` }, r.roomName)),
         h('td', {}, r.creator || ''),
-        h('td', {}, ROOM_STATUS[r.status] || String(r.status)),
+        h('td', {}, ROOM_STATUS[r.status] ? t(`room.status.${ROOM_STATUS[r.status]}`) : String(r.status)),
         h('td', {}, String(r.viewerCount ?? 0)),
         h('td', { class: 'actions' }, actions),
       );
     });
-    tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5 }, 'No rooms'))]));
+    tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5 }, t('admin.rooms.none')))]));
     this.pager('admin-room', this.rooms);
   }
 
@@ -190,7 +191,7 @@ export class AdminView {
         this.settings[name] = value;
         const id = `admin-setting-${name}`;
         const d = describe(name);
-        const help = [d.help, d.unit ? `Unit: ${d.unit}` : ''].filter(Boolean).join(' · ');
+        const help = [d.help, d.unit ? t('admin.setting.unit', { unit: d.unit }) : ''].filter(Boolean).join(' · ');
         const helpEl = help ? h('small', { class: 'setting-help' }, help) : '';
         if (READ_ONLY.has(name)) {
           fields.push(h('p', { dataset: { testid: `setting-${name}` } }, `${d.label}: `,
@@ -233,12 +234,12 @@ export class AdminView {
       if (value !== old) changes[name] = value;
     }
     if (!Object.keys(changes).length) {
-      this.toast('Nothing changed');
+      this.toast(t('common.nothingChanged'));
       return;
     }
     try {
       await post('/api/admin/settings', changes);
-      this.toast(`Saved ${Object.keys(changes).length} setting(s)`);
+      this.toast(t('admin.settings.saved', { count: Object.keys(changes).length }));
       this.loadSettings();
     } catch (e) {
       this.fail(e);

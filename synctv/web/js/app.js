@@ -5,7 +5,8 @@ import { ApiError, auth, get, post } from './api.js';
 import { AccountUi } from './account.js';
 import { AdminView } from './admin.js';
 import { RoomView } from './room.js';
-import { ROOM_STATUS, h } from './util.js';
+import { t } from './i18n.js';
+import { PERM, ROOM_STATUS, h } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,7 +63,7 @@ function renderUserArea() {
 async function acceptToken(resp) {
   if (!resp?.token) {
     // banned / pending accounts get {message, role} and no token
-    throw new Error(resp?.message || (resp?.role === 2 ? 'Your account is pending approval' : 'Login refused'));
+    throw new Error(resp?.message || (resp?.role === 2 ? t('auth.pending') : t('auth.refused')));
   }
   auth.token = resp.token;
   $('login-form').reset();
@@ -137,14 +138,14 @@ function roomItem(r) {
     { class: 'room-item', dataset: { roomId: r.roomId, testid: 'room-item' } },
     h('a', { href: `#/room/${r.roomId}`, class: 'room-link', dataset: { testid: 'room-link' } }, r.roomName),
     ' ',
-    r.needPassword ? h('span', { class: 'badge', title: 'Password protected' }, '🔒 password') : null,
-    status && status !== 'active' ? h('span', { class: 'badge' }, status) : null,
+    r.needPassword ? h('span', { class: 'badge', title: t('rooms.item.passwordTitle') }, t('rooms.item.password')) : null,
+    status && status !== 'active' ? h('span', { class: 'badge' }, t(`room.status.${status}`)) : null,
     h(
       'span',
       { class: 'room-sub' },
-      `by ${r.creator || 'unknown'} · ${r.viewerCount ?? 0} watching`,
+      t('rooms.item.by', { creator: r.creator || t('rooms.item.unknownCreator'), count: r.viewerCount ?? 0 }),
     ),
-    h('a', { href: `#/room/${r.roomId}`, class: 'button', dataset: { testid: 'join-room' } }, 'Join'),
+    h('a', { href: `#/room/${r.roomId}`, class: 'button', dataset: { testid: 'join-room' } }, t('rooms.item.join')),
   );
 }
 
@@ -157,9 +158,9 @@ async function loadRoomList() {
     });
     roomList.total = data?.total ?? 0;
     const list = data?.list || [];
-    ul.replaceChildren(...(list.length ? list.map(roomItem) : [h('li', { class: 'empty' }, 'No rooms found')]));
+    ul.replaceChildren(...(list.length ? list.map(roomItem) : [h('li', { class: 'empty' }, t('rooms.none'))]));
     const pages = Math.max(1, Math.ceil(roomList.total / roomList.max));
-    $('room-list-page').textContent = `Page ${roomList.page} of ${pages}`;
+    $('room-list-page').textContent = t('pager.page', { page: roomList.page, pages });
     $('room-list-prev').disabled = roomList.page <= 1;
     $('room-list-next').disabled = roomList.page >= pages;
   } catch (err) {
@@ -167,14 +168,42 @@ async function loadRoomList() {
   }
 }
 
+// "Popular now" is refreshed while the list is shown: people come and go.
+const HOT_REFRESH_MS = 10000;
+const HOT_AFTER_LEAVE_MS = 300;
+let hotTimer = null;
+
+function startHotRefresh() {
+  stopHotRefresh();
+  hotTimer = setInterval(() => {
+    if (document.body.dataset.view === 'view-rooms' && !document.hidden) loadHotRooms();
+  }, HOT_REFRESH_MS);
+}
+
+function stopHotRefresh() {
+  if (hotTimer) clearInterval(hotTimer);
+  hotTimer = null;
+}
+
 async function loadHotRooms() {
   const ul = $('hot-room-list');
   try {
     const data = await get('/api/room/hot', { query: { page: 1, max: 10 } });
     const list = data?.list || [];
-    ul.replaceChildren(...(list.length ? list.map(roomItem) : [h('li', { class: 'empty' }, 'Nobody is watching right now')]));
+    ul.replaceChildren(...(list.length ? list.map(roomItem) : [h('li', { class: 'empty' }, t('rooms.hot.none'))]));
   } catch (err) {
-    ul.replaceChildren(h('li', { class: 'empty' }, `Unavailable: ${err.message}`));
+    ul.replaceChildren(h('li', { class: 'empty' }, t('common.unavailable', { error: err.message })));
+  }
+}
+
+/** New members of the room may play, pause and seek (the server's default, as upstream's, is watch and chat). */
+async function letMembersControl(roomId) {
+  try {
+    const current = await get('/api/room/admin/settings', { roomId });
+    const bits = Number(current?.user_default_permissions) | PERM.setCurrentStatus;
+    await post('/api/room/admin/settings', { user_default_permissions: bits }, { roomId });
+  } catch (err) {
+    toast(t('rooms.create.membersControl.failed', { error: err.message }));
   }
 }
 
@@ -209,11 +238,13 @@ function setupRoomList() {
         password: $('create-room-password').value,
         settings: { hidden: $('create-room-hidden').checked },
       });
+      const membersControl = $('create-room-members-control').checked;
       $('create-room-form').reset();
       if (data?.status === 2) {
-        toast('Room created; it is waiting for approval by an administrator');
+        toast(t('rooms.create.pending'));
         loadRoomList();
       } else {
+        if (membersControl) await letMembersControl(data.roomId);
         location.hash = `#/room/${data.roomId}`;
       }
     } catch (err) {
@@ -254,7 +285,8 @@ async function route() {
   const hash = location.hash || '#/rooms';
   const parts = hash.replace(/^#\/?/, '').split('/');
   const name = parts[0] || 'rooms';
-  if (name !== 'room') roomView.leave();
+  const left = name !== 'room' ? roomView.leave() : null;
+  if (name !== 'rooms') stopHotRefresh();
   renderUserArea();
 
   if (name === 'login' || location.pathname.endsWith('/auth/reset')) {
@@ -297,6 +329,17 @@ async function route() {
   show('view-rooms');
   loadRoomList();
   loadHotRooms();
+  startHotRefresh();
+  // Counts asked for while our own socket was still closing would still count us: ask again once it's gone
+  // (and the server had a moment to count the leave).
+  if (left) {
+    left.then(() => setTimeout(() => {
+      if (document.body.dataset.view === 'view-rooms') {
+        loadRoomList();
+        loadHotRooms();
+      }
+    }, HOT_AFTER_LEAVE_MS));
+  }
 }
 
 async function main() {

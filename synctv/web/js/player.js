@@ -1,6 +1,10 @@
 // Media loading into the <video> element: native playback for mp4/webm, hls.js for HLS (native HLS
-// only where Media Source Extensions are missing). hls.js is loaded on demand from
-// node_modules (installed with `npm ci --prefix synctv/web`).
+// only where Media Source Extensions are missing), mpegts.js for FLV (flvplayer.js; live streams prefer it
+// where MSE exists). hls.js is loaded on demand from node_modules (installed with `npm ci --prefix synctv/web`).
+
+import { flvSource, liveFormat, mseAvailable, playFlv } from './flvplayer.js';
+
+import { t } from './i18n.js';
 
 const HLS_SCRIPT = new URL('../node_modules/hls.js/dist/hls.min.js', import.meta.url).href;
 
@@ -13,10 +17,10 @@ function loadHlsJs() {
       const s = document.createElement('script');
       s.src = HLS_SCRIPT;
       s.async = true;
-      s.onload = () => (globalThis.Hls ? resolve(globalThis.Hls) : reject(new Error('hls.js did not load')));
+      s.onload = () => (globalThis.Hls ? resolve(globalThis.Hls) : reject(new Error(t('player.hlsNotLoaded'))));
       s.onerror = () => {
         hlsLoading = null;
-        reject(new Error('hls.js is not installed (run: npm ci --prefix synctv/web)'));
+        reject(new Error(t('player.hlsMissing')));
       };
       document.head.append(s);
     });
@@ -82,6 +86,8 @@ export class MediaLoader {
   constructor(video) {
     this.video = video;
     this.hls = null;
+    this.flv = null;
+    this.engine = ''; // 'native', 'hls.js' or 'mpegts.js': what plays the current source
     this.url = '';
     this.retry = null;
     this.onWaiting = null; // (waiting: boolean) => void, for live streams that have not started
@@ -95,6 +101,11 @@ export class MediaLoader {
       this.hls.destroy();
       this.hls = null;
     }
+    if (this.flv) {
+      this.flv.destroy();
+      this.flv = null;
+    }
+    this.engine = '';
     this.url = '';
     this.video.removeAttribute('src');
     this.video.load();
@@ -105,10 +116,26 @@ export class MediaLoader {
    * Throws an Error with a user-facing message when it cannot be played here.
    */
   async load(base) {
+    this.engine = await this.loadSource(base);
+    return this.engine;
+  }
+
+  async loadSource(base) {
     const url = new URL(base.url, location.href).href;
     this.reset();
     this.url = url;
     let kind = sourceKind(base);
+    const flv = mseAvailable() ? flvSource(base, sourceKind) : '';
+    if (flv && (kind === 'flv' || (base.live && liveFormat() === 'flv'))) {
+      const handle = await playFlv(this.video, new URL(flv, location.href).href,
+        { live: Boolean(base.live), onWaiting: (w) => this.onWaiting?.(w) });
+      if (this.url !== url) {
+        handle.destroy();
+        return 'superseded';
+      }
+      this.flv = handle;
+      return 'mpegts.js';
+    }
     if (kind === 'flv' || kind === 'dash') {
       // prefer an HLS or native alternative when the server offers one
       const alt = (base.moreSources || []).find((s) => ['hls', 'native'].includes(sourceKind(s)));
@@ -125,7 +152,7 @@ export class MediaLoader {
     }
     const Hls = await loadHlsJs();
     if (this.url !== url) return 'superseded';
-    if (!Hls.isSupported()) throw new Error('HLS is not supported in this browser');
+    if (!Hls.isSupported()) throw new Error(t('player.hlsUnsupported'));
     const headers = Object.entries(base.headers || {}).filter(([k]) => !FORBIDDEN_HEADERS.has(k.toLowerCase()));
     const hls = new Hls({
       lowLatencyMode: Boolean(base.live),

@@ -1,10 +1,11 @@
 // Room page: player + sync engine, playlist, chat, viewer count, room administration.
 
 import { ApiError, auth, fetchServerTime, get, post, rawUintField, requestFull } from './api.js';
+import { offersLiveChoice, wireLiveFormat } from './flvplayer.js';
 import { MediaLoader, sourceKind } from './player.js';
 import { MessageType, MessageTypeName } from './proto.js';
 import { RoomSocket } from './roomsocket.js';
-import { t } from './i18n.js';
+import { hasKey, t } from './i18n.js';
 import { VendorPanel, attachSubtitles } from './vendors.js';
 import { ClockSync, SYNC, SyncController, stateFromCurrent } from './sync.js';
 import {
@@ -39,7 +40,7 @@ export class RoomView {
     this.current = null; // {movie, status, expireId}
     this.loadedKey = '';
     this.currentSeq = 0;
-    this.playlist = { page: 1, total: 0, folder: '', movies: [] };
+    this.playlist = { page: 1, total: 0, folder: '', subPath: '', movies: [] };
     this.timers = [];
     this.entering = null;
   }
@@ -88,8 +89,16 @@ export class RoomView {
       get socketState() {
         return view.socket?.state ?? 'idle';
       },
+      /** the instance the room's socket is connected to (or trying) */
+      get socketBase() {
+        return view.socket?.base?.() ?? '';
+      },
       get current() {
         return view.current;
+      },
+      /** what plays the current source: 'native', 'hls.js' or 'mpegts.js' */
+      get engine() {
+        return view.loader.engine;
       },
       get roomId() {
         return view.roomId;
@@ -105,10 +114,10 @@ export class RoomView {
       const text = input.value.trim();
       if (!text) return;
       if (this.send({ type: MessageType.CHAT, chatContent: text })) input.value = '';
-      else this.toast('Not connected; the message was not sent', { error: true });
+      else this.toast(t('chat.notConnected'), { error: true });
     });
     $('sync-button').addEventListener('click', () => {
-      if (!this.send({ type: MessageType.SYNC })) this.toast('Not connected', { error: true });
+      if (!this.send({ type: MessageType.SYNC })) this.toast(t('room.notConnected'), { error: true });
     });
     $('stop-movie').addEventListener('click', () => this.setCurrent(''));
     $('copy-link').addEventListener('click', async () => {
@@ -138,10 +147,14 @@ export class RoomView {
       $('movie-url').required = !$('movie-rtmp').checked;
       $('movie-url').disabled = $('movie-rtmp').checked;
     });
+    wireLiveFormat($('live-format'), () => {
+      this.loadedKey = ''; // reload the current live stream in the chosen format
+      this.loadCurrent();
+    });
     this.loader.onWaiting = (waiting) => {
       const np = $('now-playing');
       const name = np.dataset.name || '';
-      np.textContent = waiting ? `Waiting for the stream: ${name}` : `Now playing: ${name} (live)`;
+      np.textContent = waiting ? t('player.waitingStream', { name }) : t('player.nowPlayingLive', { name });
       np.dataset.waiting = waiting ? 'true' : '';
     };
     $('movie-url').addEventListener('change', () => {
@@ -184,7 +197,7 @@ export class RoomView {
     const token = this.entering = Symbol('enter');
     const err = $('room-error');
     err.textContent = '';
-    $('room-name').textContent = 'Room';
+    $('room-name').textContent = t('room.defaultName');
     $('viewer-count').textContent = '0';
     this.showMissing(null);
     const link = new URL(location.href);
@@ -207,10 +220,10 @@ export class RoomView {
       if (this.entering !== token) return;
       this.room = check;
       $('share-password-hint').hidden = !check.needPassword;
-      $('room-name').textContent = check.name || 'Room';
-      document.title = `${check.name || 'Room'} · SyncTV`;
-      if (check.status === 1) throw new Error('This room has been banned');
-      if (check.status === 2) throw new Error('This room is waiting for approval');
+      $('room-name').textContent = check.name || t('room.defaultName');
+      document.title = `${check.name || t('room.defaultName')} · SyncTV`;
+      if (check.status === 1) throw new Error(t('room.banned'));
+      if (check.status === 2) throw new Error(t('room.pendingApproval'));
       if (!this.session.loggedIn && !check.enabledGuest) {
         this.roomId = null;
         needLogin();
@@ -224,8 +237,8 @@ export class RoomView {
           location.hash = '#/rooms';
           return;
         }
-        if (joined.status === 2) throw new Error('Your membership is waiting for approval by a room administrator');
-        if (joined.status === 1) throw new Error('You have been banned from this room');
+        if (joined.status === 2) throw new Error(t('room.member.pending'));
+        if (joined.status === 1) throw new Error(t('room.member.banned'));
       }
       await this.loadMe();
       if (this.entering !== token) return;
@@ -287,11 +300,12 @@ export class RoomView {
     }
   }
 
+  /** Leave the room; resolves once its socket has closed (null when there was none). */
   leave() {
     this.entering = null;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    if (this.socket) this.socket.stop();
+    const closed = this.socket ? this.socket.stop() : null;
     this.socket = null;
     if (this.roomId) {
       this.controller.setMovie({ active: false });
@@ -304,14 +318,15 @@ export class RoomView {
     this.me = null;
     this.current = null;
     this.loadedKey = '';
-    this.playlist = { page: 1, total: 0, folder: '', movies: [] };
+    this.playlist = { page: 1, total: 0, folder: '', subPath: '', movies: [] };
     $('chat-log')?.replaceChildren();
     $('playlist')?.replaceChildren();
     $('room-admin').hidden = true;
     $('room-admin').open = false;
-    $('ws-status').textContent = 'idle';
+    $('ws-status').textContent = t('socket.idle');
     $('unmute-button').hidden = true;
     document.title = 'SyncTV';
+    return closed;
   }
 
   startTimers() {
@@ -372,7 +387,7 @@ export class RoomView {
     input.disabled = !chat;
     $('chat-send').disabled = !chat;
     const why = chat ? '' : t(this.session.loggedIn ? 'chat.disabled.perm' : 'chat.disabled.guest');
-    input.placeholder = chat ? 'Say something' : why;
+    input.placeholder = chat ? t('chat.placeholder') : why;
     $('chat-hint').textContent = why;
     $('chat-hint').hidden = chat;
     const control = this.holds(PERM.setCurrentStatus);
@@ -401,9 +416,9 @@ export class RoomView {
       onMessage: (msg) => this.onMessage(msg),
       onState: (state, info) => {
         const el = $('ws-status');
-        el.textContent = state === 'closed' && info?.retryInMs ? `reconnecting in ${Math.ceil(info.retryInMs / 1000)} s` : state;
+        el.textContent = state === 'closed' && info?.retryInMs ? t('socket.reconnecting', { seconds: Math.ceil(info.retryInMs / 1000) }) : t(`socket.${state}`);
         const base = this.socket?.base?.();
-        if (state === 'open' && base && base !== location.origin) el.textContent = `open (via ${new URL(base).host})`;
+        if (state === 'open' && base && base !== location.origin) el.textContent = t('socket.via', { host: new URL(base).host });
         el.dataset.state = state;
       },
       onOpen: async (reconnect) => {
@@ -419,7 +434,7 @@ export class RoomView {
           return true;
         } catch (e) {
           if (e instanceof ApiError && [401, 403, 404].includes(e.status)) {
-            $('room-error').textContent = `Disconnected from the room: ${e.message}`;
+            $('room-error').textContent = t('room.disconnected', { error: e.message });
             return false;
           }
           return true;
@@ -446,7 +461,7 @@ export class RoomView {
       case MessageType.CHECK_STATUS:
         if (msg.playbackStatus) {
           this.controller.applyRemote(msg.playbackStatus, Number(msg.timestamp) || 0, MessageTypeName[msg.type]);
-          if (msg.type === MessageType.CHECK_STATUS) this.toast('Out of sync with the room; resynchronised');
+          if (msg.type === MessageType.CHECK_STATUS) this.toast(t('sync.resynced'));
         }
         break;
       case MessageType.CURRENT:
@@ -462,8 +477,8 @@ export class RoomView {
         this.loadCurrent();
         break;
       case MessageType.ERROR:
-        $('room-error').textContent = msg.errorMessage || 'Error';
-        this.toast(msg.errorMessage || 'Error', { error: true });
+        $('room-error').textContent = msg.errorMessage || t('common.error');
+        this.toast(msg.errorMessage || t('common.error'), { error: true });
         // A refused playback change needs no handling here: the server follows it with a CHECK_STATUS of the
         // room's real status, which undoes it.
         break;
@@ -477,17 +492,17 @@ export class RoomView {
       if (!this.video.muted) {
         // browsers allow muted autoplay: keep in sync silently and offer sound on a click
         this.video.muted = true;
-        $('unmute-button').textContent = 'Click to enable sound';
+        $('unmute-button').textContent = t('player.enableSound');
         $('unmute-button').hidden = false;
         this.controller.resumeAfterGesture();
       } else {
-        $('unmute-button').textContent = 'Click to start playback';
+        $('unmute-button').textContent = t('player.start');
         $('unmute-button').hidden = false;
       }
     } else if (ev.type === 'autoplay-ok' && !this.video.muted) {
       $('unmute-button').hidden = true;
     } else if (ev.type === 'denied') {
-      this.toast('You do not have permission to control playback in this room', { error: true });
+      this.toast(t('control.denied'), { error: true });
     } else if (ev.type === 'unseekable') {
       $('player-notice').textContent = t('player.unseekable');
       $('player-notice').hidden = false;
@@ -562,24 +577,26 @@ export class RoomView {
       this.loadedKey = '';
       this.controller.setMovie({ active: false });
       this.loader.reset();
-      nowPlaying.textContent = 'Nothing is playing';
+      $('live-format').hidden = true;
+      nowPlaying.textContent = t('player.nothing');
       nowPlaying.dataset.movieId = '';
       this.markCurrentInPlaylist();
       return;
     }
     const key = `${movie.id}|${movie.subPath || ''}|${base.url}`;
-    nowPlaying.textContent = `Now playing: ${base.name || nameFromUrl(base.url)}${base.live ? ' (live)' : ''}`;
+    nowPlaying.textContent = t(base.live ? 'player.nowPlayingLive' : 'player.nowPlaying', { name: base.name || nameFromUrl(base.url) });
     nowPlaying.dataset.name = base.name || nameFromUrl(base.url);
     nowPlaying.dataset.movieId = movie.id;
     if (key !== this.loadedKey) {
       this.loadedKey = key;
       $('player-notice').hidden = true;
+      $('live-format').hidden = !offersLiveChoice(base, sourceKind);
       this.controller.setMovie({ active: false });
       try {
         await this.loader.load(base);
         attachSubtitles(this.video, base.subtitles);
       } catch (e) {
-        $('room-error').textContent = `Cannot play this video: ${e.message}`;
+        $('room-error').textContent = t('player.cannotPlay', { error: e.message });
       }
       if (seq !== this.currentSeq) return;
       this.controller.setMovie({ active: true, live: Boolean(base.live) });
@@ -614,7 +631,9 @@ export class RoomView {
     try {
       data = await get('/api/room/movie/movies', {
         roomId,
-        query: { page: this.playlist.page, max: PLAYLIST_PAGE, id: this.playlist.folder },
+        // inside a dynamic folder, `subPath` is the vendor folder below it being browsed
+        query: { page: this.playlist.page, max: PLAYLIST_PAGE, id: this.playlist.folder,
+                 ...(this.playlist.subPath ? { subPath: this.playlist.subPath } : {}) },
       });
     } catch (e) {
       ol.replaceChildren(h('li', { class: 'empty' }, e.message));
@@ -635,9 +654,17 @@ export class RoomView {
     this.playlist.movies = movies;
     this.playlist.paths = data?.paths || [];
     this.renderPlaylist();
-    $('playlist-page').textContent = `Page ${this.playlist.page} of ${pages}`;
+    $('playlist-page').textContent = t('pager.page', { page: this.playlist.page, pages });
     $('playlist-prev').disabled = this.playlist.page <= 1;
     $('playlist-next').disabled = this.playlist.page >= pages;
+  }
+
+  /** Browse a folder of the playlist: a static one, or a dynamic one at `subPath` (a vendor subfolder). */
+  openFolder(id, subPath = '') {
+    this.playlist.folder = id;
+    this.playlist.subPath = id ? subPath : '';
+    this.playlist.page = 1;
+    this.loadPlaylist();
   }
 
   renderPlaylist() {
@@ -649,12 +676,9 @@ export class RoomView {
       items.push(
         h('li', { class: 'folder-up' }, h('button', {
           type: 'button',
-          onclick: () => {
-            this.playlist.folder = parent?.id || '';
-            this.playlist.page = 1;
-            this.loadPlaylist();
-          },
-        }, '⬑ Up one folder')),
+          dataset: { testid: 'playlist-up' },
+          onclick: () => this.openFolder(parent?.id || '', parent?.subPath || ''),
+        }, t('playlist.upFolder'))),
       );
     }
     const canSet = this.can(PERM.setCurrentMovie);
@@ -669,26 +693,22 @@ export class RoomView {
         buttons.push(h('button', {
           type: 'button',
           dataset: { testid: 'movie-open' },
-          onclick: () => {
-            this.playlist.folder = m.id;
-            this.playlist.page = 1;
-            this.loadPlaylist();
-          },
-        }, 'Open'));
+          onclick: () => this.openFolder(m.id, m.subPath || ''),
+        }, t('playlist.open')));
       } else if (canSet) {
-        buttons.push(h('button', { type: 'button', dataset: { testid: 'movie-play' }, 'aria-label': `Play ${label}`, onclick: () => this.setCurrent(m.id, m.subPath || '') }, 'Play'));
+        buttons.push(h('button', { type: 'button', dataset: { testid: 'movie-play' }, 'aria-label': t('playlist.playLabel', { name: label }), onclick: () => this.setCurrent(m.id, m.subPath || '') }, t('playlist.play')));
       }
       if (canEdit) {
         buttons.push(
-          h('button', { type: 'button', dataset: { testid: 'movie-up' }, 'aria-label': `Move ${label} up`, disabled: i === 0, onclick: () => this.swap(m.id, movies[i - 1]?.id) }, '↑'),
-          h('button', { type: 'button', dataset: { testid: 'movie-down' }, 'aria-label': `Move ${label} down`, disabled: i === movies.length - 1, onclick: () => this.swap(m.id, movies[i + 1]?.id) }, '↓'),
+          h('button', { type: 'button', dataset: { testid: 'movie-up' }, 'aria-label': t('playlist.up', { name: label }), disabled: i === 0, onclick: () => this.swap(m.id, movies[i - 1]?.id) }, '↑'),
+          h('button', { type: 'button', dataset: { testid: 'movie-down' }, 'aria-label': t('playlist.down', { name: label }), disabled: i === movies.length - 1, onclick: () => this.swap(m.id, movies[i + 1]?.id) }, '↓'),
         );
       }
       if (base.rtmpSource && myId && m.creatorId === myId) {
-        buttons.push(h('button', { type: 'button', dataset: { testid: 'movie-publish-key' }, 'aria-label': `Publish key of ${label}`, onclick: () => this.showPublishKey(m.id, label) }, 'Publish key'));
+        buttons.push(h('button', { type: 'button', dataset: { testid: 'movie-publish-key' }, 'aria-label': t('playlist.publishKeyLabel', { name: label }), onclick: () => this.showPublishKey(m.id, label) }, t('playlist.publishKey')));
       }
       if (canDelete) {
-        buttons.push(h('button', { type: 'button', class: 'danger', dataset: { testid: 'movie-delete' }, 'aria-label': `Delete ${label}`, onclick: () => this.deleteMovie(m.id, label) }, 'Delete'));
+        buttons.push(h('button', { type: 'button', class: 'danger', dataset: { testid: 'movie-delete' }, 'aria-label': t('playlist.deleteLabel', { name: label }), onclick: () => this.deleteMovie(m.id, label) }, t('playlist.delete')));
       }
       items.push(
         h(
@@ -701,7 +721,7 @@ export class RoomView {
         ),
       );
     });
-    if (!movies.length) items.push(h('li', { class: 'empty' }, 'The playlist is empty'));
+    if (!movies.length) items.push(h('li', { class: 'empty' }, t('playlist.empty')));
     ol.replaceChildren(...items);
     this.markCurrentInPlaylist();
   }
@@ -714,7 +734,7 @@ export class RoomView {
       const del = li.querySelector('[data-testid=movie-delete]');
       if (del) {
         del.disabled = isCurrent; // the server refuses to delete the current movie
-        del.title = isCurrent ? 'The current movie cannot be deleted' : '';
+        del.title = isCurrent ? t('playlist.currentNoDelete') : '';
       }
       if (isCurrent) li.setAttribute('aria-current', 'true');
       else li.removeAttribute('aria-current');
@@ -737,21 +757,20 @@ export class RoomView {
       onclick: async () => {
         try {
           await navigator.clipboard.writeText(text);
-          this.toast(`${what === 'url' ? 'Server URL' : 'Stream key'} copied`);
+          this.toast(t(what === 'url' ? 'publish.urlCopied' : 'publish.keyCopied'));
         } catch {
-          this.toast('Copy failed: select the text and copy it', { error: true });
+          this.toast(t('common.copyFailed'), { error: true });
         }
       },
-    }, 'Copy');
+    }, t('common.copy'));
     const field = (name, value, what) => h('label', {}, name, ' ',
       h('input', { readonly: true, value, dataset: { testid: `publish-${what}` }, onfocus: (ev) => ev.target.select() }),
       copy(value, what));
     const box = h('div', { class: 'publish-key', dataset: { testid: 'publish-box' } },
-      h('p', {}, `Stream “${label}” with OBS (Settings → Stream → Custom) or ffmpeg (-f flv ${server}/KEY). `
-        + 'Getting a new key stops the current stream.'),
-      field('Server', server, 'url'),
-      field('Stream key', data.token, 'key'),
-      h('button', { type: 'button', onclick: () => box.remove() }, 'Close'));
+      h('p', {}, t('publish.how', { name: label, server })),
+      field(t('publish.server'), server, 'url'),
+      field(t('publish.key'), data.token, 'key'),
+      h('button', { type: 'button', onclick: () => box.remove() }, t('common.close')));
     const li = $('playlist').querySelector(`li[data-movie-id="${id}"]`);
     (li || $('playlist')).after(box);
   }
@@ -763,7 +782,7 @@ export class RoomView {
     if (!url && !rtmp) return;
     const body = {
       url,
-      name: $('movie-name').value.trim() || (rtmp ? 'Live stream' : nameFromUrl(url)),
+      name: $('movie-name').value.trim() || (rtmp ? t('movie.liveDefaultName') : nameFromUrl(url)),
       type: rtmp ? '' : $('movie-type').value,
       live: rtmp || $('movie-live').checked,
       proxy: !rtmp && $('movie-proxy').checked,
@@ -779,7 +798,7 @@ export class RoomView {
       $('add-movie-form').reset();
       $('movie-url').required = true;
       $('movie-url').disabled = false;
-      $('movie-name').placeholder = 'Defaults to the file name';
+      $('movie-name').placeholder = t('movie.namePlaceholder');
       this.loadPlaylist();
     } catch (e) {
       this.toast(e.message, { error: true });
@@ -800,7 +819,7 @@ export class RoomView {
   }
 
   async deleteMovie(id, label) {
-    if (!confirm(`Delete “${label}” from the playlist?`)) return;
+    if (!confirm(t('playlist.confirmDelete', { name: label }))) return;
     try {
       await post('/api/room/movie/delete', { ids: [id] }, { roomId: this.roomId });
       this.loadPlaylist();
@@ -829,7 +848,7 @@ export class RoomView {
       return;
     }
     const rows = (data?.list || []).map((m) => this.memberRow(m));
-    tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5 }, 'No members'))]));
+    tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5 }, t('members.none')))]));
   }
 
   memberRow(m) {
@@ -862,8 +881,8 @@ export class RoomView {
     );
     const permCell =
       isCreatorRow || isAdminRow
-        ? h('td', {}, 'All (room ', MEMBER_ROLE[m.role], ')')
-        : h('td', {}, h('fieldset', { class: 'perm-set' }, h('legend', { class: 'visually-hidden' }, `Permissions of ${m.username}`), boxes));
+        ? h('td', {}, t('members.allPermissions', { role: t(`members.role.${MEMBER_ROLE[m.role]}`) }))
+        : h('td', {}, h('fieldset', { class: 'perm-set' }, h('legend', { class: 'visually-hidden' }, t('members.permissionsOf', { name: m.username })), boxes));
     if (editable) {
       permCell.append(
         h('button', {
@@ -874,22 +893,22 @@ export class RoomView {
             const permissions = permissionsFromFlags(newFlags, m.permissions);
             try {
               await post('/api/room/admin/members/member/permissions', { id: m.userId, permissions }, { roomId: this.roomId });
-              this.toast(`Permissions of ${m.username} saved`);
+              this.toast(t('members.permissionsSaved', { name: m.username }));
               this.loadMembers();
             } catch (e) {
               this.toast(e.message, { error: true });
             }
           },
-        }, 'Save permissions'),
+        }, t('members.savePermissions')),
       );
     }
 
     const actions = [];
     if (!isCreatorRow && !self) {
-      if (status === 'pending') actions.push(act('/api/room/admin/members/approve', 'Approve'));
-      if (status === 'banned') actions.push(act('/api/room/admin/members/unban', 'Unban'));
-      else actions.push(act('/api/room/admin/members/ban', 'Ban'));
-      actions.push(act('/api/room/admin/members/delete', 'Remove'));
+      if (status === 'pending') actions.push(act('/api/room/admin/members/approve', t('action.approve')));
+      if (status === 'banned') actions.push(act('/api/room/admin/members/unban', t('action.unban')));
+      else actions.push(act('/api/room/admin/members/ban', t('action.ban')));
+      actions.push(act('/api/room/admin/members/delete', t('action.remove')));
       if (this.isCreator()) {
         if (isAdminRow) {
           actions.push(h('button', {
@@ -902,7 +921,7 @@ export class RoomView {
                 this.toast(e.message, { error: true });
               }
             },
-          }, 'Make member'));
+          }, t('members.makeMember')));
         } else {
           actions.push(h('button', {
             type: 'button',
@@ -914,7 +933,7 @@ export class RoomView {
                 this.toast(e.message, { error: true });
               }
             },
-          }, 'Make admin'));
+          }, t('members.makeAdmin')));
         }
       }
     }
@@ -922,7 +941,7 @@ export class RoomView {
       'tr',
       { dataset: { userId: m.userId, testid: 'member-row' } },
       h('td', {}, m.username),
-      h('td', {}, MEMBER_ROLE[m.role] || String(m.role)),
+      h('td', {}, MEMBER_ROLE[m.role] ? t(`members.role.${MEMBER_ROLE[m.role]}`) : String(m.role)),
       h('td', {}, String(m.onlineCount ?? 0)),
       permCell,
       h('td', { class: 'actions' }, actions),
@@ -940,7 +959,7 @@ export class RoomView {
     const fields = [];
     for (const [key, value] of Object.entries(this.roomSettings || {})) {
       const id = `room-setting-${key}`;
-      const label = key.replace(/_/g, ' ');
+      const label = hasKey(`roomSetting.${key}`) ? t(`roomSetting.${key}`) : key.replace(/_/g, ' ');
       if (typeof value === 'boolean') {
         fields.push(h('label', { class: 'check' }, h('input', { type: 'checkbox', id, checked: value, dataset: { key } }), ` ${label}`));
       } else if (key.endsWith('_permissions') && typeof value === 'number') {
@@ -952,7 +971,7 @@ export class RoomView {
               h('button', { type: 'button', dataset: { testid: 'apply-to-all-members' }, onclick: () => this.applyDefaultsToAll() },
                 t('settings.applyAll')),
             ] : '',
-            MEMBER_PERMISSIONS.map((p, i) => h('label', { class: 'perm' }, h('input', { type: 'checkbox', checked: flags[i] }), ` ${p.label}`))),
+            MEMBER_PERMISSIONS.map((p, i) => h('label', { class: 'perm' }, h('input', { type: 'checkbox', checked: flags[i] }), ` ${t(`perm.${p.key}`)}`))),
         );
       } else if (key === 'play_mode') {
         const select = h('select', { id, dataset: { key, numeric: 'true' } },
@@ -974,7 +993,7 @@ export class RoomView {
   async applyDefaultsToAll() {
     try {
       const r = await post('/api/room/admin/members/apply-default-permissions', {}, { roomId: this.roomId });
-      this.toast(`Default permissions applied to ${r?.updated ?? 0} member(s)`);
+      this.toast(t('settings.appliedAll', { count: r?.updated ?? 0 }));
       this.loadMembers?.();
     } catch (e) {
       this.toast(e.message, { error: true });
@@ -997,12 +1016,12 @@ export class RoomView {
       if (value !== old[key]) changes[key] = value;
     }
     if (!Object.keys(changes).length) {
-      this.toast('Nothing changed');
+      this.toast(t('common.nothingChanged'));
       return;
     }
     try {
       await post('/api/room/admin/settings', changes, { roomId: this.roomId });
-      this.toast('Room settings saved');
+      this.toast(t('settings.saved'));
       this.loadRoomSettings();
     } catch (e) {
       this.toast(e.message, { error: true });
@@ -1015,17 +1034,17 @@ export class RoomView {
     try {
       await post('/api/room/admin/pwd', { password }, { roomId: this.roomId });
       $('room-password-input').value = '';
-      this.toast(password ? 'Room password set' : 'Room password removed');
+      this.toast(t(password ? 'settings.password.set' : 'settings.password.removed'));
     } catch (e) {
       this.toast(e.message, { error: true });
     }
   }
 
   async deleteRoom() {
-    if (!confirm('Delete this room for everyone? This cannot be undone.')) return;
+    if (!confirm(t('settings.confirmDeleteRoom'))) return;
     try {
       await post('/api/room/admin/delete', { roomId: this.roomId }, { roomId: this.roomId });
-      this.toast('Room deleted');
+      this.toast(t('settings.roomDeleted'));
       location.hash = '#/rooms';
     } catch (e) {
       this.toast(e.message, { error: true });

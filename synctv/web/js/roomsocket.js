@@ -142,12 +142,21 @@ export class RoomSocket {
     else this.connect();
   }
 
-  stop() {
+  /** Close for good; resolves once the socket has closed (or after `waitMs`), so what follows sees us gone. */
+  stop(waitMs = 2000) {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     const ws = this.ws;
     this.ws = null;
-    if (ws) {
+    let closed = Promise.resolve();
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      closed = new Promise((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        ws.addEventListener('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       try {
         ws.close(1000);
       } catch {
@@ -155,5 +164,6 @@ export class RoomSocket {
       }
     }
     this.setState('stopped');
+    return closed;
   }
 }

@@ -9,11 +9,11 @@ import { MessageType } from './proto.js';
 
 export const SYNC = Object.freeze({
   SEEK_THRESHOLD: 0.4, // s: drift at or above this is corrected by seeking
-  NUDGE_START: 0.06, // s: start nudging playbackRate from this drift
-  NUDGE_STOP: 0.02, // s: stop nudging when back within this drift
-  NUDGE_SPAN: 1.0, // s: drift that maps to the maximum nudge
+  NUDGE_START: 0.025, // s: start nudging playbackRate from this drift
+  NUDGE_STOP: 0.01, // s: stop nudging when back within this drift
+  NUDGE_SPAN: 0.5, // s: drift that maps to a nudge of 1/NUDGE_SPAN (closes half the drift every 0.35 s)
   MAX_NUDGE: 0.1, // fraction of the base rate
-  PAUSED_TOLERANCE: 0.04, // s: paused players are re-positioned beyond this difference (about a frame)
+  PAUSED_TOLERANCE: 0.01, // s: paused players are re-positioned beyond this difference (a paused seek is cheap)
   USER_SEEK_THRESHOLD: 1.0, // s: a seek this far from the reference timeline is a user seek
   SEEK_COOLDOWN_MS: 1500, // after a corrective seek, only nudge for this long
   MAX_SEEK_LEAD: 1.0, // s: cap of the lead added to corrective seeks while playing
@@ -47,6 +47,44 @@ export function bestClockEstimate(samples) {
   return best;
 }
 
+/**
+ * NTP-style bounds on the offset. The server read its clock somewhere between a sample's t0 and t1, so the
+ * offset lies in [serverTime - t1, serverTime + resolution - t0] (`resolution`: the server's clock is reported
+ * in whole ms). Intersecting the bounds of several samples takes the least delayed request and the least
+ * delayed response separately, which a single round trip (the min-RTT sample) rarely has both of: on a jittery
+ * path the intersection is several times narrower. Samples are taken newest first and an older one that
+ * contradicts the newer ones (a local clock step) ends the run. Returns {offset, error, rtt, used} or null.
+ */
+export function boundedClockEstimate(samples, resolution = 1) {
+  let lo = -Infinity;
+  let hi = Infinity;
+  let rtt = null;
+  let used = 0;
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const s = samples[i];
+    if (!s || !Number.isFinite(s.serverTime) || !Number.isFinite(s.t0) || !Number.isFinite(s.t1)) continue;
+    if (s.t1 < s.t0) continue;
+    const sLo = s.serverTime - s.t1;
+    const sHi = s.serverTime + resolution - s.t0;
+    const nLo = Math.max(lo, sLo);
+    const nHi = Math.min(hi, sHi);
+    if (nLo > nHi) break;
+    lo = nLo;
+    hi = nHi;
+    used++;
+    if (rtt === null || s.t1 - s.t0 < rtt) rtt = s.t1 - s.t0;
+  }
+  if (!used) return null;
+  return { offset: (lo + hi) / 2, error: (hi - lo) / 2, rtt, used };
+}
+
+/** Local wall clock with sub-millisecond resolution where the platform has one. */
+export function preciseNow() {
+  const perf = globalThis.performance;
+  if (perf && Number.isFinite(perf.timeOrigin) && typeof perf.now === 'function') return perf.timeOrigin + perf.now();
+  return Date.now();
+}
+
 /** Estimates `server wall clock - local wall clock` from a time endpoint. */
 export class ClockSync {
   /**
@@ -55,19 +93,28 @@ export class ClockSync {
    * @param {() => number} [o.now] local clock
    * @param {number} [o.samples] samples per round
    * @param {number} [o.refreshMs] time between rounds
+   * @param {number} [o.keep] samples kept across rounds
+   * @param {number} [o.warmupRounds] extra short rounds soon after the start, to narrow the first estimate
+   * @param {number} [o.resolution] ms: the granularity of the server's reported time
    */
-  constructor({ fetchServerTime, now = () => Date.now(), samples = 8, refreshMs = 30000, keep = 24 } = {}) {
+  constructor({ fetchServerTime, now = preciseNow, samples = 8, refreshMs = 30000, keep = 48, warmupRounds = 4,
+    warmupMs = 2000, resolution = 1 } = {}) {
     this.fetchServerTime = fetchServerTime;
     this.keep = keep;
     this.history = [];
     this.localNow = now;
     this.samples = samples;
     this.refreshMs = refreshMs;
+    this.warmupRounds = warmupRounds;
+    this.warmupMs = warmupMs;
+    this.resolution = resolution;
     this.offset = 0;
     this.rtt = null;
+    this.error = null;
     this.synced = false;
     this.lastSyncAt = null;
     this.timer = null;
+    this.warmupTimer = null;
   }
 
   /** Current server time estimate in ms. */
@@ -83,9 +130,9 @@ export class ClockSync {
   }
 
   /**
-   * One round of samples. The estimate comes from the smallest round trip among this round and the recent
-   * ones (the last `keep` samples, none older than two refresh periods): on a jittery path the least delayed
-   * sample is the one whose two directions were most alike, and a noisier round must not replace it.
+   * One round of samples. The estimate comes from this round and the recent ones (the last `keep` samples,
+   * none older than four refresh periods), by intersecting their bounds (boundedClockEstimate): a noisier round
+   * can only narrow the estimate, never replace a good one.
    */
   async sync(count = this.samples) {
     const fresh = [];
@@ -96,12 +143,13 @@ export class ClockSync {
         // a failed sample is just skipped
       }
     }
-    const horizon = this.localNow() - 2 * this.refreshMs;
+    const horizon = this.localNow() - 4 * this.refreshMs;
     this.history = [...(this.history || []), ...fresh].filter((x) => x.t1 >= horizon).slice(-this.keep);
-    const best = bestClockEstimate(this.history);
+    const best = boundedClockEstimate(this.history, this.resolution);
     if (best) {
       this.offset = best.offset;
       this.rtt = best.rtt;
+      this.error = best.error;
       this.lastSyncAt = this.localNow();
       this.synced = true;
     }
@@ -114,12 +162,26 @@ export class ClockSync {
     this.timer = setInterval(() => {
       this.sync(4);
     }, this.refreshMs);
+    // A few more short rounds soon after the start: every sample can only narrow the bounds.
+    let left = this.warmupRounds;
+    const warm = () => {
+      this.warmupTimer = null;
+      if (left-- <= 0) return;
+      this.sync(4).finally(() => {
+        if (this.timer) this.warmupTimer = setTimeout(warm, this.warmupMs);
+      });
+    };
+    p.finally(() => {
+      if (this.timer) this.warmupTimer = setTimeout(warm, this.warmupMs);
+    });
     return p;
   }
 
   stop() {
     if (this.timer) clearInterval(this.timer);
+    if (this.warmupTimer) clearTimeout(this.warmupTimer);
     this.timer = null;
+    this.warmupTimer = null;
   }
 }
 
@@ -405,7 +467,13 @@ export class SyncController {
     // play / pause state
     if (ref.isPlaying) {
       const atEnd = Number.isFinite(v.duration) && target >= v.duration - 0.25;
-      if (v.paused && !(ended && atEnd) && !this.autoplayBlocked) this.playElement();
+      if (v.paused && !(ended && atEnd) && !this.autoplayBlocked) {
+        // A paused element seeks cheaply: start from where the room is rather than catching up by nudging
+        // (a refused pause being undone, a play that arrived late).
+        if (this.aligned && !this.unseekable && !v.seeking && v.readyState >= HAVE_METADATA
+          && Math.abs(target - v.currentTime) >= SYNC.NUDGE_START) this.seekTo(target);
+        this.playElement();
+      }
     } else if (!v.paused) {
       this.ownPause = true;
       v.pause();

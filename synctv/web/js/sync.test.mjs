@@ -10,6 +10,7 @@ import {
   SyncController,
   backoffDelay,
   bestClockEstimate,
+  boundedClockEstimate,
   decideCorrection,
   expectedPosition,
   makeState,
@@ -33,6 +34,49 @@ test('bestClockEstimate keeps the smallest round trip', () => {
   assert.equal(bestClockEstimate([]), null);
 });
 
+test('boundedClockEstimate intersects the samples\' bounds, newest first', () => {
+  // offset 1000; sample A: fast request (10) and slow response (90); B: slow request (90), fast response (10)
+  const a = { t0: 0, t1: 100, serverTime: 1010 };
+  const b = { t0: 200, t1: 300, serverTime: 1290 };
+  const est = boundedClockEstimate([a, b], 0);
+  // A bounds [910, 1010], B bounds [990, 1090]: the intersection [990, 1010], although both round trips are 100
+  assert.deepEqual(est, { offset: 1000, error: 10, rtt: 100, used: 2 });
+  near(bestClockEstimate([a, b]).offset, 960, 1e-9, 'the min-RTT choice is 40 ms off here');
+  // an older sample from before a local clock step contradicts the newer ones and ends the run
+  const stepped = { t0: -500, t1: -400, serverTime: 100 };
+  assert.equal(boundedClockEstimate([stepped, a, b], 0).used, 2);
+  near(boundedClockEstimate([stepped, a, b], 0).offset, 1000, 1e-9);
+  // whole-ms server times widen the upper bound by the resolution
+  near(boundedClockEstimate([a, b], 1).offset, 1000.5, 1e-9);
+  assert.equal(boundedClockEstimate([{ t0: 5, t1: 1, serverTime: 0 }, null]), null);
+});
+
+test('on a 100 ± 50 ms path each way the bounded estimate is within a few ms, min-RTT is not', () => {
+  // a deterministic pseudo-random path: uniform delays in [50, 150] ms in each direction
+  let seed = 18;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const trueOffset = 4242;
+  let worstBounded = 0;
+  let worstMinRtt = 0;
+  for (let trial = 0; trial < 50; trial++) {
+    const samples = [];
+    let local = 0;
+    for (let i = 0; i < 24; i++) {
+      const up = 50 + 100 * rnd();
+      const down = 50 + 100 * rnd();
+      samples.push({ t0: local, t1: local + up + down, serverTime: local + up + trueOffset });
+      local += up + down + 5;
+    }
+    worstBounded = Math.max(worstBounded, Math.abs(boundedClockEstimate(samples, 0).offset - trueOffset));
+    worstMinRtt = Math.max(worstMinRtt, Math.abs(bestClockEstimate(samples).offset - trueOffset));
+  }
+  assert.ok(worstBounded < 8, `bounded estimate off by ${worstBounded} ms`);
+  assert.ok(worstMinRtt > 2 * worstBounded, `min-RTT ${worstMinRtt} ms vs bounded ${worstBounded} ms`);
+});
+
 test('ClockSync estimates the offset from simulated asymmetric-free samples', async () => {
   let local = 1_000_000;
   const trueOffset = 123_456;
@@ -40,6 +84,7 @@ test('ClockSync estimates the offset from simulated asymmetric-free samples', as
   let i = 0;
   const clock = new ClockSync({
     now: () => local,
+    resolution: 0,
     samples: 5,
     fetchServerTime: async () => {
       const d = delays[i++ % delays.length];
@@ -61,6 +106,7 @@ test('ClockSync skips failed samples and keeps a good estimate over a noisy roun
   let mode = 'good';
   const clock = new ClockSync({
     now: () => local,
+    resolution: 0,
     samples: 3,
     refreshMs: 30000,
     fetchServerTime: async () => {
@@ -114,14 +160,14 @@ test('stateFromCurrent uses lastUpdate, falling back to the envelope time', () =
 
 test('decideCorrection: nothing / nudge / seek with hysteresis', () => {
   assert.equal(decideCorrection({ diff: 0.01, baseRate: 1 }).action, 'none');
-  assert.equal(decideCorrection({ diff: 0.05, baseRate: 1 }).action, 'none', 'below the nudge start');
+  assert.equal(decideCorrection({ diff: 0.02, baseRate: 1 }).action, 'none', 'below the nudge start');
   const n = decideCorrection({ diff: 0.2, baseRate: 1 });
   assert.equal(n.action, 'rate');
   near(n.rate, 1.1, 1e-12, 'clamped to +10 %');
-  near(decideCorrection({ diff: 0.07, baseRate: 1 }).rate, 1.07, 1e-12);
-  near(decideCorrection({ diff: -0.08, baseRate: 2 }).rate, 2 * 0.92, 1e-12, 'slows down when ahead, scaled by base');
-  assert.equal(decideCorrection({ diff: 0.04, baseRate: 1, correcting: true }).action, 'rate', 'keeps nudging until within 20 ms');
-  assert.equal(decideCorrection({ diff: 0.015, baseRate: 1, correcting: true }).action, 'none');
+  near(decideCorrection({ diff: 0.04, baseRate: 1 }).rate, 1.08, 1e-12);
+  near(decideCorrection({ diff: -0.045, baseRate: 2 }).rate, 2 * 0.91, 1e-12, 'slows down when ahead, scaled by base');
+  assert.equal(decideCorrection({ diff: 0.02, baseRate: 1, correcting: true }).action, 'rate', 'keeps nudging until within 10 ms');
+  assert.equal(decideCorrection({ diff: 0.008, baseRate: 1, correcting: true }).action, 'none');
   assert.equal(decideCorrection({ diff: 0.4, baseRate: 1 }).action, 'seek');
   assert.equal(decideCorrection({ diff: -3, baseRate: 1 }).action, 'seek');
   assert.equal(decideCorrection({ diff: -3, baseRate: 1, allowSeek: false }).action, 'rate', 'cooldown: nudge instead');
@@ -262,12 +308,17 @@ test('small drift is corrected by nudging the rate, large drift by seeking', asy
   video._t -= 0.1; // 100 ms behind
   ctl.tick();
   near(video.playbackRate, 1.1, 1e-9, 'speeds up');
-  advance(500); // catches up 50 ms
+  advance(700); // catches up 70 ms
   ctl.tick();
-  near(video.playbackRate, 1 + (ctl.target() - video.currentTime), 1e-6, 'proportional nudge');
-  advance(1000);
-  ctl.tick();
-  assert.equal(video.playbackRate, 1, 'back to the base rate when within 20 ms');
+  near(video.playbackRate, nudgedRate(1, ctl.target() - video.currentTime), 1e-6, 'proportional nudge');
+  assert.ok(video.playbackRate > 1 && video.playbackRate < 1.1);
+  for (let i = 0; i < 8; i++) { // the periodic ticks close the rest without overshooting
+    advance(SYNC.TICK_MS);
+    ctl.tick();
+    assert.ok(ctl.target() - video.currentTime > -0.005, 'no overshoot');
+  }
+  assert.equal(video.playbackRate, 1, 'back to the base rate when within 10 ms');
+  assert.ok(Math.abs(ctl.target() - video.currentTime) <= 0.01);
   video._t += 2; // 2 s ahead
   advance(2000, { play: true });
   ctl.tick();
@@ -540,7 +591,7 @@ test('ClockSync keeps the least delayed recent sample across rounds and forgets 
   let delay = 20;
   let offset = 500;
   const clock = new ClockSync({
-    now: () => local, samples: 2, refreshMs: 1000,
+    now: () => local, samples: 2, refreshMs: 1000, resolution: 0,
     fetchServerTime: async () => {
       local += delay / 2;
       const s = local + offset;
@@ -553,8 +604,22 @@ test('ClockSync keeps the least delayed recent sample across rounds and forgets 
   await clock.sync();
   assert.equal(clock.rtt, 20, 'the better sample of the earlier round is kept');
   offset = 800; // e.g. the local clock was adjusted
-  local += 2500; // older than two refresh periods
+  local += 4500; // older than four refresh periods
   await clock.sync();
   assert.equal(clock.rtt, 60);
   near(clock.offset, 800, 1e-6);
+});
+
+test('a paused player that must play starts from the room position instead of nudging towards it', async () => {
+  const { video, ctl, advance, now } = setup();
+  ctl.applyRemote({ isPlaying: false, currentTime: 10, playbackRate: 1 }, now(), 'SYNC');
+  await flush();
+  assert.ok(ctl.aligned && video.paused);
+  advance(150);
+  // the room started playing 150 ms ago (a late STATUS, or a refused pause being undone)
+  ctl.applyRemote({ isPlaying: true, currentTime: 10, playbackRate: 1 }, now() - 150, 'STATUS');
+  await flush();
+  assert.equal(video.paused, false);
+  near(video.currentTime, ctl.target(), 1e-6, 'seeked to the room position as it started');
+  assert.equal(video.playbackRate, 1, 'no nudge needed');
 });

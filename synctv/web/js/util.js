@@ -117,3 +117,16 @@ export function h(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+/** A short name for a browser's User-Agent: "Firefox on Android", "Chrome on Windows"; '' when unknown. */
+export function deviceName(userAgent) {
+  const ua = String(userAgent || '');
+  if (!ua) return '';
+  const browser = [['Edg/', 'Edge'], ['OPR/', 'Opera'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'],
+    ['Chromium/', 'Chromium'], ['Safari/', 'Safari']].find(([m]) => ua.includes(m));
+  const system = [['Android', 'Android'], ['iPhone', 'iPhone'], ['iPad', 'iPad'], ['Windows', 'Windows'],
+    ['Mac OS X', 'macOS'], ['CrOS', 'ChromeOS'], ['Linux', 'Linux']].find(([m]) => ua.includes(m));
+  if (browser && system) return `${browser[1]} · ${system[1]}`;
+  if (browser || system) return (browser || system)[1];
+  return ua.slice(0, 60);
+}

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { extOf, formatTime, nameFromUrl, parseHeaders, permissionFlags, permissionsFromFlags, unescapeHtml } from './util.js';
+import {
+  deviceName, extOf, formatTime, nameFromUrl, parseHeaders, permissionFlags, permissionsFromFlags, unescapeHtml,
+} from './util.js';
 
 test('unescapeHtml reverses the server chat escaping', () => {
   assert.equal(unescapeHtml('hi &lt;b&gt; &amp;amp; &#39;x&#39; &#34;y&#34;'), `hi <b> &amp; 'x' "y"`);
@@ -47,4 +49,14 @@ test('site settings have labels, units and read-only values; RTMP is hidden unti
   assert.ok(READ_ONLY.has('version') && READ_ONLY.has('database_version'));
   assert.ok(HIDDEN_GROUPS.has('rtmp'));
   assert.equal(groupLabel('oauth2_gitee'), 'Log in with gitee');
+});
+
+test('deviceName: browser and system from a User-Agent', () => {
+  assert.equal(deviceName('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36'), 'Chrome · Linux');
+  assert.equal(deviceName('Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0'), 'Firefox · Android');
+  assert.equal(deviceName('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1'), 'Safari · iPhone');
+  assert.equal(deviceName('Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0'), 'Edge · Windows');
+  assert.equal(deviceName('Python/3.13 aiohttp/3.10'), 'Python/3.13 aiohttp/3.10');
+  assert.equal(deviceName(''), '');
+  assert.equal(deviceName(undefined), '');
 });

@@ -1,10 +1,77 @@
 // The room's library panels (Alist, Emby/Jellyfin): bind a server, browse it, add files (or a whole folder, as
 // a dynamic folder) to the playlist. Files are resolved by the server when played, with their subtitles.
+// The account page's library card binds and unbinds servers outside any room.
 
+import { t } from './i18n.js';
 import { get, post } from './api.js';
 import { h } from './util.js';
 
 const $ = (id) => document.getElementById(id);
+export const VENDORS = Object.freeze(['alist', 'emby']);
+
+/** The account page's bindings: each vendor's bound servers (with Unbind) and a form to bind another one. */
+export class VendorAccounts {
+  constructor({ toast, showError }) {
+    this.toast = toast;
+    this.showError = showError;
+  }
+
+  wire() {
+    for (const vendor of VENDORS) {
+      $(`account-${vendor}-form`).addEventListener('submit', (ev) => this.bind(ev, vendor));
+    }
+  }
+
+  async load() {
+    this.showError($('libraries-error'), '');
+    await Promise.all(VENDORS.map((vendor) => this.list(vendor)));
+  }
+
+  async list(vendor) {
+    let binds;
+    try {
+      binds = await get(`/api/vendor/${vendor}/binds`);
+    } catch (e) {
+      this.showError($('libraries-error'), e);
+      return;
+    }
+    const rows = (binds || []).map((b) => h('li', { dataset: { testid: `account-${vendor}-bound`, host: b.host } },
+      h('span', {}, b.host), ' ',
+      h('button', { type: 'button', class: 'danger', dataset: { testid: `account-${vendor}-unbind` },
+                    'aria-label': `${t('libraries.unbind')} ${b.host}`, onclick: () => this.unbind(vendor, b) },
+        t('libraries.unbind'))));
+    if (!rows.length) rows.push(h('li', { class: 'empty' }, t('libraries.none')));
+    $(`account-${vendor}-binds`).replaceChildren(...rows);
+  }
+
+  async bind(ev, vendor) {
+    ev.preventDefault();
+    const host = $(`account-${vendor}-host`).value.trim();
+    const body = { host, username: $(`account-${vendor}-username`).value.trim(),
+                   password: $(`account-${vendor}-password`).value };
+    try {
+      await post(`/api/vendor/${vendor}/login`, body);
+    } catch (e) {
+      this.showError($('libraries-error'), e);
+      return;
+    }
+    $(`account-${vendor}-form`).reset();
+    this.showError($('libraries-error'), '');
+    this.toast(t('libraries.bound', { host }));
+    await this.list(vendor);
+  }
+
+  async unbind(vendor, bound) {
+    try {
+      await post(`/api/vendor/${vendor}/logout`, { serverId: bound.serverId });
+    } catch (e) {
+      this.showError($('libraries-error'), e);
+      return;
+    }
+    this.toast(t('libraries.unbound', { host: bound.host }));
+    await this.list(vendor);
+  }
+}
 
 export class VendorPanel {
   /** `vendor`: 'alist' or 'emby'; the panel's elements are `<vendor>-bind-form`, `<vendor>-items`, ... */
@@ -67,19 +134,19 @@ export class VendorPanel {
     }
     this.el('error').textContent = '';
     this.path = path;
-    const crumbs = (page.paths || []).map((p) => h('button', { type: 'button', class: 'link', onclick: () => this.open(p.path) }, p.name || 'Home'));
+    const crumbs = (page.paths || []).map((p) => h('button', { type: 'button', class: 'link', onclick: () => this.open(p.path) }, p.name || t('vendor.home')));
     this.el('path').replaceChildren(...crumbs);
     const items = (page.items || []).map((item) => {
       const buttons = [];
       if (item.isDir) {
-        buttons.push(h('button', { type: 'button', dataset: { testid: `${this.vendor}-open` }, onclick: () => this.open(item.path) }, 'Open'));
-        buttons.push(h('button', { type: 'button', dataset: { testid: `${this.vendor}-add-folder` }, onclick: () => this.add(item, true) }, 'Add folder'));
+        buttons.push(h('button', { type: 'button', dataset: { testid: `${this.vendor}-open` }, onclick: () => this.open(item.path) }, t('vendor.open')));
+        buttons.push(h('button', { type: 'button', dataset: { testid: `${this.vendor}-add-folder` }, onclick: () => this.add(item, true) }, t('vendor.addFolder')));
       } else {
-        buttons.push(h('button', { type: 'button', dataset: { testid: `${this.vendor}-add` }, onclick: () => this.add(item, false) }, 'Add'));
+        buttons.push(h('button', { type: 'button', dataset: { testid: `${this.vendor}-add` }, onclick: () => this.add(item, false) }, t('vendor.add')));
       }
       return h('li', { dataset: { testid: `${this.vendor}-item`, name: item.name } }, h('span', {}, item.isDir ? `${item.name}/` : item.name), ...buttons);
     });
-    if (!items.length) items.push(h('li', { class: 'empty' }, 'Empty folder'));
+    if (!items.length) items.push(h('li', { class: 'empty' }, t('vendor.empty')));
     this.el('items').replaceChildren(...items);
   }
 
@@ -88,7 +155,7 @@ export class VendorPanel {
                    vendorInfo: { vendor: this.vendor, [this.vendor]: { path: item.path } } };
     try {
       await post('/api/room/movie/push', body, { roomId: this.roomId });
-      this.toast(`Added ${item.name}`);
+      this.toast(t('vendor.added', { name: item.name }));
       this.onAdded();
     } catch (e) {
       this.el('error').textContent = e.message;
