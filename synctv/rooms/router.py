@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 
 # How long an edge keeps receiving a room's events from its previous owner after following a new one.
 UNFOLLOW_DELAY_S = 5.0
+# How long a room pushed here, or a peer's command for a room the ring gives us, waits while this instance is
+# still authenticating with the cluster (tens of milliseconds after a restart), rather than being refused and
+# reloaded from the database or retried by the sender.
+JOINING_WAIT_S = 1.0
 
 _UNREACHABLE = c.Reply.fail(ErrorCode.UNAVAILABLE, "room owner is unreachable, try again")
 _HELD = c.Reply.fail(ErrorCode.UNAVAILABLE, "room is owned by another instance right now, try again")
@@ -68,6 +72,8 @@ class RoomRouter:
         self.discovered: list[Member] = []
         self.left_out = False
         self._own_blocks: set[str] = set()
+        self._may_own = asyncio.Event()
+        self._may_own.set()
         self._connecting = False
         self.ownership = Ownerships()
         self.subscribers = Subscribers()
@@ -335,7 +341,10 @@ class RoomRouter:
         if allowed == self.ownership.can_own:
             return
         self.ownership.can_own = allowed
-        if not allowed:
+        if allowed:
+            self._may_own.set()
+        else:
+            self._may_own.clear()
             # Left out of the membership alone is logged where it is decided (an error only for a failed
             # authentication, not while joining).
             level = logging.INFO if self._own_blocks == {"membership"} else logging.WARNING
@@ -344,6 +353,17 @@ class RoomRouter:
             for room_id, actor in list(self._actors.items()):
                 self._stopped(room_id, actor)
                 self.spawn(actor.stop())
+
+    async def joined(self) -> bool:
+        """Whether this instance may own rooms, after waiting (up to JOINING_WAIT_S) if the only reason it may
+        not is that its mesh authentication with the cluster is still under way."""
+        mesh = self.mesh
+        if (not self.ownership.can_own and self._own_blocks == {"membership"} and mesh is not None
+                and all(mesh.auth_pending(p) for p in self.excluded_peers())):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(JOINING_WAIT_S):
+                    await self._may_own.wait()
+        return self.ownership.can_own
 
     # --- edge subscriptions ---
 

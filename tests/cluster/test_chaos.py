@@ -25,12 +25,12 @@ from tests.support.require import missing as component_missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.etcd, pytest.mark.postgres]
 TTL_S = 3.0
-# Thresholds from the figures the README publishes (chat round trip p99 15-50 ms in a rolling restart; an owner's
-# rooms accept commands 2.4-3.1 s after its SIGKILL): the published upper bound times a margin for a busy
+# Thresholds from the figures the README publishes (chat round trip p99 23-104 ms in a rolling restart; an owner's
+# rooms accept commands 2.3-3.2 s after its SIGKILL): the published upper bound times a margin for a busy
 # 2-core machine, never more.
-PUBLISHED_P99_S = 0.050
+PUBLISHED_P99_S = 0.104
 P99_MARGIN = 3.0
-PUBLISHED_RECOVERY_S = 3.1
+PUBLISHED_RECOVERY_S = 3.2
 RECOVERY_MARGIN_S = 0.5
 # The slow-link scenario: 200 ms added each way.
 MESH_RTT_S = 0.4
@@ -157,14 +157,18 @@ async def test_a_rolling_restart_is_not_noticed(cluster: ClusterProcesses) -> No
         work.start()
         await asyncio.sleep(2.0)
         restart_times = []
+        events: list[tuple[float, str]] = []
         for inst in cluster.instances:
             work.down.add(inst.instance_id)
             started = time.monotonic()
+            events.append((started, f"{inst.instance_id} SIGTERM"))
             inst.signal(signal.SIGTERM)
             code = await asyncio.to_thread(inst.wait, 40)
             assert code == 0, inst.log()
+            events.append((time.monotonic(), f"{inst.instance_id} exited"))
             inst.start()
             await cluster.wait_ready()
+            events.append((time.monotonic(), f"{inst.instance_id} ready"))
             work.down.discard(inst.instance_id)
             restart_times.append(time.monotonic() - started)
             await asyncio.sleep(1.5)
@@ -180,6 +184,12 @@ async def test_a_rolling_restart_is_not_noticed(cluster: ClusterProcesses) -> No
           f"restarting instance: {len(work.misplaced_disconnects)}; rewinds: {rewinds(viewers)}; "
           f"command (chat round trip) p50 {p(lat, 50) * 1000:.1f} ms, p99 {p(lat, 99) * 1000:.1f} ms, "
           f"max {max(lat) * 1000:.1f} ms; last acknowledged position {seen}, final state {final}")
+    slow = sorted(((ack - v.sent_chat[cid], v.sent_chat[cid], v.instance, v.room[:6]) for v in viewers
+                   for cid, ack in v.acked_chat.items()), reverse=True)[:8]
+    for lat_s, sent, where, room in slow:
+        near = min(events, key=lambda e: abs(e[0] - sent))
+        print(f"    slow ack {lat_s * 1000:.0f} ms, sent {sent - near[0]:+.2f} s from {near[1]} "
+              f"(viewer now on {where}, room {room})")
     if missing:
         _explain_missing(viewers)
     assert acked > 200

@@ -94,8 +94,9 @@ async def ns_cluster(pg_server: PostgresServer, etcd: EtcdServer, tmp_path: Path
         await cluster.wait_ready()
         yield cluster
     finally:
-        for inst in instances:
-            inst.stop()
+        # In worker threads: the etcd and PostgreSQL relays run on this loop, and a stopping instance needs them
+        # to give up its leases (a blocking wait here would stall each stop until its kill timeout).
+        await asyncio.gather(*(asyncio.to_thread(inst.stop) for inst in instances))
         lab.destroy()
 
 

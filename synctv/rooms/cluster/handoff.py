@@ -160,6 +160,7 @@ class Handoffs:
             return pb.QueryReply(ack=pb.Ack())
         self._adopted[room_id] = moved
         try:
+            await router.joined()  # pushed to us as we rejoin: take it with its state rather than refuse it
             await router.load(room_id)
         except RoomUnavailable as exc:
             return pb.QueryReply(code=int(exc.code), error=str(exc))  # type: ignore[arg-type]

@@ -21,6 +21,8 @@ class RouterMeshHandler:
     async def handle_command(self, peer: str, command: pb.Command) -> pb.Reply:
         router = self.router
         out = pb.Reply()
+        if router.owner(command.room_id) == router.instance_id:
+            await router.joined()  # the ring gives us the room but we are still authenticating: wait a moment
         reply = router.refusal(command.room_id)
         if reply is not None:
             if reply.code is ErrorCode.NOT_OWNER:
