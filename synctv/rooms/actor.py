@@ -42,6 +42,8 @@ QUEUE_LIMIT = 4096
 RECENT_OPS = 256
 PERSISTED_OPS = 64
 
+# A room loaded from the database numbers its events from epoch << this (2**32 events per ownership at most).
+SEQ_EPOCH_SHIFT = 32
 # publish(room_id, first_seq, server_ts_ms, deliveries)
 Publisher = Callable[[str, int, int, list[Delivery]], None]
 
@@ -114,6 +116,9 @@ class RoomActor:
         else:
             current = playback.current_from_json(json.loads(current_json)) if current_json else playback.Current()
             self.state = core.RoomState(current=current)
+            # Events are not stored, so their sequence restarts above every earlier owner's: an edge still
+            # following this instance (the room reloaded here after a fence) would drop lower ones as repeats.
+            self.seq = self.epoch << SEQ_EPOCH_SHIFT
         await self._load_room()
         self._loop_task = asyncio.create_task(self._run(), name=f"room-{self.room_id}")
         self._tick_task = asyncio.create_task(self._ticker(), name=f"room-tick-{self.room_id}")

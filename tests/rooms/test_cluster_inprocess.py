@@ -104,6 +104,24 @@ async def test_a_command_for_an_owner_that_may_not_own_for_a_moment(cluster: InP
     assert (await cluster.saved_status(room_id))["currentTime"] == pytest.approx(42.0, abs=0.5)
 
 
+async def test_viewers_elsewhere_keep_every_event_when_the_owner_reloads_the_room(cluster: InProcessCluster) -> None:
+    """The owner fences itself for a moment (a lease blip) and loads the room again from the database: the
+    events it publishes then reach the viewers on other instances, which follow the same instance throughout."""
+    room_id, creator = await cluster.room_owned_by("n1")
+    sender = await cluster.viewer("n2", room_id, creator.username)
+    watcher = await cluster.viewer("n3", room_id, "watcher")
+    for text in ("one", "two", "three"):
+        assert (await sender.send(chat(text))).error is None
+    owner = cluster.nodes["n1"].router
+    owner.set_can_own(False, "lease")
+    owner.set_can_own(True, "lease")
+    assert (await sender.send(chat("reloaded"))).error is None
+    assert owner.owned_rooms() == [room_id]
+    for v in (sender, watcher):
+        await wait_until(lambda v=v: len(v.of_type(MsgType.CHAT)) == 4)  # type: ignore[misc]
+        assert [m.chat_content for m in v.of_type(MsgType.CHAT)] == ["one", "two", "three", "reloaded"]
+
+
 async def test_a_room_pushed_to_an_instance_still_authenticating_moves_with_its_state(tmp_path: Path) -> None:
     """A rejoining instance gets its rooms back while its mesh handshakes finish: it takes each pushed room with
     its state and sequence instead of refusing it (which made the room reload from the database)."""
